@@ -1,0 +1,118 @@
+"""The plain data that flows through forewarn: a Work, its chapters and paragraphs, and passages.
+
+Offsets are always character offsets (Python ``str`` indices):
+
+* ``Paragraph.start``/``end`` index into ``Chapter.text``;
+* ``Chapter.offset`` is where ``Chapter.text`` begins in ``Work.source_text`` (the decoded
+  input for text and Markdown; the extracted story text for HTML and EPUB), so
+  ``chapter.offset + paragraph.start`` addresses the same characters in the whole work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """One paragraph of a chapter: ``chapter.text[start:end] == text``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Chapter:
+    """A chapter: 1-based ``number``, optional title, its text and its paragraphs."""
+
+    number: int
+    title: str | None
+    text: str
+    paragraphs: list[Paragraph]
+    offset: int = 0
+
+    @classmethod
+    def from_paragraphs(
+        cls, number: int, title: str | None, paragraphs: list[str], offset: int = 0
+    ) -> Chapter:
+        """Build a chapter whose text is the paragraphs joined by blank lines."""
+        parts: list[Paragraph] = []
+        pos = 0
+        for text in paragraphs:
+            text = text.strip()
+            if not text:
+                continue
+            if parts:
+                pos += 2  # the "\n\n" separator
+            parts.append(Paragraph(text, pos, pos + len(text)))
+            pos += len(text)
+        return cls(number, title, "\n\n".join(p.text for p in parts), parts, offset)
+
+
+@dataclass(slots=True)
+class Work:
+    """A work of fiction as every reader delivers it.
+
+    ``archive_warnings``, ``freeform_tags`` and ``content_notes`` are what the author
+    declared (AO3 archive warnings, AO3 additional tags, explicit "Warnings:" style
+    header lines); ``tags`` keeps every other labelled tag field (fandom, relationship,
+    character, category...) by lower-case field name.
+    """
+
+    chapters: list[Chapter]
+    title: str | None = None
+    author: str | None = None
+    summary: str | None = None
+    notes: str | None = None
+    rating: str | None = None
+    archive_warnings: list[str] = field(default_factory=list)
+    freeform_tags: list[str] = field(default_factory=list)
+    content_notes: list[str] = field(default_factory=list)
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    source: str | None = None
+    format: str = "text"
+    source_text: str = ""
+    encoding: str | None = None
+
+    @property
+    def word_count(self) -> int:
+        return sum(len(ch.text.split()) for ch in self.chapters)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A window of one or more consecutive paragraphs (or part of a long paragraph).
+
+    ``start``/``end`` index into the chapter's text; ``paragraph`` is the index (0-based)
+    of the paragraph the passage starts in; ``index`` is the passage's position in the work.
+    """
+
+    index: int
+    chapter: int
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    chapter_position: float  # where the passage starts in its chapter, 0..1
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One detector's claim: ``warning`` is present at ``passage`` (span in chapter text).
+
+    ``score`` is in [0, 1]; ``reason`` is short and machine-readable, e.g.
+    ``"lexicon:miscarriage:lost the baby"`` or ``"embedding:head"``; ``severity`` is the
+    detector's estimate (``mentioned``/``depicted``/``graphic``) or ``None``.
+    """
+
+    warning: str
+    passage: int
+    chapter: int
+    paragraph: int
+    start: int
+    end: int
+    score: float
+    reason: str
+    detector: str
+    severity: str | None = None
