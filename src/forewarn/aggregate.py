@@ -1,0 +1,164 @@
+"""Hits → work-level warnings: confidence, severity, locations and evidence.
+
+Per warning and passage, the detectors' scores combine into one passage score:
+
+* lexicon and embedding agree: ``1 - (1 - lexicon) * (1 - EMBEDDING_SUPPORT * embedding)``;
+* lexicon only: the lexicon's score;
+* embedding only: ``EMBEDDING_ALONE * embedding`` (a static-embedding head alone is the
+  weaker witness: it cannot see negation or figurative use).
+
+A passage is evidence when its score reaches ``EVIDENCE_FLOOR``. The work's confidence is
+the noisy-or of its three strongest evidence passages (more independent places, more
+certainty), capped at 0.99. Severity is the strongest severity among evidence passages,
+so one graphic scene makes the warning graphic. Declared warnings are reported apart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from forewarn.report import DeclaredWarning, DetectedWarning, Evidence, Location
+from forewarn.taxonomy import Taxonomy, severity_rank
+from forewarn.work import Hit, Passage, Work
+
+EMBEDDING_SUPPORT = 0.5
+EMBEDDING_ALONE = 0.75
+EVIDENCE_FLOOR = 0.5
+TOP_PASSAGES = 3
+LOCATION_GAP = 0.15  # evidence further apart than this (fraction of a chapter) splits a location
+SNIPPET_CHARS = 240
+
+
+@dataclass(slots=True)
+class _PassageScore:
+    passage: Passage
+    lexicon: Hit | None = None
+    embedding: Hit | None = None
+
+    @property
+    def score(self) -> float:
+        lex = self.lexicon.score if self.lexicon else 0.0
+        emb = self.embedding.score if self.embedding else 0.0
+        if self.lexicon:
+            return 1.0 - (1.0 - lex) * (1.0 - EMBEDDING_SUPPORT * emb)
+        return EMBEDDING_ALONE * emb
+
+    @property
+    def severity(self) -> str:
+        if self.lexicon and self.lexicon.severity:
+            return self.lexicon.severity
+        if self.embedding and self.embedding.severity:
+            return self.embedding.severity
+        return "depicted"
+
+    @property
+    def span(self) -> tuple[int, int]:
+        hit = self.lexicon or self.embedding
+        assert hit is not None
+        return hit.start, hit.end
+
+    @property
+    def detectors(self) -> tuple[str, ...]:
+        return tuple(h.detector for h in (self.lexicon, self.embedding) if h is not None)
+
+    @property
+    def reason(self) -> str:
+        return ";".join(h.reason for h in (self.lexicon, self.embedding) if h is not None)
+
+
+def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1] + "\u2026"
+
+
+def _paragraph_at(work: Work, chapter_number: int, offset: int, fallback: int) -> int:
+    chapter = work.chapters[chapter_number - 1]
+    for i, para in enumerate(chapter.paragraphs):
+        if para.start <= offset < para.end + 2:
+            return i
+    return fallback
+
+
+def _locations(evidence: Sequence[Evidence], work: Work) -> tuple[Location, ...]:
+    by_chapter: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for ev in evidence:
+        length = max(1, len(work.chapters[ev.chapter - 1].text))
+        by_chapter[ev.chapter].append((ev.start / length, ev.end / length))
+    out: list[Location] = []
+    for chapter in sorted(by_chapter):
+        spans = sorted(by_chapter[chapter])
+        lo, hi = spans[0]
+        for s, e in spans[1:]:
+            if s - hi > LOCATION_GAP:
+                out.append(Location(chapter, lo, hi))
+                lo, hi = s, e
+            else:
+                hi = max(hi, e)
+        out.append(Location(chapter, lo, hi))
+    return tuple(out)
+
+
+def aggregate(
+    work: Work,
+    passages: Sequence[Passage],
+    hits: Sequence[Hit],
+    taxonomy: Taxonomy,
+    declared: Sequence[DeclaredWarning] = (),
+) -> list[DetectedWarning]:
+    """Turn hits into warnings, strongest first (severity, then confidence)."""
+    table: dict[str, dict[int, _PassageScore]] = defaultdict(dict)
+    for hit in hits:
+        cell = table[hit.warning].setdefault(hit.passage, _PassageScore(passages[hit.passage]))
+        slot = "lexicon" if hit.detector == "lexicon" else "embedding"
+        current = getattr(cell, slot)
+        if current is None or hit.score > current.score:
+            setattr(cell, slot, hit)
+    declared_ids = {d.id for d in declared}
+    warnings: list[DetectedWarning] = []
+    for warning_id, cells in table.items():
+        strong = [c for c in cells.values() if c.score >= EVIDENCE_FLOOR]
+        if not strong:
+            continue
+        top = sorted((c.score for c in strong), reverse=True)[:TOP_PASSAGES]
+        miss = 1.0
+        for s in top:
+            miss *= 1.0 - s
+        confidence = min(0.99, 1.0 - miss)
+        evidence = []
+        for c in sorted(strong, key=lambda c: c.passage.index):
+            start, end = c.span
+            chapter = work.chapters[c.passage.chapter - 1]
+            evidence.append(Evidence(
+                chapter=c.passage.chapter,
+                paragraph=_paragraph_at(work, c.passage.chapter, start, c.passage.paragraph),
+                start=start,
+                end=end,
+                offset_start=chapter.offset + start,
+                offset_end=chapter.offset + end,
+                position=start / max(1, len(chapter.text)),
+                score=c.score,
+                severity=c.severity,
+                detectors=c.detectors,
+                reason=c.reason,
+                snippet=_snippet(chapter.text[start:end]),
+            ))
+        severity = max((e.severity for e in evidence), key=severity_rank)
+        definition = taxonomy.get(warning_id)
+        warnings.append(DetectedWarning(
+            id=warning_id,
+            name=definition.name,
+            group=definition.group,
+            confidence=round(confidence, 4),
+            severity=severity,
+            declared=warning_id in declared_ids,
+            detectors=tuple(sorted({d for e in evidence for d in e.detectors})),
+            locations=_locations(evidence, work),
+            evidence=tuple(evidence),
+        ))
+    warnings.sort(key=lambda w: (-severity_rank(w.severity), -w.confidence, w.id))
+    return warnings

@@ -1,0 +1,312 @@
+"""Words and phrases with context: the cheap detector that reads every passage.
+
+The lexicon (``data/lexicon.toml``) lists, per warning, regular expressions in weighted
+tiers. For each passage a warning's score is the noisy-or of its distinct cues; a hit needs
+``min_score`` and at least one cue that is not ``weak``. Context rules, in the spirit of
+Presidio's context enhancer:
+
+* **negation**: a cue with "not", "never", "no", "n't"... a few words before it in the same
+  clause does not count ("she was not pregnant");
+* **figurative use**: a cue overlapping a figurative pattern does not count ("I could kill
+  for a coffee", "a routine blood test");
+* **context**: ``contextual`` cues count only when another warning was found earlier in the
+  work, within ``context_window`` passages, or in the same passage: a pregnancy followed by
+  cramping, bleeding and "no heartbeat" is a miscarriage even if the word never appears;
+* **severity**: a cue in a sentence that remembers or reports ("years ago", "implied",
+  "the funeral") is ``mentioned``; physical detail dwelt on ("blood pooled", "bone
+  jutting") makes it ``graphic``; otherwise ``depicted``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from forewarn.work import Hit, Passage
+
+TIER_WEIGHTS = {"strong": 0.9, "medium": 0.65, "weak": 0.25, "contextual": 0.45, "mention": 0.65}
+# Warnings where physical detail makes the content graphic.
+PHYSICAL = frozenset({
+    "violence", "war", "death", "child-death", "animal-death", "animal-cruelty", "abuse",
+    "child-abuse", "sexual-assault", "blood-gore", "medical-procedures", "dissection",
+    "vomiting", "self-harm", "suicide", "miscarriage", "childbirth", "abortion", "kidnapping",
+})
+_SEPARATOR = "\n\u2029\n"  # joins passage texts; no pattern can match across it
+_CLAUSE_END = re.compile(r"[.!?;:,\u2014\"\u201c\u201d\n]")
+_SENTENCE_END = re.compile(r"[.!?\n]")
+_WORD = re.compile(r"[\w']+")
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    tier: str
+    weight: float
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class WarningRules:
+    warning: str
+    cues: tuple[Cue, ...]
+    regex: re.Pattern[str]
+    figurative: re.Pattern[str] | None
+    context: str | None
+    context_window: int
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    rules: tuple[WarningRules, ...]
+    negation: re.Pattern[str]
+    negation_window: int
+    mention: re.Pattern[str]
+    graphic: re.Pattern[str]
+    min_score: float
+
+
+def _alternation(patterns: Iterable[str]) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+def _compile_words(patterns: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{_alternation(patterns)})\b", re.IGNORECASE)
+
+
+def _cue_list(raw: dict, tier: str) -> list[Cue]:
+    cues = []
+    for entry in raw.get(tier, []):
+        if isinstance(entry, list):
+            pattern, weight = str(entry[0]), float(entry[1])
+        else:
+            pattern, weight = str(entry), TIER_WEIGHTS[tier]
+        cues.append(Cue(tier, weight, pattern))
+    return cues
+
+
+def _order_by_context(rules: list[WarningRules]) -> list[WarningRules]:
+    """Warnings another warning depends on come first."""
+    ordered: list[WarningRules] = []
+    pending = list(rules)
+    while pending:
+        done = {r.warning for r in ordered}
+        ready = [r for r in pending if r.context is None or r.context in done]
+        if not ready:
+            raise ValueError("lexicon: circular or unknown context: "
+                             + ", ".join(f"{r.warning}->{r.context}" for r in pending))
+        ordered.extend(ready)
+        pending = [r for r in pending if r not in ready]
+    return ordered
+
+
+def load_lexicon(path: str | Path | None = None) -> Lexicon:
+    """Load and compile a lexicon file (the shipped one by default; cached)."""
+    if path is None:
+        return _default_lexicon()
+    return _parse_lexicon(Path(path).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _default_lexicon() -> Lexicon:
+    text = resources.files("forewarn").joinpath("data/lexicon.toml").read_text(encoding="utf-8")
+    return _parse_lexicon(text)
+
+
+def _parse_lexicon(text: str) -> Lexicon:
+    data = tomllib.loads(text)
+    shared = data["cues"]
+    rules = []
+    for warning, raw in data["warnings"].items():
+        cues = [c for tier in ("strong", "medium", "weak", "contextual", "mention")
+                for c in _cue_list(raw, tier)]
+        if not cues:
+            continue
+        regex = re.compile(
+            "|".join(rf"(?P<c{i}>\b(?:{c.pattern})\b)" for i, c in enumerate(cues)),
+            re.IGNORECASE,
+        )
+        figurative = raw.get("figurative")
+        rules.append(WarningRules(
+            warning=warning,
+            cues=tuple(cues),
+            regex=regex,
+            figurative=_compile_words(figurative) if figurative else None,
+            context=raw.get("context"),
+            context_window=int(raw.get("context_window", 50)),
+        ))
+    return Lexicon(
+        rules=tuple(_order_by_context(rules)),
+        negation=_compile_words(shared["negation"]),
+        negation_window=int(shared.get("negation_window", 3)),
+        mention=_compile_words(shared["mention"]),
+        graphic=_compile_words(shared["graphic"]),
+        min_score=float(data.get("min_score", 0.5)),
+    )
+
+
+@dataclass(slots=True)
+class _Match:
+    cue: Cue
+    start: int  # in the joined text
+    end: int
+    text: str
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (bounded by . ! ? or a newline, at most 400 characters away) around a cue."""
+    lo = max(0, start - 400)
+    left = lo
+    for m in _SENTENCE_END.finditer(text, lo, start):
+        left = m.end()
+    m = _SENTENCE_END.search(text, end, min(len(text), end + 400))
+    right = m.end() if m else min(len(text), end + 400)
+    while left < right and text[left].isspace():
+        left += 1
+    while right > left and text[right - 1].isspace():
+        right -= 1
+    return left, right
+
+
+class LexiconDetector:
+    """Scores every passage against the lexicon. Construction does no work."""
+
+    name = "lexicon"
+
+    def __init__(self, lexicon_path: str | Path | None = None) -> None:
+        self.lexicon_path = lexicon_path
+
+    @property
+    def lexicon(self) -> Lexicon:
+        return load_lexicon(self.lexicon_path)
+
+    def detect(self, passages: Sequence[Passage]) -> list[Hit]:
+        """Return one hit per (passage, warning) whose cues reach the lexicon's min_score."""
+        if not passages:
+            return []
+        lex = self.lexicon
+        joined = _SEPARATOR.join(p.text for p in passages)
+        starts: list[int] = []
+        pos = 0
+        for p in passages:
+            starts.append(pos)
+            pos += len(p.text) + len(_SEPARATOR)
+        found: dict[str, set[int]] = {}  # warning -> passage positions with a hit
+        hits: list[Hit] = []
+        for rules in lex.rules:
+            per_passage = self._matches(rules, joined, starts, lex)
+            context = found.get(rules.context, set()) if rules.context else set()
+            context_sorted = sorted(context)
+            with_hits = found.setdefault(rules.warning, set())
+            for idx, matches in per_passage.items():
+                hit = self._score(rules, idx, matches, passages, starts, joined, lex,
+                                  context_sorted)
+                if hit is not None:
+                    hits.append(hit)
+                    with_hits.add(idx)
+        return hits
+
+    def _matches(
+        self, rules: WarningRules, joined: str, starts: list[int], lex: Lexicon
+    ) -> dict[int, list[_Match]]:
+        figurative = ([(m.start(), m.end()) for m in rules.figurative.finditer(joined)]
+                      if rules.figurative else [])
+        fig_starts = [s for s, _ in figurative]
+        out: dict[int, list[_Match]] = {}
+        for m in rules.regex.finditer(joined):
+            s, e = m.span()
+            if s == e:
+                continue
+            i = bisect.bisect_right(fig_starts, e) - 1
+            # figurative spans are sorted and non-overlapping; check the nearest ones
+            if any(fs < e and fe > s for fs, fe in figurative[max(0, i - 2): i + 1]):
+                continue
+            if self._negated(joined, s, lex):
+                continue
+            cue = rules.cues[int(m.lastgroup[1:])]  # type: ignore[index]
+            idx = bisect.bisect_right(starts, s) - 1
+            out.setdefault(idx, []).append(_Match(cue, s, e, m.group(0)))
+        return out
+
+    @staticmethod
+    def _negated(text: str, start: int, lex: Lexicon) -> bool:
+        window = text[max(0, start - 60):start]
+        clause = _CLAUSE_END.split(window)[-1]
+        words = _WORD.findall(clause)[-lex.negation_window:]
+        return any(lex.negation.fullmatch(w) for w in words)
+
+    def _score(
+        self,
+        rules: WarningRules,
+        idx: int,
+        matches: list[_Match],
+        passages: Sequence[Passage],
+        starts: list[int],
+        joined: str,
+        lex: Lexicon,
+        context: list[int],
+    ) -> Hit | None:
+        has_context = False
+        if rules.context is not None:
+            j = bisect.bisect_right(context, idx) - 1
+            has_context = j >= 0 and idx - context[j] <= rules.context_window
+        best: dict[str, _Match] = {}  # distinct cue text -> strongest match
+        for m in matches:
+            if m.cue.tier == "contextual" and not has_context:
+                continue
+            key = m.text.lower()
+            if key not in best or best[key].cue.weight < m.cue.weight:
+                best[key] = m
+        if not best or all(m.cue.tier == "weak" for m in best.values()):
+            return None
+        miss = 1.0
+        for m in best.values():
+            miss *= 1.0 - m.cue.weight
+        score = 1.0 - miss
+        if score < lex.min_score:
+            return None
+        anchor = max(best.values(), key=lambda m: (m.cue.weight, -m.start))
+        s, e = _sentence_bounds(joined, anchor.start, anchor.end)
+        passage = passages[idx]
+        base = starts[idx]
+        s = max(s, base)
+        e = min(e, base + len(passage.text))
+        severity = self._severity(rules.warning, joined, s, e, base, len(passage.text),
+                                  best.values(), lex)
+        cues = sorted({m.text.lower() for m in best.values()})
+        return Hit(
+            warning=rules.warning,
+            passage=passage.index,
+            chapter=passage.chapter,
+            paragraph=passage.paragraph,
+            start=passage.start + (s - base),
+            end=passage.start + (e - base),
+            score=round(score, 4),
+            reason=f"lexicon:{rules.warning}:" + "|".join(cues[:4]),
+            detector=self.name,
+            severity=severity,
+        )
+
+    @staticmethod
+    def _severity(
+        warning: str, joined: str, s: int, e: int, base: int, length: int,
+        matches: Iterable[_Match], lex: Lexicon,
+    ) -> str:
+        matches = list(matches)
+        if all(m.cue.tier == "mention" for m in matches if m.cue.tier != "weak"):
+            return "mentioned"
+        if lex.mention.search(joined, s, e):
+            return "mentioned"
+        if warning in PHYSICAL:
+            graphic = {m.group(0).lower() for m in lex.graphic.finditer(joined, base, base + length)}
+            strong = sum(1 for m in matches if m.cue.tier == "strong")
+            if len(graphic) >= 2 or (graphic and strong >= 2):
+                return "graphic"
+        elif warning == "sexual-content":
+            if sum(1 for m in matches if m.cue.tier == "strong") >= 3:
+                return "graphic"
+        return "depicted"

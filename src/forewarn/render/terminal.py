@@ -1,0 +1,53 @@
+"""A readable plain-text report for a terminal. Quotes story text only when asked."""
+
+from __future__ import annotations
+
+import textwrap
+
+from forewarn.report import Report
+
+SEVERITY_LABEL = {"graphic": "GRAPHIC", "depicted": "depicted", "mentioned": "mentioned"}
+
+
+def render_text(report: Report, evidence: bool = False, max_evidence: int = 3) -> str:
+    """The report as lines of text: strongest warnings first, with where they are."""
+    head = report.title or report.source or "<text>"
+    facts = [f"{report.word_count:,} words"]
+    if report.chapter_count > 1:
+        facts.append(f"{report.chapter_count} chapters")
+    if report.title and report.source:
+        facts.insert(0, report.source)
+    lines = [f"{head}  ({' · '.join(facts)})"]
+    if not report.warnings:
+        lines.append(f"  No content warnings found at confidence {report.min_confidence:.2f}"
+                     " or above.")
+    else:
+        width = max(len(w.name) for w in report.warnings)
+        for w in report.warnings:
+            where = "; ".join(loc.describe() for loc in w.locations)
+            mark = "  (declared)" if w.declared else ""
+            lines.append(f"  {SEVERITY_LABEL[w.severity]:<9}  {w.name:<{width}}  "
+                         f"{w.confidence:.2f}  {where}{mark}")
+            if evidence:
+                shown = sorted(w.evidence, key=lambda e: -e.score)[:max_evidence]
+                for ev in sorted(shown, key=lambda e: (e.chapter, e.start)):
+                    quote = textwrap.shorten(ev.snippet, 200, placeholder="\u2026")
+                    lines.append(f"      ch {ev.chapter} \u00b6{ev.paragraph + 1}: \u201c{quote}\u201d")
+                if len(w.evidence) > max_evidence:
+                    lines.append(f"      \u2026 and {len(w.evidence) - max_evidence} more")
+    if report.declared:
+        declared = ", ".join(
+            f"{d.name}" + (f" ({d.qualifier})" if d.qualifier else "")
+            + ("" if d.detected else " [not found in the text]")
+            for d in _unique(report))
+        lines.append(f"  Declared by the author: {declared}")
+    return "\n".join(lines)
+
+
+def _unique(report: Report) -> list:
+    seen, out = set(), []
+    for d in report.declared:
+        if d.id not in seen:
+            seen.add(d.id)
+            out.append(d)
+    return out

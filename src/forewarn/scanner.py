@@ -1,0 +1,136 @@
+"""The one straight path: ingest → segment → detect → aggregate → Report."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from forewarn import __version__
+from forewarn.aggregate import aggregate
+from forewarn.detect.declared import declared_warnings
+from forewarn.detect.lexicon import LexiconDetector
+from forewarn.errors import InputNotFound
+from forewarn.ingest import read_path, read_text
+from forewarn.report import DeclaredWarning, Report
+from forewarn.segment import segment
+from forewarn.taxonomy import Taxonomy, load_taxonomy
+from forewarn.work import Hit, Passage, Work
+
+DEFAULT_MIN_CONFIDENCE = 0.5
+_PATH_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub")
+
+
+class Detector(Protocol):
+    name: str
+
+    def detect(self, passages: Sequence[Passage]) -> list[Hit]: ...
+
+
+def default_detectors() -> list[Detector]:
+    """The lexicon (every passage) and the static-embedding heads (every passage)."""
+    from forewarn.detect.embedding import EmbeddingDetector
+
+    return [LexiconDetector(), EmbeddingDetector()]
+
+
+def _looks_like_path(value: str) -> bool:
+    if "\n" in value or len(value) > 1024:
+        return False
+    return value.lower().endswith(_PATH_SUFFIXES) or os.sep in value or os.path.exists(value)
+
+
+class Scanner:
+    """Scans works. Construction does no work; models load on first use, once per process.
+
+    >>> from forewarn import Scanner
+    >>> report = Scanner().scan("She was not pregnant, thank God. She could kill for a coffee.")
+    >>> report.ids
+    []
+    """
+
+    def __init__(
+        self,
+        detectors: Sequence[Detector] | None = None,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        taxonomy: Taxonomy | None = None,
+    ) -> None:
+        self.detectors = detectors
+        self.min_confidence = min_confidence
+        self.taxonomy = taxonomy
+
+    def scan(self, source: str | os.PathLike[str] | Work) -> Report:
+        """Scan a Work, a path (str or Path), or a story given as a string.
+
+        A string is read as a path when it has no newline and names an existing file or
+        ends with a supported extension (a missing ``story.txt`` raises InputNotFound
+        rather than being scanned as a two-word story); otherwise it is the story text.
+        """
+        if isinstance(source, Work):
+            return self.scan_work(source)
+        if isinstance(source, os.PathLike) or _looks_like_path(source):
+            path = Path(source)
+            if not path.exists():
+                raise InputNotFound(f"{path}: no such file")
+            return self.scan_work(read_path(path))
+        return self.scan_work(read_text(source))
+
+    def scan_work(self, work: Work) -> Report:
+        started = time.perf_counter()
+        taxonomy = self.taxonomy or load_taxonomy()
+        detectors = list(self.detectors) if self.detectors is not None else default_detectors()
+        passages = segment(work)
+        hits: list[Hit] = []
+        for detector in detectors:
+            hits.extend(detector.detect(passages))
+        declared = _declared(work, taxonomy)
+        warnings = aggregate(work, passages, hits, taxonomy, declared)
+        detected = {w.id for w in warnings if w.confidence >= self.min_confidence}
+        declared = [DeclaredWarning(d.id, d.name, d.source, d.text, d.qualifier, d.severity,
+                                    d.id in detected) for d in declared]
+        report = Report(
+            source=work.source,
+            format=work.format,
+            title=work.title,
+            word_count=work.word_count,
+            chapter_count=len(work.chapters),
+            warnings=warnings,
+            declared=declared,
+            min_confidence=self.min_confidence,
+            versions=_versions(detectors),
+        )
+        report = report.filtered(self.min_confidence)
+        report.elapsed_s = round(time.perf_counter() - started, 4)
+        return report
+
+
+def _declared(work: Work, taxonomy: Taxonomy) -> list[DeclaredWarning]:
+    out = []
+    for d in declared_warnings(work, taxonomy):
+        definition = taxonomy.get(d.warning)
+        out.append(DeclaredWarning(d.warning, definition.name, d.source, d.text, d.qualifier,
+                                   d.severity, False))
+    return out
+
+
+def _versions(detectors: Sequence[Detector]) -> dict[str, str]:
+    versions = {"forewarn": __version__}
+    for detector in detectors:
+        version = getattr(detector, "version", None)
+        if version:
+            versions[detector.name] = str(version)
+    return versions
+
+
+_default_scanner: Scanner | None = None
+
+
+def scan(source: str | os.PathLike[str] | Work, *, min_confidence: float | None = None) -> Report:
+    """Scan a story (text, path or Work) with the default detectors and return its Report."""
+    global _default_scanner
+    if _default_scanner is None:
+        _default_scanner = Scanner()
+    report = _default_scanner.scan(source)
+    return report if min_confidence is None else report.filtered(min_confidence)

@@ -1,0 +1,108 @@
+"""Cut a Work into Passages: windows of whole paragraphs, long paragraphs split at sentences.
+
+A passage is what a detector reads at once: big enough to carry context (a short line of
+dialogue alone says little), small enough that evidence points somewhere useful. Short
+consecutive paragraphs are packed up to ``target_words``; a paragraph longer than
+``max_words`` is split at sentence ends. Offsets always index into the chapter's text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from forewarn.work import Chapter, Passage, Work
+
+_SENTENCE = re.compile(r"[^.!?\u2026]*(?:[.!?\u2026]+[\"'\u201d\u2019)\]]*|$)\s*")
+
+
+def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    pos = start
+    for m in _SENTENCE.finditer(text, start, end):
+        if m.end() == m.start():
+            if m.end() >= end:
+                break
+            continue
+        yield pos, m.end()
+        pos = m.end()
+    if pos < end:
+        yield pos, end
+
+
+def _split_long(chapter: Chapter, start: int, end: int, max_words: int) -> Iterator[tuple[int, int]]:
+    """Split chapter.text[start:end] into chunks of whole sentences of at most ~max_words."""
+    chunk_start, words = start, 0
+    text = chapter.text
+    for s, e in _sentence_spans(text, start, end):
+        n = len(text[s:e].split())
+        if words and words + n > max_words:
+            yield chunk_start, s
+            chunk_start, words = s, 0
+        words += n
+        # a single sentence longer than 3x max_words (no punctuation): cut on whitespace
+        while words > 3 * max_words:
+            cut = _cut_at_word(text, chunk_start, max_words)
+            yield chunk_start, cut
+            chunk_start = cut
+            words = len(text[chunk_start:e].split())
+    if chunk_start < end:
+        yield chunk_start, end
+
+
+def _cut_at_word(text: str, start: int, n_words: int) -> int:
+    count, i, in_word = 0, start, False
+    while i < len(text):
+        if text[i].isspace():
+            if in_word:
+                count += 1
+                if count >= n_words:
+                    return i
+            in_word = False
+        else:
+            in_word = True
+        i += 1
+    return len(text)
+
+
+def segment(work: Work, target_words: int = 90, max_words: int = 140) -> list[Passage]:
+    """Return the work's passages in reading order, numbered from 0."""
+    passages: list[Passage] = []
+    for chapter in work.chapters:
+        length = max(1, len(chapter.text))
+        group: list[int] = []  # paragraph indices waiting to be packed
+        words = 0
+
+        def flush() -> None:
+            nonlocal group, words
+            if not group:
+                return
+            first, last = chapter.paragraphs[group[0]], chapter.paragraphs[group[-1]]
+            passages.append(Passage(
+                index=len(passages), chapter=chapter.number, paragraph=group[0],
+                start=first.start, end=last.end, text=chapter.text[first.start:last.end],
+                chapter_position=first.start / length,
+            ))
+            group, words = [], 0
+
+        for i, para in enumerate(chapter.paragraphs):
+            n = len(para.text.split())
+            if n > max_words:
+                flush()
+                for s, e in _split_long(chapter, para.start, para.end, target_words):
+                    body = chapter.text[s:e]
+                    lead = len(body) - len(body.lstrip())
+                    body = body.strip()
+                    if not body:
+                        continue
+                    passages.append(Passage(
+                        index=len(passages), chapter=chapter.number, paragraph=i,
+                        start=s + lead, end=s + lead + len(body), text=body,
+                        chapter_position=(s + lead) / length,
+                    ))
+                continue
+            if group and words + n > target_words:
+                flush()
+            group.append(i)
+            words += n
+        flush()
+    return passages
