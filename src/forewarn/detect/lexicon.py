@@ -42,6 +42,7 @@ PHYSICAL = frozenset({
 _SEPARATOR = "\n\u2029\n"  # joins passage texts; no pattern can match across it
 _CLAUSE_END = re.compile(r"[.!?;:,\u2014\"\u201c\u201d\n]")
 _SENTENCE_END = re.compile(r"[.!?\n]")
+_CLOSERS = "\"'\u201d\u2019)]"
 _WORD = re.compile(r"[\w']+")
 
 
@@ -225,6 +226,10 @@ def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
         left = m.end()
     m = _SENTENCE_END.search(text, end, min(len(text), end + 400))
     right = m.end() if m else min(len(text), end + 400)
+    while right < len(text) and text[right] in _CLOSERS:
+        right += 1
+    while left < start and text[left] in _CLOSERS:
+        left += 1
     while left < right and text[left].isspace():
         left += 1
     while right > left and text[right - 1].isspace():
@@ -385,6 +390,9 @@ class LexiconDetector:
         if all(m.cue.tier == "mention" for m in matches if m.cue.tier != "weak"):
             return "mentioned"
         if lex.mention.search(joined, s, e):
+            return "mentioned"
+        # a passage that recalls or reports (two or more such cues) mentions what it holds
+        if len({m.group(0).lower() for m in lex.mention.finditer(joined, base, base + length)}) >= 2:
             return "mentioned"
         if warning in PHYSICAL:
             graphic = {m.group(0).lower() for m in lex.graphic.finditer(joined, base, base + length)}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
-from forewarn.report import Report
+from collections.abc import Sequence
+
+from forewarn.report import Location, Report
 
 SEVERITY_LABEL = {"graphic": "GRAPHIC", "depicted": "depicted", "mentioned": "mentioned"}
 
@@ -24,7 +26,7 @@ def render_text(report: Report, evidence: bool = False, max_evidence: int = 3) -
     else:
         width = max(len(w.name) for w in report.warnings)
         for w in report.warnings:
-            where = "; ".join(loc.describe() for loc in w.locations)
+            where = describe_locations(w.locations)
             mark = "  (declared)" if w.declared else ""
             lines.append(f"  {SEVERITY_LABEL[w.severity]:<9}  {w.name:<{width}}  "
                          f"{w.confidence:.2f}  {where}{mark}")
@@ -42,6 +44,14 @@ def render_text(report: Report, evidence: bool = False, max_evidence: int = 3) -
             for d in _unique(report))
         lines.append(f"  Declared by the author: {declared}")
     return "\n".join(lines)
+
+
+def describe_locations(locations: Sequence[Location]) -> str:
+    """"chapter 2, 20-40% and 85-95%; chapter 3, 0-10%"."""
+    by_chapter: dict[int, list[str]] = {}
+    for loc in locations:
+        by_chapter.setdefault(loc.chapter, []).append(loc.describe().split(", ", 1)[1])
+    return "; ".join(f"chapter {ch}, " + " and ".join(spans) for ch, spans in by_chapter.items())
 
 
 def _unique(report: Report) -> list:
