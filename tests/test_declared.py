@@ -1,0 +1,337 @@
+"""What the author declared: archive warnings, freeform tags, content notes, "TW:" lines."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from forewarn.detect.declared import (
+    Declared,
+    declared_warnings,
+    find_declarations,
+    map_tag,
+    map_tag_all,
+    qualifier_severity,
+)
+from forewarn.taxonomy import load_taxonomy
+from forewarn.work import Chapter, Work
+
+
+def work(**fields) -> Work:
+    return Work([Chapter.from_paragraphs(1, None, ["Once upon a time."])], **fields)
+
+
+def found(text: str) -> list[tuple[str, str | None]]:
+    return [(w.id, q) for w, q, _ in find_declarations(text)]
+
+
+# -- freeform tags --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "tag, wid, qualifier",
+    [
+        # AO3 canonical shapes
+        ("Self-Harm", "self-harm", None),
+        ("Implied/Referenced Self-Harm", "self-harm", "implied"),
+        ("Implied/Referenced Rape/Non-con", "sexual-assault", "implied"),
+        ("Implied/Referenced Child Abuse", "child-abuse", "implied"),
+        ("Past Child Abuse", "child-abuse", "past"),
+        ("Suicidal Thoughts", "suicide", None),
+        ("Suicide Attempt", "suicide", None),
+        ("Blood and Injury", "blood-gore", None),
+        ("Miscarriage", "miscarriage", None),
+        ("Abortion", "abortion", None),
+        ("Eating Disorders", "eating-disorders", None),
+        ("Emetophobia", "vomiting", None),
+        ("Major Character Death", "death", None),
+        ("Minor Character Death", "death", None),  # a minor character, not a minor death
+        ("Character Death", "death", None),
+        ("Canon-Typical Violence", "violence", None),
+        ("Recreational Drug Use", "addiction", None),
+        ("Period-Typical Homophobia", "homophobia", None),
+        ("Self-Harm - Freeform", "self-harm", None),
+        # qualifiers before and after
+        ("Graphic Violence", "violence", "graphic"),
+        ("Non-Graphic Violence", "violence", None),
+        ("Self-Harm - Mentioned", "self-harm", "mentioned"),
+        ("Mentions of Suicide", "suicide", "mentioned"),
+        ("Referenced Miscarriage", "miscarriage", "referenced"),
+        ("Brief Vomiting", "vomiting", "brief"),
+        ("Minor Blood", "blood-gore", "minor"),
+        ("abuse (mentioned)", "abuse", "mentioned"),
+        ("(implied) abusive relationship", "abuse", "implied"),
+        ("suicide mention", "suicide", "mentioned"),
+        ("TW: Suicide", "suicide", None),
+        # real tag shapes from the "Abuse" tag tree
+        ("Implied Sexual Abuse", "sexual-assault", "implied"),
+        ("Abusive Parents", "child-abuse", None),
+        ("Abused Draco Malfoy", "abuse", None),
+        ("Abusive Bakugou Katsuki", "abuse", None),
+        ("Bakugou's mom is abusive", "child-abuse", None),
+        ("really horrible child abuse", "child-abuse", None),
+        ("Verbal Abuse", "abusive-language", None),
+        ("Gaslighting", "abuse", None),
+        ("Pokemon Abuse", "animal-cruelty", None),
+        ("Dog Fighting", "animal-cruelty", None),
+        ("violence against children", "child-abuse", None),
+        ("Mentions*s*References to Domestic Violence", "abuse", "referenced"),
+        ("Past non-sexual child abuse", "child-abuse", "past"),
+        ("Abuse (sexual)", "sexual-assault", None),
+        ("MentionsOfAbuse", "abuse", "mentioned"),
+        ("Absuive Relationship", "abuse", None),  # a common misspelling
+        ("Abuse for one night", "abuse", None),
+        ("no rape but there is sexual abuse", "sexual-assault", None),
+        # other warnings
+        ("Temporary Character Death", "death", None),
+        ("Dog Dies", "animal-death", None),
+        ("Pregnant Harry", "pregnancy", None),
+        ("Sex with Minors", "underage", None),
+        ("Hate Sex", "sexual-content", None),
+    ],
+)
+def test_map_tag(tag, wid, qualifier):
+    result = map_tag(tag)
+    assert result is not None, tag
+    assert (result[0].id, result[1]) == (wid, qualifier)
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "Fluff",
+        "Angst",
+        "Hurt/Comfort",
+        "Angst with a Happy Ending",
+        "Blood Brothers",
+        "Vampire Blood",
+        "Star Wars AU",
+        "Prank War",
+        "Hair Cutting",
+        "Child Labor",
+        "Food Porn",
+        "Underage Drinking",
+        "Death Eaters",
+        "Domestic Fluff",
+        "Unresolved Sexual Tension",
+        "No Major Character Death",
+        "No Beta We Die Like Men",
+        "Everyone Lives/Nobody Dies",
+        "Not Canon Compliant",
+        "Amused Harry",
+        "Silence",
+        "Dead Dove: Do Not Eat",
+        "Warnings in Author's Notes",
+        "",
+    ],
+)
+def test_tags_that_name_no_warning(tag):
+    assert map_tag_all(tag) == []
+    assert map_tag(tag) is None
+
+
+def test_compound_tags_name_every_warning():
+    assert [(w.id, q) for w, q in map_tag_all("Self-Harm/Suicide")] == [
+        ("self-harm", None),
+        ("suicide", None),
+    ]
+    assert [w.id for w, _ in map_tag_all("Childhood Sexual Abuse")] == [
+        "sexual-assault",
+        "child-abuse",
+    ]
+    assert [w.id for w, _ in map_tag_all("sexual/physical abuse")] == ["sexual-assault", "abuse"]
+    assert map_tag("Self-Harm/Suicide")[0].id == "self-harm"  # type: ignore[index]
+
+
+def test_qualifier_severity():
+    assert [qualifier_severity(q) for q in ("implied", "mentioned", "referenced", "past")] == [
+        "mentioned"
+    ] * 4
+    assert qualifier_severity("graphic") == "graphic"
+    assert qualifier_severity("brief") is None
+    assert qualifier_severity("minor") is None
+    assert qualifier_severity(None) is None
+
+
+# -- free text ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("TW: miscarriage", [("miscarriage", None)]),
+        ("TW - self harm", [("self-harm", None)]),
+        ("CW for blood", [("blood-gore", None)]),
+        ("CW: blood, gore", [("blood-gore", None), ("blood-gore", None)]),
+        ("Warnings: self-harm, suicide mention", [("self-harm", None), ("suicide", "mentioned")]),
+        ("A sad one. trigger warning for animal death. Enjoy!", [("animal-death", None)]),
+        ("content warning: abortion and a stillbirth", [("abortion", None), ("miscarriage", None)]),
+        ("Lily runs away (tw: sh) and never looks back.", [("self-harm", None)]),
+        ("warning for mentions of suicide", [("suicide", "mentioned")]),
+        ("TW // rape/non-con, ED", [("sexual-assault", None), ("eating-disorders", None)]),
+        ("tw blood", [("blood-gore", None)]),
+        ("TW/CW: suicidal ideation; self harm", [("suicide", None), ("self-harm", None)]),
+        ("Warnings for this chapter: emeto, needles", [
+            ("vomiting", None), ("medical-procedures", None),
+        ]),
+        ("CW: violence (graphic), death of a parent", [("violence", "graphic"), ("death", None)]),
+        ("Heads up: lots of blood in ch. 3, and a dead dog", [
+            ("blood-gore", None), ("animal-death", None),
+        ]),
+        ("Warnings:\n- self harm\n- vomiting\n\nThe story begins.", [
+            ("self-harm", None), ("vomiting", None),
+        ]),
+        ("TW: blood. She died in the end.", [("blood-gore", None)]),
+        ("Warning: may contain blood", [("blood-gore", None)]),
+        ("cw: mentions of past abuse & alcoholism", [("abuse", "mentioned"), ("addiction", "mentioned")]),
+    ],
+)  # fmt: skip
+def test_declarations_in_free_text(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Warnings: none",
+        "Warnings: None. Just fluff.",
+        "No warnings apply",
+        "No Archive Warnings Apply",
+        "she was warned",
+        "She was warned about the blood moon and the death of kings.",
+        "He ignored the warning: the bridge was out.",
+        "the warning of war came too late",
+        "A story about grief, blood and death.",  # no cue: a summary, not a declaration
+        "TW: none, no character death",
+        "Twilight, but the wolves win. Death to vampires!",
+        "",
+    ],
+)
+def test_free_text_that_declares_nothing(text):
+    assert found(text) == []
+
+
+def test_the_item_is_kept_as_written():
+    [(w, q, item)] = find_declarations("TW: Suicide mention.")
+    assert (w.id, q, item) == ("suicide", "mentioned", "Suicide mention")
+
+
+def test_content_notes_without_cue_read_as_a_list():
+    assert [(w.id, q) for w, q, _ in find_declarations("self-harm, blood", cue_required=False)] == [
+        ("self-harm", None),
+        ("blood-gore", None),
+    ]
+    assert find_declarations("self-harm, blood") == []
+
+
+# -- a whole work ---------------------------------------------------------------------------
+
+
+def test_declared_warnings_reads_every_source():
+    w = work(
+        archive_warnings=["Graphic Depictions Of Violence", "Major Character Death"],
+        freeform_tags=["Fluff", "Implied/Referenced Self-Harm", "Miscarriage", "Hurt/Comfort"],
+        content_notes=["Warnings: vomiting"],
+        summary="Lena comes home. (TW: animal death)",
+        notes="CW for blood, gore. Thanks for reading!",
+    )
+    assert declared_warnings(w) == [
+        Declared("violence", "archive_warning", "Graphic Depictions Of Violence", None, "graphic"),
+        Declared("death", "archive_warning", "Major Character Death", None, None),
+        Declared(
+            "self-harm", "freeform_tag", "Implied/Referenced Self-Harm", "implied", "mentioned"
+        ),
+        Declared("miscarriage", "freeform_tag", "Miscarriage", None, None),
+        Declared("vomiting", "content_notes", "vomiting", None, None),
+        Declared("animal-death", "summary", "animal death", None, None),
+        Declared("blood-gore", "notes", "blood", None, None),
+    ]
+
+
+def test_archive_warnings_that_declare_nothing():
+    w = work(
+        archive_warnings=[
+            "Creator Chose Not To Use Archive Warnings",
+            "No Archive Warnings Apply",
+        ]
+    )
+    assert declared_warnings(w) == []
+
+
+def test_archive_warnings_in_one_field_and_underage():
+    w = work(archive_warnings=["Rape/Non-Con, Underage Sex"])
+    assert [(d.warning, d.text) for d in declared_warnings(w)] == [
+        ("sexual-assault", "Rape/Non-Con"),
+        ("underage", "Underage Sex"),
+    ]
+
+
+def test_deduplicated_per_warning_and_source():
+    w = work(
+        freeform_tags=["Blood", "Blood and Injury", "Gore", "Self-Harm", "Past Self-Harm"],
+        summary="TW: blood, self harm",
+    )
+    got = [(d.warning, d.source, d.text) for d in declared_warnings(w)]
+    assert got == [
+        ("blood-gore", "freeform_tag", "Blood"),
+        ("self-harm", "freeform_tag", "Self-Harm"),
+        ("blood-gore", "summary", "blood"),
+        ("self-harm", "summary", "self harm"),
+    ]
+
+
+def test_summary_without_cue_and_negative_notes_declare_nothing():
+    w = work(
+        summary="She was warned. Nobody listened, and the blood moon rose over the dying town.",
+        notes="Warnings: none. No warnings apply.",
+        freeform_tags=["Angst", "Slow Burn"],
+    )
+    assert declared_warnings(w) == []
+
+
+def test_severity_follows_the_qualifier():
+    w = work(freeform_tags=["Graphic Violence", "Past Child Abuse", "Brief Vomiting"])
+    got = {d.warning: (d.qualifier, d.severity) for d in declared_warnings(w)}
+    assert got == {
+        "violence": ("graphic", "graphic"),
+        "child-abuse": ("past", "mentioned"),
+        "vomiting": ("brief", None),
+    }
+
+
+def test_declared_is_frozen_and_accepts_a_taxonomy():
+    d = declared_warnings(work(freeform_tags=["Suicide"]), load_taxonomy())[0]
+    assert d == Declared("suicide", "freeform_tag", "Suicide")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.warning = "death"  # type: ignore[misc]
+
+
+# -- measured against real AO3 tags (reference data, read in place) ---------------------------
+
+ABUSE_GROUP = {"abuse", "child-abuse", "sexual-assault", "animal-cruelty", "abusive-language"}
+
+
+def abuse_tags_csv() -> Path:
+    env = os.environ.get("FOREWARN_DATA")
+    base = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    path = base / "ao3-tags" / "abuse-tags.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (set FOREWARN_DATA); skipping the AO3 tag measurement")
+    return path
+
+
+def test_real_abuse_tags_map_into_the_abuse_group():
+    with abuse_tags_csv().open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) > 5000
+    tax = load_taxonomy()
+    results = [map_tag(r["dst"], tax) for r in rows]
+    in_group = sum(1 for m in results if m is not None and m[0].id in ABUSE_GROUP)
+    assert in_group / len(rows) >= 0.95
+    sexual = [m for r, m in zip(rows, results, strict=True) if r["Sexual Abuse"] == "1"]
+    hits = sum(1 for m in sexual if m is not None and m[0].id == "sexual-assault")
+    assert hits / len(sexual) >= 0.9
