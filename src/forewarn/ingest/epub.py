@@ -1,0 +1,456 @@
+"""EPUB 2/3 reader: container -> OPF -> spine, read in memory with :mod:`zipfile`.
+
+* Nothing is extracted to disk; member names with ``..`` or absolute paths are ignored.
+* Zip bombs are refused (:class:`MalformedInput`): more than ``8 * max_bytes`` in all
+  once uncompressed, a member over 10 MB with a compression ratio above 100, or more
+  than 10,000 members.
+* ``container.xml``, the OPF and the NCX are parsed with :mod:`defusedxml`; content
+  documents with BeautifulSoup's ``html.parser``, which is lenient with broken XHTML and
+  never expands DTD entities.
+* Metadata: ``dc:title``, ``dc:creator``, ``dc:description`` (summary) and ``dc:subject``
+  (free-form tags). An AO3 preface page (``#preface`` with ``dl.tags``) fills the tags
+  like the HTML reader and is not a chapter; a title page of ``Key: value`` lines (as
+  FanFicFare writes) likewise; navigation documents are skipped.
+* Each other spine document is a chapter titled by its first ``h1``-``h3`` or its
+  NCX/nav label; a document holding several "Chapter N" headings is split at them.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+from xml.etree.ElementTree import Element, ParseError
+
+from forewarn.errors import EmptyInput, MalformedInput
+from forewarn.ingest._common import (
+    DEFAULT_MAX_BYTES,
+    HEADER_LINE,
+    Meta,
+    assemble,
+    clean_title,
+    dedupe,
+    is_chapter_heading,
+    is_scene_break,
+)
+from forewarn.ingest._html import Block, block_texts, extract_blocks, inline_text, parse_soup
+from forewarn.ingest.ao3_html import RawChapter, extract_ao3, is_ao3
+from forewarn.ingest.decode import decode_member
+from forewarn.work import Work
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
+
+MAX_MEMBERS = 10_000
+MAX_RATIO = 100
+RATIO_MIN_SIZE = 10 * 1024 * 1024
+EXPANSION = 8  # total uncompressed size may be this many times max_bytes
+
+_HTML_TYPES = frozenset({"application/xhtml+xml", "text/html", "application/x-dtbook+xml"})
+_HTML_SUFFIXES = (".xhtml", ".html", ".htm", ".xml")
+_NCX_TYPE = "application/x-dtbncx+xml"
+_BARE_AMPERSAND = re.compile(rb"&(?!#?\w{1,32};)")
+_SPLIT_HEADINGS = ("h1", "h2", "h3")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A manifest item: archive path, media type and EPUB 3 properties."""
+
+    path: str
+    media_type: str
+    properties: frozenset[str]
+
+
+@dataclass
+class _Book:
+    """What the reader accumulates over the spine."""
+
+    meta: Meta
+    subjects: list[str]
+    chapters: list[RawChapter] = field(default_factory=list)
+    ao3: bool = False
+    previous_ao3: bool = False
+
+
+def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_MAX_BYTES) -> Work:
+    """Parse the bytes of an EPUB file into a :class:`Work` (format ``"epub"``)."""
+    archive = Archive(data, source, max_bytes)
+    opf_path = _rootfile(archive)
+    opf = parse_xml(archive.read(opf_path), source, opf_path)
+    opf_dir = posixpath.dirname(opf_path)
+    manifest = _manifest(opf, opf_dir)
+    spine, toc_id = _spine(opf, source)
+    labels = _toc_labels(archive, manifest, toc_id)
+    meta, subjects = _opf_metadata(opf)
+    book = _Book(meta, subjects)
+    documents = 0
+    for idref in spine:
+        item = manifest.get(idref)
+        if item is None or "nav" in item.properties or not _is_html(item):
+            continue
+        try:
+            raw = archive.read(item.path)
+        except KeyError:
+            continue
+        documents += 1
+        _read_document(book, parse_soup(decode_member(raw)), labels.get(item.path))
+    if not documents:
+        raise MalformedInput(f"{source}: not a valid EPUB (no readable documents in the spine)")
+    chapters, source_text = assemble(book.chapters)
+    if not chapters:
+        raise EmptyInput(f"{source}: no story text")
+    fields = book.meta.work_fields()
+    fields["freeform_tags"] = _freeform(book)
+    return Work(chapters, **fields, source=source, format="epub", source_text=source_text)
+
+
+# --- the archive --------------------------------------------------------------------------------
+
+
+class Archive:
+    """A zip archive opened in memory, with bomb checks and safe member names only."""
+
+    def __init__(self, data: bytes, source: str, max_bytes: int) -> None:
+        self.source = source
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+            infos = self.zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+            raise self.invalid("not a zip archive") from None
+        if len(infos) > MAX_MEMBERS:
+            raise self.invalid(f"{len(infos)} members, more than {MAX_MEMBERS}")
+        total = sum(info.file_size for info in infos)
+        limit = EXPANSION * max_bytes
+        if total > limit:
+            raise self.invalid(
+                f"expands to {total} bytes, over the {limit}-byte limit; possible zip bomb"
+            )
+        for info in infos:
+            if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1
+            ):
+                raise self.invalid(
+                    f"member {info.filename!r} has a compression ratio over {MAX_RATIO}; "
+                    "possible zip bomb"
+                )
+        self.members = {
+            name: info
+            for info in infos
+            if (name := safe_name(info.filename)) is not None and not info.is_dir()
+        }
+        self.folded = {name.casefold(): info for name, info in self.members.items()}
+
+    def invalid(self, reason: str) -> MalformedInput:
+        """The error for a broken book."""
+        return MalformedInput(f"{self.source}: not a valid EPUB ({reason})")
+
+    def has(self, name: str) -> bool:
+        """Whether a (safe) member exists, matching case-insensitively as a fallback."""
+        return name in self.members or name.casefold() in self.folded
+
+    def read(self, name: str) -> bytes:
+        """A member's bytes; ``KeyError`` if absent, :class:`MalformedInput` if unreadable."""
+        info = self.members.get(name) or self.folded.get(name.casefold())
+        if info is None:
+            raise KeyError(name)
+        try:
+            with self.zip.open(info) as member:
+                data = member.read(info.file_size + 1)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError,
+                OSError, ValueError) as exc:  # fmt: skip
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise self.invalid(f"cannot read {name}: {reason}") from None
+        if len(data) > info.file_size:
+            raise self.invalid(f"member {name!r} is larger than it says")
+        return data
+
+
+def safe_name(name: str) -> str | None:
+    """The member name, or ``None`` if it is absolute or climbs out with ``..``."""
+    name = name.replace("\\", "/")
+    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
+        return None
+    if any(part == ".." for part in name.split("/")):
+        return None
+    return name
+
+
+def parse_xml(data: bytes, source: str, what: str) -> Element:
+    """Parse XML with defusedxml (no entity expansion, no external references).
+
+    A document whose only fault is a bare ``&`` is retried with it escaped.
+    """
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    error: Exception | None = None
+    for attempt in (data, _BARE_AMPERSAND.sub(b"&amp;", data)):
+        try:
+            return fromstring(attempt)
+        except DefusedXmlException:
+            raise MalformedInput(
+                f"{source}: not a valid EPUB ({what} uses forbidden XML entities)"
+            ) from None
+        except ParseError as exc:
+            error = exc
+    raise MalformedInput(f"{source}: not a valid EPUB ({what}: {error})")
+
+
+def local(tag: object) -> str:
+    """An element's tag without its namespace."""
+    return str(tag).rsplit("}", 1)[-1]
+
+
+def _rootfile(archive: Archive) -> str:
+    if not archive.has("META-INF/container.xml"):
+        raise archive.invalid("no META-INF/container.xml")
+    container = parse_xml(archive.read("META-INF/container.xml"), archive.source, "container.xml")
+    paths = [
+        (el.get("media-type"), el.get("full-path"))
+        for el in container.iter()
+        if local(el.tag) == "rootfile" and el.get("full-path")
+    ]
+    paths.sort(key=lambda pair: pair[0] != "application/oebps-package+xml")
+    if not paths:
+        raise archive.invalid("no rootfile in META-INF/container.xml")
+    path = safe_name(unquote(str(paths[0][1])))
+    if path is None or not archive.has(path):
+        raise archive.invalid(f"no OPF file {paths[0][1]}")
+    return path
+
+
+# --- the package document --------------------------------------------------------------------
+
+
+def _resolve(base: str, href: str) -> str | None:
+    href = unquote(href.split("#", 1)[0]).strip()
+    if not href or "://" in href:
+        return None
+    path = posixpath.normpath(posixpath.join(base, href))
+    return safe_name(path)
+
+
+def _manifest(opf: Element, opf_dir: str) -> dict[str, Item]:
+    items: dict[str, Item] = {}
+    for el in opf.iter():
+        if local(el.tag) != "item":
+            continue
+        ident, href = el.get("id"), el.get("href")
+        path = _resolve(opf_dir, href) if href else None
+        if ident and path:
+            properties = frozenset((el.get("properties") or "").split())
+            items[ident] = Item(path, (el.get("media-type") or "").lower(), properties)
+    return items
+
+
+def _spine(opf: Element, source: str) -> tuple[list[str], str | None]:
+    spine = next((el for el in opf.iter() if local(el.tag) == "spine"), None)
+    if spine is None:
+        raise MalformedInput(f"{source}: not a valid EPUB (no spine)")
+    idrefs = [
+        str(el.get("idref"))
+        for el in spine
+        if local(el.tag) == "itemref" and el.get("idref") and el.get("linear") != "no"
+    ]
+    if not idrefs:
+        raise MalformedInput(f"{source}: not a valid EPUB (empty spine)")
+    return idrefs, spine.get("toc")
+
+
+def _is_html(item: Item) -> bool:
+    return item.media_type in _HTML_TYPES or (
+        not item.media_type and item.path.lower().endswith(_HTML_SUFFIXES)
+    )
+
+
+def _opf_metadata(opf: Element) -> tuple[Meta, list[str]]:
+    meta = Meta()
+    creators: list[str] = []
+    subjects: list[str] = []
+    metadata = next((el for el in opf.iter() if local(el.tag) == "metadata"), opf)
+    for el in metadata.iter():
+        name = local(el.tag)
+        text = " ".join("".join(el.itertext()).split())
+        if not text:
+            continue
+        if name == "title" and meta.title is None:
+            meta.title = text
+        elif name == "creator":
+            creators.append(text)
+        elif name == "description" and meta.summary is None:
+            meta.summary = _description("".join(el.itertext()))
+        elif name == "subject":
+            subjects.append(text)
+        elif name == "language":
+            meta.add_to("tag:language", [text])
+    if creators:
+        meta.author = ", ".join(dedupe(creators))
+    return meta, subjects
+
+
+def _description(text: str) -> str | None:
+    """``dc:description`` is often escaped HTML: reduce it to paragraphs of text."""
+    if "<" in text and ">" in text:
+        paragraphs = block_texts(parse_soup(text))
+        return "\n\n".join(paragraphs) or None
+    return " ".join(text.split()) or None
+
+
+def _toc_labels(archive: Archive, manifest: dict[str, Item], toc_id: str | None) -> dict[str, str]:
+    """Document path -> title, from the EPUB 3 nav document and/or the EPUB 2 NCX."""
+    labels: dict[str, str] = {}
+    for item in manifest.values():
+        if "nav" in item.properties and archive.has(item.path):
+            _nav_labels(archive.read(item.path), posixpath.dirname(item.path), labels)
+    ncx = manifest.get(toc_id) if toc_id else None
+    if ncx is None:
+        ncx = next((i for i in manifest.values() if i.media_type == _NCX_TYPE), None)
+    if ncx is not None and archive.has(ncx.path):
+        try:
+            root = parse_xml(archive.read(ncx.path), archive.source, "toc.ncx")
+        except MalformedInput:
+            return labels  # a broken table of contents only costs chapter titles
+        _ncx_labels(root, posixpath.dirname(ncx.path), labels)
+    return labels
+
+
+def _nav_labels(data: bytes, base: str, labels: dict[str, str]) -> None:
+    soup = parse_soup(decode_member(data))
+    navs = soup.find_all("nav")
+    toc = next((n for n in navs if "toc" in str(n.get("epub:type") or "").split()), None)
+    toc = toc or (navs[0] if navs else soup)
+    for link in toc.find_all("a", href=True):
+        path = _resolve(base, str(link["href"]))
+        label = clean_title(inline_text(link))
+        if path and label:
+            labels.setdefault(path, label)
+
+
+def _ncx_labels(root: Element, base: str, labels: dict[str, str]) -> None:
+    for point in root.iter():
+        if local(point.tag) != "navPoint":
+            continue
+        label = content = None
+        for child in point:
+            if local(child.tag) == "navLabel" and label is None:
+                label = clean_title("".join(child.itertext()))
+            elif local(child.tag) == "content":
+                content = child.get("src")
+        path = _resolve(base, content) if content else None
+        if path and label:
+            labels.setdefault(path, label)
+
+
+# --- content documents ------------------------------------------------------------------------
+
+
+def _read_document(book: _Book, soup: BeautifulSoup, label: str | None) -> None:
+    """Add one spine document's chapters (or metadata) to ``book``."""
+    if is_ao3(soup, known=book.ao3):
+        found = extract_ao3(soup)
+        book.ao3 = True
+        _merge(book.meta, found.meta)
+        for title, paragraphs in found.chapters:
+            if title is None and book.previous_ao3 and book.chapters:
+                book.chapters[-1][1].extend(paragraphs)  # a chapter split over two files
+            else:
+                book.chapters.append((title or label, paragraphs))
+            book.previous_ao3 = True
+        return
+    book.previous_ao3 = False
+    blocks = [block for block in extract_blocks(soup) if block.kind != "hr"]
+    if _is_navigation(soup, blocks):
+        return
+    if not book.chapters and _read_title_page(blocks, book.meta):
+        return
+    book.chapters.extend(_document_chapters(blocks, label))
+
+
+def _is_navigation(soup: BeautifulSoup, blocks: list[Block]) -> bool:
+    """A table of contents: apart from headings, most of its text is links."""
+    links = soup.find_all("a", href=True)
+    if len(links) < 3:
+        return False
+    linked = sum(len(inline_text(a)) for a in links)
+    total = sum(len(block.text) for block in blocks if block.kind not in _HEADINGS)
+    return total > 0 and linked >= 0.8 * total
+
+
+def _read_title_page(blocks: list[Block], meta: Meta) -> bool:
+    """A page of ``Key: value`` lines before the story: read it as metadata."""
+    lines = [line for block in blocks for line in block.text.split("\n") if line.strip()]
+    keyed = [m for m in (HEADER_LINE.match(line) for line in lines) if m]
+    if len(keyed) < 3 or len(keyed) < 0.5 * len(lines):
+        return False
+    page = Meta()
+    for match in keyed:
+        page.add(match["key"], match["value"])
+    first = lines[0]
+    if not HEADER_LINE.match(first) and " by " in first:
+        title, _, author = first.partition(" by ")
+        page.title, page.author = page.title or clean_title(title), page.author or author.strip()
+    _merge(meta, page)
+    return True
+
+
+def _document_chapters(blocks: list[Block], label: str | None) -> list[RawChapter]:
+    """One chapter, or several when the document holds several chapter headings."""
+    heads = [b for b in blocks if b.kind in _SPLIT_HEADINGS and is_chapter_heading(b.text)]
+    if len(heads) >= 2:
+        chapters: list[RawChapter] = [(label, [])]
+        for block in blocks:
+            if block in heads:
+                chapters.append((clean_title(block.text), []))
+            elif not is_scene_break(block.text):
+                chapters[-1][1].append(block.text)
+        return [c for c in chapters if c[1]]
+    title = label
+    for index, block in enumerate(blocks):
+        if block.kind in _SPLIT_HEADINGS:
+            title = clean_title(block.text) or label
+            blocks = blocks[:index] + blocks[index + 1 :]
+            break
+        if block.kind == "p":
+            break
+    return [(title, [b.text for b in blocks if not is_scene_break(b.text)])]
+
+
+def _merge(meta: Meta, other: Meta) -> None:
+    """Fold a page's metadata into the book's: the page fills gaps, its summary wins."""
+    meta.title = meta.title or other.title
+    meta.author = meta.author or other.author
+    meta.rating = meta.rating or other.rating
+    if other.summary:
+        meta.summary = other.summary
+    meta.notes.extend(other.notes)
+    meta.archive_warnings.extend(other.archive_warnings)
+    meta.freeform_tags.extend(other.freeform_tags)
+    meta.content_notes.extend(other.content_notes)
+    for name, values in other.tags.items():
+        meta.tags.setdefault(name, []).extend(values)
+
+
+def _freeform(book: _Book) -> list[str]:
+    """Free-form tags: the preface's, then subjects not already filed elsewhere.
+
+    AO3 puts every tag (and "Fanworks") into ``dc:subject``, so subjects that the preface
+    filed as rating, warning, fandom, character... are not free-form tags.
+    """
+    freeform = list(book.meta.freeform_tags)
+    filed: set[str] = set()
+    if book.ao3:
+        filed.add("fanworks")
+        filed.update(w.casefold() for w in book.meta.archive_warnings)
+        if book.meta.rating:
+            filed.add(book.meta.rating.casefold())
+        for values in book.meta.tags.values():
+            filed.update(v.casefold() for v in values)
+    freeform.extend(s for s in book.subjects if s.casefold() not in filed)
+    return dedupe(freeform)

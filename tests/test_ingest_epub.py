@@ -1,0 +1,340 @@
+"""EPUB reader: EPUB 2 and 3 books built in memory, AO3 prefaces, broken and hostile files."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ingest_helpers import (
+    AO3_PREFACE,
+    EpubSpec,
+    assert_offsets,
+    build_epub,
+    container_xml,
+    document,
+    opf_xml,
+    paragraph_texts,
+    zip_bytes,
+)
+
+from forewarn.errors import EmptyInput, MalformedInput
+from forewarn.ingest import read_bytes, read_path
+from forewarn.ingest.epub import parse_epub
+
+CHAPTERS = [
+    ("ch1.xhtml", "<h1>Chapter 1: Fog</h1><p>The foghorn sounded twice.</p><p>Orla woke.</p>"),
+    ("ch2.xhtml", "<h2>Chapter 2: Clear</h2><p>By noon the fog had burned off.</p>"),
+]
+
+
+def _spec(version: int, **kwargs: Any) -> EpubSpec:
+    return EpubSpec(documents=list(CHAPTERS), version=version, **kwargs)
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_epub_chapters_and_metadata(version: int, tmp_path: Path) -> None:
+    spec = _spec(
+        version,
+        description="<p>A lighthouse.</p><p>Two <i>keepers</i>.</p>",
+        subjects=["Lighthouses", "Fog"],
+        toc={"ch1.xhtml": "One", "ch2.xhtml": "Two"},
+    )
+    path = tmp_path / "book.epub"
+    path.write_bytes(build_epub(spec))
+    work = read_path(path)
+    assert work.format == "epub"
+    assert work.source == str(path)
+    assert work.title == "Salt and Lamplight"
+    assert work.author == "A. Writer"
+    assert work.summary == "A lighthouse.\n\nTwo keepers."
+    assert work.freeform_tags == ["Lighthouses", "Fog"]
+    assert [ch.title for ch in work.chapters] == ["Chapter 1: Fog", "Chapter 2: Clear"]
+    assert paragraph_texts(work) == [
+        ["The foghorn sounded twice.", "Orla woke."],
+        ["By noon the fog had burned off."],
+    ]
+    assert work.source_text == "\n\n".join(ch.text for ch in work.chapters)
+    assert_offsets(work)
+
+
+def test_epub2_titles_from_ncx_labels() -> None:
+    spec = EpubSpec(
+        documents=[("a.xhtml", "<p>First.</p>"), ("b.xhtml", "<p>Second.</p>")],
+        version=2,
+        toc={"a.xhtml": "The Beginning", "b.xhtml": "The End"},
+    )
+    work = parse_epub(build_epub(spec), "b.epub")
+    assert [ch.title for ch in work.chapters] == ["The Beginning", "The End"]
+
+
+def test_epub3_titles_from_nav_labels_and_nav_is_not_a_chapter() -> None:
+    spec = EpubSpec(
+        documents=[("a.xhtml", "<p>First.</p>"), ("b.xhtml", "<p>Second.</p>")],
+        version=3,
+        toc={"a.xhtml": "Uno", "b.xhtml": "Dos"},
+    )
+    work = parse_epub(build_epub(spec), "b.epub")
+    assert [ch.title for ch in work.chapters] == ["Uno", "Dos"]
+    assert "Contents" not in work.source_text
+
+
+def test_spine_order_not_manifest_order() -> None:
+    spec = EpubSpec(
+        documents=[("z.xhtml", "<p>Comes first.</p>"), ("a.xhtml", "<p>Comes second.</p>")],
+        manifest_order=["a.xhtml", "z.xhtml"],
+    )
+    assert paragraph_texts(parse_epub(build_epub(spec))) == [["Comes first."], ["Comes second."]]
+
+
+def test_non_linear_items_are_skipped() -> None:
+    spec = EpubSpec(
+        documents=[("a.xhtml", "<p>Story.</p>"), ("notes.xhtml", "<p>Footnotes.</p>")],
+        non_linear={"notes.xhtml"},
+    )
+    assert paragraph_texts(parse_epub(build_epub(spec))) == [["Story."]]
+
+
+def test_ao3_preface_page_gives_tags_not_a_chapter() -> None:
+    spec = EpubSpec(
+        documents=[("preface.xhtml", AO3_PREFACE), *CHAPTERS],
+        subjects=["Fanworks", "Teen And Up Audiences", "Orla", "Found Family", "Original Work"],
+    )
+    work = parse_epub(build_epub(spec), "ao3.epub")
+    assert work.rating == "Teen And Up Audiences"
+    assert work.archive_warnings == ["No Archive Warnings Apply"]
+    assert work.tags["fandom"] == ["Original Work"]
+    assert work.tags["character"] == ["Orla", "Benedek"]
+    assert work.freeform_tags == ["Found Family", "Shipwrecks"]  # filed subjects dropped
+    assert work.summary == "Two keepers, one lamp. CW: injury."
+    assert work.content_notes == ["injury"]
+    assert [ch.title for ch in work.chapters] == ["Chapter 1: Fog", "Chapter 2: Clear"]
+    assert "Preface" not in work.source_text
+    assert "Teen And Up" not in work.source_text
+    assert_offsets(work)
+
+
+def test_ao3_epub_chapter_documents_and_split_continuation() -> None:
+    chapter_one = (
+        '<div id="chapters" class="userstuff"><div class="meta group">'
+        '<h2 class="heading">Chapter 1: Harbour</h2><p>Chapter Notes</p>'
+        '<blockquote class="userstuff"><p>Beta thanks.</p></blockquote></div>'
+        '<div class="userstuff"><p>Start of one.</p></div></div>'
+    )
+    continuation = '<div id="chapters"><div class="userstuff"><p>Rest of one.</p></div></div>'
+    chapter_two = (
+        '<div id="chapters"><div class="meta group"><h2 class="heading">Chapter 2</h2></div>'
+        '<div class="userstuff"><p>Two.</p></div></div>'
+    )
+    afterword = (
+        '<div id="afterword"><div id="endnotes"><p>End Notes</p>'
+        "<blockquote><p>Thanks for reading.</p></blockquote></div></div>"
+    )
+    spec = EpubSpec(
+        documents=[
+            ("p.xhtml", AO3_PREFACE),
+            ("c1.xhtml", chapter_one),
+            ("c1b.xhtml", continuation),
+            ("c2.xhtml", chapter_two),
+            ("after.xhtml", afterword),
+        ]
+    )
+    work = parse_epub(build_epub(spec))
+    assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
+        ("Chapter 1: Harbour", ["Start of one.", "Rest of one."]),
+        ("Chapter 2", ["Two."]),
+    ]
+    assert "Beta thanks." in (work.notes or "")
+    assert "Thanks for reading." in (work.notes or "")
+
+
+def test_title_page_of_key_value_lines_is_metadata() -> None:
+    title_page = (
+        "<h3>The Orchard by fennel</h3><div><b>Rating:</b> Mature<br/>"
+        "<b>Warnings:</b> fire, injury<br/><b>Summary:</b> Apples.<br/>"
+        "<b>Status:</b> Complete<br/></div>"
+    )
+    spec = EpubSpec(documents=[("title_page.xhtml", title_page), *CHAPTERS], title="The Orchard")
+    work = parse_epub(build_epub(spec))
+    assert work.rating == "Mature"
+    assert work.content_notes == ["fire", "injury"]
+    assert work.summary == "Apples."
+    assert len(work.chapters) == 2
+
+
+def test_document_with_several_chapter_headings_is_split() -> None:
+    body = "<h2>Chapter 1</h2><p>One.</p><h2>Chapter 2</h2><p>Two.</p><h2>Chapter 3</h2><p>3.</p>"
+    work = parse_epub(build_epub(EpubSpec(documents=[("all.xhtml", body)])))
+    assert [ch.title for ch in work.chapters] == ["Chapter 1", "Chapter 2", "Chapter 3"]
+
+
+def test_table_of_contents_page_is_skipped() -> None:
+    toc = '<h1>Contents</h1><p><a href="a.xhtml">One</a></p><p><a href="b.xhtml">Two</a></p>'
+    toc += '<p><a href="c.xhtml">Three</a></p>'
+    spec = EpubSpec(documents=[("toc.xhtml", toc), ("a.xhtml", "<p>Story.</p>")])
+    assert paragraph_texts(parse_epub(build_epub(spec))) == [["Story."]]
+
+
+def test_broken_xhtml_is_read_leniently() -> None:
+    raw = zip_bytes(
+        {
+            "mimetype": "application/epub+zip",
+            "META-INF/container.xml": container_xml("content.opf"),
+            "content.opf": opf_xml(EpubSpec(documents=[("c.xhtml", "")], opf_dir="")),
+            "c.xhtml": "<html><body><p>Unclosed <b>bold<p>Second & more</body>",
+        }
+    )
+    assert paragraph_texts(parse_epub(raw)) == [["Unclosed bold", "Second & more"]]
+
+
+def test_epub_sniffed_without_extension(tmp_path: Path) -> None:
+    path = tmp_path / "download"
+    path.write_bytes(build_epub(_spec(3)))
+    assert read_path(path).format == "epub"
+
+
+def test_epub_without_text_is_empty() -> None:
+    spec = EpubSpec(documents=[("cover.xhtml", '<div><img src="cover.jpg" alt=""/></div>')])
+    with pytest.raises(EmptyInput, match=r"^e\.epub: no story text$"):
+        parse_epub(build_epub(spec), "e.epub")
+
+
+# --- broken books --------------------------------------------------------------------------------
+
+
+def _opf(documents: list[tuple[str, str]]) -> str:
+    return opf_xml(EpubSpec(documents=documents, opf_dir=""))
+
+
+@pytest.mark.parametrize(
+    ("members", "reason"),
+    [
+        ({"mimetype": "application/epub+zip"}, "no META-INF/container.xml"),
+        (
+            {"META-INF/container.xml": "<container><rootfiles/></container>"},
+            "no rootfile in META-INF/container.xml",
+        ),
+        ({"META-INF/container.xml": container_xml("missing.opf")}, "no OPF file missing.opf"),
+        ({"META-INF/container.xml": "<container"}, "container.xml: "),
+        (
+            {"META-INF/container.xml": container_xml("c.opf"), "c.opf": "<package><spine>"},
+            "c.opf: ",
+        ),
+        (
+            {"META-INF/container.xml": container_xml("c.opf"), "c.opf": "<package/>"},
+            "no spine",
+        ),
+        (
+            {
+                "META-INF/container.xml": container_xml("c.opf"),
+                "c.opf": "<package><manifest/><spine></spine></package>",
+            },
+            "empty spine",
+        ),
+        (
+            {
+                "META-INF/container.xml": container_xml("c.opf"),
+                "c.opf": _opf([("gone.xhtml", "")]),
+            },
+            "no readable documents in the spine",
+        ),
+        (
+            {"META-INF/container.xml": container_xml("../evil.opf"), "../evil.opf": "<package/>"},
+            "no OPF file ../evil.opf",
+        ),
+    ],
+)
+def test_broken_epub_is_malformed(members: dict[str, str], reason: str) -> None:
+    with pytest.raises(MalformedInput) as caught:
+        parse_epub(zip_bytes(members), "story.epub")
+    message = str(caught.value)
+    assert message.startswith(f"story.epub: not a valid EPUB ({reason}")
+    assert "\n" not in message
+
+
+def test_not_a_zip_is_malformed() -> None:
+    with pytest.raises(
+        MalformedInput, match=r"^story\.epub: not a valid EPUB \(not a zip archive\)$"
+    ):
+        read_bytes(b"just some text, not a zip", "story.epub")
+
+
+def test_truncated_zip_is_malformed() -> None:
+    data = build_epub(_spec(3))
+    with pytest.raises(MalformedInput, match="not a valid EPUB"):
+        read_bytes(data[: len(data) // 2], "cut.epub")
+
+
+def test_entity_bomb_in_opf_is_refused() -> None:
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE package [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><package>&b;</package>'
+    )
+    members = {"META-INF/container.xml": container_xml("c.opf"), "c.opf": bomb}
+    with pytest.raises(MalformedInput, match=r"forbidden XML entities"):
+        parse_epub(zip_bytes(members), "bomb.epub")
+
+
+def test_entities_in_content_documents_are_not_expanded() -> None:
+    hostile = (
+        '<!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd"><!ENTITY y "YYYYYYYY">]>'
+        "<html><body><p>Safe &x; &y; text.</p></body></html>"
+    )
+    raw = zip_bytes(
+        {
+            "META-INF/container.xml": container_xml("content.opf"),
+            "content.opf": _opf([("c.xhtml", "")]),
+            "c.xhtml": hostile,
+        }
+    )
+    text = parse_epub(raw).source_text
+    assert "root:" not in text
+    assert "YYYYYYYY" not in text
+
+
+def test_total_size_zip_bomb_is_refused() -> None:
+    data = build_epub(EpubSpec(documents=[("a.xhtml", "<p>" + "story " * 5000 + "</p>")]))
+    with pytest.raises(MalformedInput, match=r"possible zip bomb"):
+        read_bytes(data, "big.epub", max_bytes=2000)
+
+
+def test_high_ratio_member_is_refused() -> None:
+    members = {
+        "mimetype": "application/epub+zip",
+        "META-INF/container.xml": container_xml("content.opf"),
+        "content.opf": _opf([("c.xhtml", "")]),
+        "c.xhtml": "<p>" + " " * (11 * 1024 * 1024) + "</p>",
+    }
+    data = zip_bytes(members)
+    assert len(data) < 1024 * 1024
+    with pytest.raises(MalformedInput, match=r"compression ratio over 100; possible zip bomb"):
+        read_bytes(data, "ratio.epub")
+
+
+def test_member_names_with_dotdot_or_absolute_are_ignored() -> None:
+    opf = _opf([("../escape.xhtml", ""), ("ok.xhtml", "")])
+    members = {
+        "META-INF/container.xml": container_xml("OEBPS/content.opf"),
+        "OEBPS/content.opf": opf,
+        "escape.xhtml": document("x", "<p>Outside.</p>"),
+        "OEBPS/../escape.xhtml": document("x", "<p>Sneaky.</p>"),
+        "/abs.xhtml": document("x", "<p>Absolute.</p>"),
+        "OEBPS/ok.xhtml": document("x", "<p>Inside.</p>"),
+    }
+    work = parse_epub(zip_bytes(members))
+    assert "Sneaky" not in work.source_text
+    assert "Absolute" not in work.source_text
+    assert "Inside." in work.source_text
+
+
+def test_nothing_is_extracted_to_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("extract called")
+
+    monkeypatch.setattr(zipfile.ZipFile, "extract", refuse)
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", refuse)
+    parse_epub(build_epub(_spec(2)))
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,361 @@
+"""Every way the input can be wrong, and the one-line error each one gives."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from ingest_helpers import EpubSpec, build_epub, paragraph_texts, zip_bytes
+
+from forewarn import ingest
+from forewarn.errors import (
+    EmptyInput,
+    ForewarnError,
+    InputNotFound,
+    InputTooLarge,
+    MalformedInput,
+    UnsupportedFormat,
+)
+from forewarn.ingest import DEFAULT_MAX_BYTES, read_bytes, read_path, sniff_format
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00"
+ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00>\x00\x01\x00\x00\x00" + bytes(40)
+
+
+def _one_line(error: ForewarnError, source: str) -> str:
+    message = str(error)
+    assert "\n" not in message
+    assert message.startswith(f"{source}: ")
+    return message
+
+
+def test_default_max_bytes() -> None:
+    assert DEFAULT_MAX_BYTES == 32 * 1024 * 1024
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    missing = tmp_path / "x.txt"
+    with pytest.raises(InputNotFound) as caught:
+        read_path(missing)
+    assert _one_line(caught.value, str(missing)) == f"{missing}: no such file"
+
+
+def test_missing_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputNotFound, match=r"^x\.txt: no such file$"):
+        read_path("x.txt")
+    with pytest.raises(InputNotFound, match=r"^x\.pdf: no such file$"):
+        read_path("x.pdf")
+
+
+def test_path_through_a_file_is_not_found(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("story")
+    with pytest.raises(InputNotFound, match="no such file"):
+        read_path(tmp_path / "file" / "inner.txt")
+
+
+def test_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(InputNotFound, match=r"^dir: is a directory, not a file$"):
+        read_path("dir")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read anything")
+def test_permission_denied_real(tmp_path: Path) -> None:
+    path = tmp_path / "secret.txt"
+    path.write_text("story")
+    path.chmod(0)
+    try:
+        with pytest.raises(InputNotFound, match="permission denied"):
+            read_path(path)
+    finally:
+        path.chmod(0o600)
+
+
+def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "secret.txt"
+    path.write_text("story")
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(ingest, "open", denied, raising=False)
+    with pytest.raises(InputNotFound) as caught:
+        read_path(path)
+    assert _one_line(caught.value, str(path)).endswith(": permission denied")
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\t\n  \r\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf \n"])
+def test_empty_or_whitespace_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(content)
+    with pytest.raises(EmptyInput) as caught:
+        read_path(path)
+    assert _one_line(caught.value, str(path)).endswith(": empty file")
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html", ".epub", ""])
+def test_empty_file_any_format(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"empty{suffix}"
+    path.write_bytes(b"\n\n")
+    with pytest.raises(EmptyInput):
+        read_path(path)
+
+
+def test_too_large_is_rejected_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"word " * 300)
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was opened")
+
+    monkeypatch.setattr(ingest, "open", no_reading, raising=False)
+    with pytest.raises(InputTooLarge) as caught:
+        read_path(path, max_bytes=1000)
+    assert _one_line(caught.value, str(path)) == (
+        f"{path}: file is too large (1500 bytes; the limit is 1000 bytes)"
+    )
+
+
+def test_sparse_200mb_file_is_rejected_quickly(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    with open(path, "wb") as handle:
+        handle.truncate(200 * 1024 * 1024)
+    start = time.perf_counter()
+    with pytest.raises(InputTooLarge, match=r"\(200\.0 MiB; the limit is 32\.0 MiB\)$"):
+        read_path(path)
+    assert time.perf_counter() - start < 1
+
+
+def test_exactly_max_bytes_is_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "fits.txt"
+    path.write_bytes(b"a" * 99 + b"\n")
+    assert read_path(path, max_bytes=100).word_count == 1
+
+
+def test_read_bytes_too_large() -> None:
+    with pytest.raises(InputTooLarge, match=r"^blob: file is too large"):
+        read_bytes(b"x" * 11, "blob", max_bytes=10)
+
+
+class _CountingStream(io.BytesIO):
+    """A stdin stand-in that remembers how much was asked for."""
+
+    requested = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.requested = size if size is not None else -1
+        return super().read(size)
+
+
+def _fake_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> _CountingStream:
+    stream = _CountingStream(data)
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=stream))
+    return stream
+
+
+def test_stdin_is_read_and_sniffed(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_stdin(monkeypatch, b"<html><body><p>From a pipe.</p></body></html>")
+    work = read_path("-")
+    assert work.source == "<stdin>"
+    assert work.format == "html"
+    assert paragraph_texts(work) == [["From a pipe."]]
+
+
+def test_stdin_plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_stdin(monkeypatch, b"Title: Piped\n\nA story.\n")
+    work = read_path("-")
+    assert (work.title, work.format) == ("Piped", "text")
+
+
+def test_stdin_reads_at_most_max_bytes_plus_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = _fake_stdin(monkeypatch, b"x" * 5000)
+    with pytest.raises(InputTooLarge, match=r"^<stdin>: file is too large \(more than 100 bytes"):
+        read_path("-", max_bytes=100)
+    assert stream.requested == 101
+
+
+def test_stdin_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_stdin(monkeypatch, b"")
+    with pytest.raises(EmptyInput, match=r"^<stdin>: empty file$"):
+        read_path("-")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("image.txt", PNG + bytes(100)),
+        ("noise", random.Random(3).randbytes(4096)),
+        ("noise.txt", random.Random(4).randbytes(4096)),
+        ("program", ELF),
+        ("program.md", ELF),
+        ("controls.txt", bytes(range(1, 32)) * 20),
+        ("pairs.txt", b"\x01\x00\x02\x00" * 50),
+    ],
+)
+def test_binary_is_unsupported(tmp_path: Path, name: str, data: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(UnsupportedFormat) as caught:
+        read_path(path)
+    assert _one_line(caught.value, str(path)) == f"{path}: binary file, not a story"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("x.pdf", "PDF"),
+        ("x.docx", "DOCX"),
+        ("X.PDF", "PDF"),
+        ("book.mobi", "MOBI"),
+        ("cover.png", "PNG"),
+    ],
+)
+def test_unsupported_extension(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, kind: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path(name).write_bytes(b"%PDF-1.7 whatever")
+    with pytest.raises(UnsupportedFormat) as caught:
+        read_path(name)
+    assert str(caught.value) == (
+        f"{name}: {kind} is not supported (supported: .txt .md .html .epub)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        (PNG, "PNG"),
+        (b"{\\rtf1\\ansi story}", "RTF"),
+        (zip_bytes({"word/document.xml": "<w:document/>"}), "DOCX"),
+        (zip_bytes({"readme.txt": "hello"}), "ZIP"),
+    ],
+)
+def test_sniffed_unsupported_formats(tmp_path: Path, data: bytes, kind: str) -> None:
+    path = tmp_path / "mystery"
+    path.write_bytes(data)
+    with pytest.raises(UnsupportedFormat, match=rf": {kind} is not supported \(supported: "):
+        read_path(path)
+
+
+def test_unknown_extension_with_text_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "story.fic"
+    path.write_text("A story with an odd extension.\n", encoding="utf-8")
+    work = read_path(path)
+    assert work.format == "text"
+    assert work.source == str(path)
+
+
+def test_utf16_without_bom_and_without_extension(tmp_path: Path) -> None:
+    path = tmp_path / "windows-notes"
+    path.write_bytes("Chapter 1\r\n\r\nIt rained.\r\n".encode("utf-16-le"))
+    work = read_path(path)
+    assert (work.format, work.encoding) == ("text", "utf-16-le")
+    assert paragraph_texts(work) == [["It rained."]]
+
+
+def test_sniff_format() -> None:
+    assert sniff_format(b"  <!DOCTYPE html><p>x</p>") == "html"
+    assert sniff_format(b"<?xml version='1.0'?>\n<html xmlns='x'>") == "html"
+    assert sniff_format(b"\xef\xbb\xbf<html>") == "html"
+    assert sniff_format("<html>".encode("utf-16")) == "html"
+    assert sniff_format(b"Plain words.") == "text"
+    assert sniff_format(build_epub(EpubSpec(documents=[("a.xhtml", "<p>x</p>")]))) == "epub"
+
+
+def test_unknown_fmt_argument() -> None:
+    with pytest.raises(UnsupportedFormat, match=r"^x: unknown format 'pdf'"):
+        read_bytes(b"text", "x", fmt="pdf")
+
+
+def test_invalid_utf8_in_utf8_file(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.txt"
+    good = "\u201cHello,\u201d she said. Caf\u00e9, na\u00efve, r\u00e9sum\u00e9.\n".encode()
+    path.write_bytes(good + b"Then a stray byte: \x92 here.\n")
+    with pytest.raises(MalformedInput) as caught:
+        read_path(path)
+    assert _one_line(caught.value, str(path)) == (
+        f"{path}: invalid UTF-8 at byte {len(good) + 19}; "
+        "re-save the file as UTF-8 or pass --encoding"
+    )
+
+
+def test_invalid_utf8_with_explicit_encoding_is_fine() -> None:
+    data = "Caf\u00e9 ".encode() + b"\x92"
+    work = read_bytes(data, "x.txt", encoding="cp1252")
+    assert work.source_text == "Caf\u00c3\u00a9 \u2019"
+
+
+@pytest.mark.parametrize(
+    ("text", "char", "offset"),
+    [
+        ("Hello\x01world", "U+0001", 5),
+        ("Line one.\r\n\x1b[31mred", "U+001B", 10),
+        ("ok\x0b", "U+000B", 2),
+        ("del\x7f", "U+007F", 3),
+    ],
+)
+def test_control_characters(text: str, char: str, offset: int) -> None:
+    with pytest.raises(MalformedInput) as caught:
+        read_bytes(text.encode(), "ctl.txt")
+    assert str(caught.value) == f"ctl.txt: control character {char} at offset {offset}"
+
+
+def test_control_character_in_markdown() -> None:
+    with pytest.raises(MalformedInput, match=r"^c\.md: control character U\+0002 at offset 3$"):
+        read_bytes(b"# T\x02\n\nText.\n", "c.md")
+
+
+def test_explicit_unknown_encoding() -> None:
+    with pytest.raises(MalformedInput, match=r"^x\.txt: unknown encoding 'klingon'$"):
+        read_bytes(b"story", "x.txt", encoding="klingon")
+
+
+def test_broken_utf16_with_bom() -> None:
+    with pytest.raises(MalformedInput, match=r"^x\.txt: invalid UTF-16-LE at byte"):
+        read_bytes(b"\xff\xfeA\x00\x00\xdc", "x.txt")
+
+
+def test_malformed_epub_messages_start_with_name(tmp_path: Path) -> None:
+    path = tmp_path / "story.epub"
+    path.write_bytes(zip_bytes({"mimetype": "application/epub+zip"}))
+    with pytest.raises(MalformedInput) as caught:
+        read_path(path)
+    assert str(caught.value) == f"{path}: not a valid EPUB (no META-INF/container.xml)"
+
+
+def test_all_errors_are_forewarn_errors_with_exit_codes() -> None:
+    for cls, code in [
+        (InputNotFound, 3),
+        (EmptyInput, 4),
+        (UnsupportedFormat, 5),
+        (MalformedInput, 6),
+        (InputTooLarge, 7),
+    ]:
+        assert issubclass(cls, ForewarnError)
+        assert cls.exit_code == code
+
+
+def test_import_is_cheap() -> None:
+    import subprocess
+
+    code = (
+        "import sys, forewarn.ingest; "
+        "heavy = {'bs4', 'defusedxml', 'charset_normalizer', 'zipfile'} & set(sys.modules); "
+        "print(sorted(heavy))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

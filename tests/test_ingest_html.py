@@ -1,0 +1,261 @@
+"""HTML reader: AO3 downloads and generic story HTML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ingest_helpers import FIXTURES, assert_offsets, paragraph_texts
+
+from forewarn.errors import EmptyInput, UnsupportedFormat
+from forewarn.ingest import read_bytes, read_path
+from forewarn.ingest.ao3_html import parse_html
+from forewarn.work import Work
+
+AO3 = FIXTURES / "ao3_download.html"
+
+
+@pytest.fixture(scope="module")
+def ao3_work() -> Work:
+    return read_path(AO3)
+
+
+def test_ao3_metadata(ao3_work: Work) -> None:
+    work = ao3_work
+    assert work.format == "ao3-html"
+    assert work.encoding == "utf-8"
+    assert work.source == str(AO3)
+    assert work.title == "The Tidewater Keeper"
+    assert work.author == "quietwren"
+    assert work.rating == "Mature"
+    assert work.archive_warnings == ["Graphic Depictions Of Violence", "Major Character Death"]
+    assert work.freeform_tags == ["Lighthouses", "Grief/Mourning", "Drowning", "Hurt/Comfort"]
+    assert work.tags["category"] == ["F/F"]
+    assert work.tags["fandom"] == ["Original Work"]
+    assert work.tags["relationship"] == ["Maren/Ysolde"]
+    assert work.tags["character"] == ["Maren", "Ysolde", "The Harbourmaster"]
+    assert work.tags["language"] == ["English"]
+    assert "stats" not in work.tags
+
+
+def test_ao3_summary_notes_and_content_notes(ao3_work: Work) -> None:
+    work = ao3_work
+    assert work.summary == (
+        "Maren keeps the light on the point. Ysolde keeps coming back.\n\n"
+        "TW: drowning, blood, a funeral. Please mind the tags."
+    )
+    assert work.content_notes == ["drowning", "blood", "a funeral"]
+    notes = work.notes or ""
+    assert "lighthouses & the people who love them" in notes
+    assert "Chapter Summary (Chapter 1: Low Water):\nThe storm arrives early." in notes
+    assert "Thank you to my beta" in notes
+    assert "Chapter End Notes (Chapter 1: Low Water):\nMore soon, I promise." in notes
+    assert "End Notes:\nThank you for reading." in notes
+
+
+def test_ao3_chapters(ao3_work: Work) -> None:
+    work = ao3_work
+    assert [ch.title for ch in work.chapters] == ["Chapter 1: Low Water", "Chapter 2: Slack Tide"]
+    first, second = paragraph_texts(work)
+    assert first[0].startswith("The lamp room smelled of paraffin and salt.")
+    assert "she thought \u2014 and then" in first[1]  # &nbsp;&mdash; decoded
+    assert (
+        first[2]
+        == "She ran the rope down the slipway until her palms burned.\nThe boat struck the rocks."
+    )
+    assert first[3].startswith("Ysolde came out of the water")  # <br/><br/> split
+    assert len(first) == 4  # the "* * *" paragraph is a scene break
+    assert second[2] == "\u201cWill you keep it lit?\u201d Ysolde asked."
+    assert len(second) == 4
+
+
+def test_ao3_story_text_excludes_everything_else(ao3_work: Work) -> None:
+    text = ao3_work.source_text
+    for outside in ("script", "Posted originally", "Summary", "beta", "More soon",
+                    "Comments keep", "drop by the Archive", "Preface", "Rating", "font-family"):  # fmt: skip
+        assert outside not in text
+    assert_offsets(ao3_work)
+    assert text == "\n\n".join(ch.text for ch in ao3_work.chapters)
+
+
+def test_ao3_one_shot_has_no_chapter_titles() -> None:
+    markup = """<html><body>
+    <div id="preface"><div class="meta"><dl class="tags">
+      <dt>Archive Warning:</dt><dd><a href="#">Underage Sex</a></dd>
+      <dt>Additional Tags:</dt><dd><a href="#">Angst</a></dd></dl>
+      <h1>Short One</h1><div class="byline">by <a href="#">a</a>, <a href="#">b</a></div>
+    </div></div>
+    <div id="chapters" class="userstuff">
+      <div class="userstuff"><p>Only one chapter.</p><p>Two paragraphs.</p></div>
+    </div></body></html>"""
+    work = parse_html(markup, "one.html")
+    assert work.format == "ao3-html"
+    assert work.title == "Short One"
+    assert work.author == "a, b"
+    assert work.archive_warnings == ["Underage Sex"]
+    assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
+        (None, ["Only one chapter.", "Two paragraphs."])
+    ]
+
+
+def test_generic_html_fixture() -> None:
+    work = read_path(FIXTURES / "generic_story.html")
+    assert work.format == "html"
+    assert work.title == "Ferry Crossing"
+    assert work.notes == "A short story in two parts."
+    assert [ch.title for ch in work.chapters] == ["Chapter 1", "Chapter 2: Landfall"]
+    first, second = paragraph_texts(work)
+    assert first[1].startswith("He stood at the rail & watched the town shrink \u2014 the church")
+    assert "mother\u2019s house" in first[1]
+    assert second == [
+        "The island had one road, one shop and one dog, who met every ferry.",
+        "The dog looked at Joaquim for a long time.\nThen it went home.",
+        "Nobody asked him why he had come.",
+    ]
+    for outside in ("document.write", "text-indent", "Home", "Stories"):
+        assert outside not in work.source_text
+    assert_offsets(work)
+
+
+def test_generic_html_without_headings_is_one_chapter() -> None:
+    work = parse_html("<p>One.</p><p>Two.</p><div>Three<br>and a half.</div>")
+    assert paragraph_texts(work) == [["One.", "Two.", "Three\nand a half."]]
+    assert work.chapters[0].title is None
+
+
+def test_generic_html_h1_title_and_h1_chapters() -> None:
+    markup = "<h1>The Title</h1><h1>Chapter 1</h1><p>A.</p><h1>Chapter 2</h1><p>B.</p>"
+    work = parse_html(markup)
+    assert work.title == "The Title"
+    assert [ch.title for ch in work.chapters] == ["Chapter 1", "Chapter 2"]
+
+
+def test_generic_html_h2_sections_split_when_no_chapter_headings() -> None:
+    markup = "<title>T</title><h2>Arrival</h2><p>A.</p><h2>Departure</h2><p>B.</p>"
+    work = parse_html(markup)
+    assert [ch.title for ch in work.chapters] == ["Arrival", "Departure"]
+
+
+def test_malformed_html_is_read_leniently() -> None:
+    markup = b"<html><body><div><p>First paragraph<p>Second <b>bold <i>text</div><p>Third"
+    work = read_bytes(markup, "broken.html")
+    assert paragraph_texts(work) == [["First paragraph", "Second bold text", "Third"]]
+
+
+def test_truncated_tag_at_end() -> None:
+    work = read_bytes(b"<p>Some story text.</p><p>More text</p><p class=", "cut.html")
+    assert paragraph_texts(work)[0][:2] == ["Some story text.", "More text"]
+
+
+def test_deeply_nested_markup_does_not_overflow() -> None:
+    markup = ("<div>" * 5000 + "<p>deep</p>" + "</div>" * 5000).encode()
+    assert paragraph_texts(read_bytes(markup, "deep.html")) == [["deep"]]
+
+
+def test_html_without_text_is_empty() -> None:
+    with pytest.raises(EmptyInput, match=r"^empty\.html: no story text$"):
+        read_bytes(b"<html><head><title>x</title><script>var a=1;</script></head><body>"
+                   b"<img src='a.png'><p>&nbsp;</p></body></html>", "empty.html")  # fmt: skip
+
+
+def test_binary_with_html_extension_is_unsupported() -> None:
+    data = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
+    with pytest.raises(UnsupportedFormat, match=r"^pic\.html: binary file, not a story$"):
+        read_bytes(data, "pic.html")
+
+
+def test_meta_charset_is_honoured() -> None:
+    markup = (
+        '<html><head><meta charset="windows-1252"></head><body><p>Caf\u00e9 \u2014 '
+        "na\u00efve.</p></body></html>"
+    ).encode("cp1252")
+    work = read_bytes(markup, "legacy.html")
+    assert paragraph_texts(work) == [["Caf\u00e9 \u2014 na\u00efve."]]
+    assert work.encoding == "cp1252"
+
+
+def test_html_is_sniffed_without_extension() -> None:
+    work = read_bytes(b"<!DOCTYPE html><html><body><p>Hi there.</p></body></html>", "page")
+    assert work.format == "html"
+    assert paragraph_texts(work) == [["Hi there."]]
+
+
+def test_xhtml_extension_reads_as_html(tmp_path: Path) -> None:
+    path = tmp_path / "story.xhtml"
+    path.write_text(
+        '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body>'
+        "<p>Line<br/>break.</p></body></html>",
+        encoding="utf-8",
+    )
+    assert paragraph_texts(read_path(path)) == [["Line\nbreak."]]
+
+
+def test_scene_break_hr_and_symbols() -> None:
+    work = parse_html("<p>A.</p><hr/><p>B.</p><p>~ ~ ~</p><p>C.</p><center>***</center>")
+    assert paragraph_texts(work) == [["A.", "B.", "C."]]
+
+
+AO3_PAGE = """<!DOCTYPE html><html><head><title>Night Ferry - Chapter 1 - inkpot</title></head>
+<body><div id="header"><ul class="primary navigation"><li><a href="/">Fandoms</a></li></ul></div>
+<div id="main" class="works-show region">
+<div class="wrapper"><dl class="work meta group">
+  <dt class="rating tags">Rating:</dt>
+  <dd class="rating tags"><ul class="commas"><li><a class="tag" href="#">Explicit</a></li></ul></dd>
+  <dt class="warning tags">Archive Warning:</dt>
+  <dd class="warning tags"><ul class="commas"><li><a class="tag" href="#">Rape/Non-Con</a></li></ul></dd>
+  <dt class="freeform tags">Additional Tags:</dt>
+  <dd class="freeform tags"><ul class="commas"><li><a class="tag" href="#">Ferries</a></li>
+  <li><a class="tag" href="#">Night Crossings</a></li></ul></dd>
+  <dt class="stats">Stats:</dt><dd class="stats"><dl class="stats"><dt class="words">Words:</dt>
+  <dd class="words">90</dd></dl></dd>
+</dl></div>
+<div id="workskin">
+  <div class="preface group">
+    <h2 class="title heading">Night Ferry</h2>
+    <h3 class="byline heading"><a rel="author" href="#">inkpot</a></h3>
+    <div class="summary module"><h3 class="heading">Summary:</h3>
+      <blockquote class="userstuff"><p>The last boat out. Content warning: assault (offscreen).</p></blockquote></div>
+  </div>
+  <div id="chapters" role="article">
+    <div class="chapter" id="chapter-1">
+      <div class="chapter preface group"><h3 class="title"><a href="#">Chapter 1</a>: Departure</h3>
+        <div id="notes" class="notes module"><h3 class="heading">Notes:</h3>
+        <blockquote class="userstuff"><p>Chapter one note.</p></blockquote></div></div>
+      <div class="userstuff module" role="article">
+        <h3 class="landmark heading" id="work">Chapter Text</h3>
+        <p>The ferry horn sounded over the black water.</p><p>Nobody else was aboard.</p>
+      </div>
+    </div>
+    <div class="chapter" id="chapter-2">
+      <div class="chapter preface group"><h3 class="title"><a href="#">Chapter 2</a></h3></div>
+      <div class="userstuff module" role="article">
+        <h3 class="landmark heading">Chapter Text</h3><p>Morning came grey.</p></div>
+      <div class="chapter preface group"><div class="end notes module" id="chapter_2_endnotes">
+        <h3 class="heading">Notes:</h3><blockquote class="userstuff"><p>Fin.</p></blockquote>
+      </div></div>
+    </div>
+  </div>
+</div>
+<div id="feedback"><p>Kudos and comments here.</p></div>
+</div></body></html>"""
+
+
+def test_ao3_saved_work_page() -> None:
+    work = parse_html(AO3_PAGE, "page.html")
+    assert work.format == "ao3-html"
+    assert work.title == "Night Ferry"
+    assert work.author == "inkpot"
+    assert work.rating == "Explicit"
+    assert work.archive_warnings == ["Rape/Non-Con"]
+    assert work.freeform_tags == ["Ferries", "Night Crossings"]
+    assert work.content_notes == ["assault (offscreen)"]
+    assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
+        ("Chapter 1: Departure", ["The ferry horn sounded over the black water.",
+                                  "Nobody else was aboard."]),
+        ("Chapter 2", ["Morning came grey."]),
+    ]  # fmt: skip
+    assert "Chapter one note." in (work.notes or "")
+    assert "Chapter End Notes (Chapter 2):\nFin." in (work.notes or "")
+    for outside in ("Fandoms", "Kudos", "Chapter Text", "Summary"):
+        assert outside not in work.source_text
+    assert_offsets(work)
