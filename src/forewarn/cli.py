@@ -1,28 +1,36 @@
-"""The ``forewarn`` command. A thin shell over :func:`forewarn.scan`.
+"""The ``forewarn`` command: a thin shell over the library. See docs/cli.md.
 
-Exit codes (docs/cli.md): 0 every input scanned; 1 unexpected internal error; 2 usage
-error (bad option, unknown warning name); 3 input not found or a directory; 4 empty input;
-5 unsupported or binary format; 6 malformed input (broken EPUB/HTML, bad encoding, control
-characters); 7 input too large. With several inputs, every input is tried; the exit code
-is that of the first failure.
+Exit codes: 0 every input scanned; 1 unexpected internal error; 2 usage error (bad
+option, unknown warning name); 3 input not found or a directory; 4 empty input;
+5 unsupported or binary format; 6 malformed input (broken EPUB/HTML, bad encoding,
+control characters); 7 input too large. Commands may add their own (``check``: 10 when a
+work is not safe for the profile). With several inputs every input is tried; the exit
+code is that of the first failure.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import sys
 from collections.abc import Sequence
 
 from forewarn.errors import ForewarnError
 
+# Each command is a module in forewarn.commands with `register(subparsers)`, which adds
+# its parser and sets `func(args) -> int`. Listed in the order `--help` shows them.
+COMMANDS = ("scan", "check", "read", "audit", "taxonomy")
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"forewarn: {message}\n")
 
 
-def _confidence(value: str) -> float:
+def confidence(value: str) -> float:
+    """argparse type for a number in [0, 1]."""
     try:
         x = float(value)
     except ValueError:
@@ -32,110 +40,44 @@ def _confidence(value: str) -> float:
     return x
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="forewarn", description="Content warnings for fiction.")
-    parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
-    scan = sub.add_parser("scan", help="scan stories and report their content warnings")
-    scan.add_argument("paths", nargs="+", metavar="PATH",
-                      help="story files (.txt .md .html .epub), or - for standard input")
-    scan.add_argument("--json", action="store_true", help="print the JSON report")
-    scan.add_argument("--evidence", action="store_true",
-                      help="quote the passages (may spoil the story)")
-    scan.add_argument("--min-confidence", type=_confidence, default=None, metavar="X",
-                      help="hide warnings below this confidence (0-1, default 0.5)")
-    scan.add_argument("--only", metavar="WARNING,...",
-                      help="report only these warnings (ids, names or aliases)")
-    scan.add_argument("--encoding", help="decode text files with this encoding")
-    scan.add_argument("--lexicon-only", action="store_true",
-                      help="skip the embedding model (faster, less recall)")
-
-    tax = sub.add_parser("taxonomy", help="list the warnings forewarn knows")
-    tax.add_argument("--json", action="store_true")
-    return parser
-
-
-def _version() -> str:
-    from forewarn import __version__
-
-    return f"forewarn {__version__}"
-
-
-def _err(message: str) -> None:
+def err(message: str) -> None:
+    """Print one line on stderr, whatever the message holds."""
     sys.stderr.write(f"forewarn: {' '.join(str(message).split())}\n")
 
 
-def cmd_scan(args: argparse.Namespace) -> int:
-    from forewarn.detect.lexicon import LexiconDetector
-    from forewarn.ingest import read_path
-    from forewarn.render.terminal import render_text
-    from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
-    from forewarn.taxonomy import load_taxonomy
+def build_parser() -> argparse.ArgumentParser:
+    from forewarn import __version__
 
-    only = None
-    if args.only:
-        only = {w.id for w in load_taxonomy().parse_list(args.only)}
-    floor = DEFAULT_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence
-    scanner = Scanner(detectors=[LexiconDetector()] if args.lexicon_only else None,
-                      min_confidence=floor)
-    status = 0
-    reports = []
-    for i, path in enumerate(args.paths):
+    parser = Parser(prog="forewarn", description="Content warnings for fiction.")
+    parser.add_argument("--version", action="version", version=f"forewarn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    for name in COMMANDS:
         try:
-            work = read_path(path, encoding=args.encoding)
-            report = scanner.scan_work(work).filtered(floor, only)
-        except ForewarnError as exc:
-            _err(str(exc))
-            status = status or exc.exit_code
+            module = importlib.import_module(f"forewarn.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"forewarn.commands.{name}":
+                raise
             continue
-        if args.json:
-            reports.append(report.to_dict(evidence=args.evidence))
-        else:
-            if i:
-                print()
-            print(render_text(report, evidence=args.evidence))
-    if args.json and reports:
-        payload = reports[0] if len(args.paths) == 1 else reports
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
-    return status
-
-
-def cmd_taxonomy(args: argparse.Namespace) -> int:
-    from forewarn.taxonomy import load_taxonomy
-
-    tax = load_taxonomy()
-    if args.json:
-        print(json.dumps([{"id": w.id, "name": w.name, "group": w.group,
-                           "description": w.description, "aliases": list(w.aliases)}
-                          for w in tax.warnings], indent=2, ensure_ascii=False))
-        return 0
-    for group in tax.groups:
-        print(group.name)
-        for w in tax.warnings:
-            if w.group == group.id:
-                print(f"  {w.id:<26} {w.description}")
-    return 0
+        module.register(sub)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "scan":
-            return cmd_scan(args)
-        return cmd_taxonomy(args)
+        return int(args.func(args))
     except ForewarnError as exc:
-        _err(str(exc))
+        err(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        _err("interrupted")
+        err("interrupted")
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: still one line, never a traceback
-        _err(f"internal error: {type(exc).__name__}: {exc} (please report this)")
+        err(f"internal error: {type(exc).__name__}: {exc} (please report this)")
         return 1
 
 

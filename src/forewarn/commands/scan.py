@@ -1,0 +1,60 @@
+"""``forewarn scan PATH...``: report each work's content warnings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from forewarn.cli import confidence, err
+from forewarn.errors import ForewarnError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scan", help="scan stories and report their content warnings")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="story files (.txt .md .html .epub), or - for standard input")
+    p.add_argument("--json", action="store_true", help="print the JSON report")
+    p.add_argument("--evidence", action="store_true",
+                   help="quote the passages (may spoil the story)")
+    p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
+                   help="hide warnings below this confidence (0-1, default 0.5)")
+    p.add_argument("--only", metavar="WARNING,...",
+                   help="report only these warnings (ids, names or aliases)")
+    p.add_argument("--encoding", help="decode text files with this encoding")
+    p.add_argument("--lexicon-only", action="store_true",
+                   help="skip the embedding model (faster, less recall)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from forewarn.detect.lexicon import LexiconDetector
+    from forewarn.ingest import read_path
+    from forewarn.render.terminal import render_text
+    from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
+    from forewarn.taxonomy import load_taxonomy
+
+    only = {w.id for w in load_taxonomy().parse_list(args.only)} if args.only else None
+    floor = DEFAULT_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence
+    scanner = Scanner(detectors=[LexiconDetector()] if args.lexicon_only else None,
+                      min_confidence=floor)
+    status = 0
+    reports = []
+    for path in args.paths:
+        try:
+            report = scanner.scan_work(read_path(path, encoding=args.encoding))
+        except ForewarnError as exc:
+            err(str(exc))
+            status = status or exc.exit_code
+            continue
+        report = report.filtered(floor, only)
+        if args.json:
+            reports.append(report.to_dict(evidence=args.evidence))
+        else:
+            if len(reports):
+                print()
+            reports.append(report)
+            print(render_text(report, evidence=args.evidence), flush=True)
+    if args.json and reports:
+        print(json.dumps(reports[0] if len(args.paths) == 1 else reports,
+                         ensure_ascii=False, indent=2))
+    return status

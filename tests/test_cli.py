@@ -1,0 +1,153 @@
+"""The `forewarn` command end to end: reports, JSON, filters, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from forewarn.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "the-lighthouse-keeper.txt"
+STORIES = ROOT / "tests" / "fixtures" / "stories"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_scan_example_prints_a_spoiler_free_report(capsys):
+    code, out, err = run(capsys, "scan", str(EXAMPLE))
+    assert code == 0, err
+    assert "The Lighthouse Keeper" in out
+    assert "Blood and gore" in out and "Death" in out
+    assert "chapter 2," in out and "%" in out
+    # no story text is quoted without --evidence
+    assert "\u201c" not in out
+    assert "drowned" not in out
+
+
+def test_evidence_flag_quotes_the_passages(capsys):
+    code, out, _ = run(capsys, "scan", "--evidence", str(EXAMPLE))
+    assert code == 0
+    assert "\u201c" in out and "drowned" in out
+
+
+def test_json_report_follows_the_documented_schema(capsys):
+    code, out, _ = run(capsys, "scan", "--json", str(STORIES / "quiet-months.txt"))
+    assert code == 0
+    report = json.loads(out)
+    assert report["schema"] == "forewarn.report/1"
+    assert report["spoiler_free"] is True
+    ids = [w["id"] for w in report["warnings"]]
+    assert "miscarriage" in ids and "pregnancy" in ids
+    for w in report["warnings"]:
+        assert set(w) >= {"id", "name", "group", "confidence", "severity", "declared",
+                          "locations", "evidence"}
+        assert 0.0 <= w["confidence"] <= 1.0
+        assert w["severity"] in ("mentioned", "depicted", "graphic")
+        for ev in w["evidence"]:
+            assert "snippet" not in ev  # spoiler-free by default
+            assert ev["chapter"] >= 1 and ev["start"] < ev["end"]
+    code, out, _ = run(capsys, "scan", "--json", "--evidence", str(STORIES / "quiet-months.txt"))
+    assert all("snippet" in ev for w in json.loads(out)["warnings"] for ev in w["evidence"])
+
+
+def test_only_and_min_confidence_filter(capsys):
+    code, out, _ = run(capsys, "scan", "--json", "--only", "pregnancy loss",
+                       str(STORIES / "quiet-months.txt"))
+    assert code == 0
+    assert [w["id"] for w in json.loads(out)["warnings"]] == ["miscarriage"]
+    code, out, _ = run(capsys, "scan", "--json", "--min-confidence", "1", str(EXAMPLE))
+    assert json.loads(out)["warnings"] == []
+
+
+def test_unknown_warning_in_only_is_a_usage_error_with_a_suggestion(capsys):
+    code, out, err = run(capsys, "scan", "--only", "miscariage", str(EXAMPLE))
+    assert code == 2
+    assert err.count("\n") == 1 and "miscarriage" in err
+
+
+def test_several_inputs_give_a_json_array(capsys):
+    code, out, _ = run(capsys, "scan", "--json", str(EXAMPLE), str(STORIES / "quiet-months.txt"))
+    assert code == 0
+    assert [r["title"] for r in json.loads(out)][0] == "The Lighthouse Keeper"
+
+
+@pytest.fixture
+def bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, int]]:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("   \n\n")
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    pdf = tmp_path / "story.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    epub = tmp_path / "broken.epub"
+    epub.write_bytes(b"PK\x03\x04 this is not really a zip")
+    html = tmp_path / "broken.html"
+    html.write_bytes(b"<html><head><title>x</title></head><body><p>\x00\x01\x02</body")
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as f:
+        f.truncate(200 * 1024 * 1024)
+    bad_utf8 = tmp_path / "bad-utf8.txt"
+    bad_utf8.write_bytes("Caf\u00e9 na\u00efve r\u00e9sum\u00e9. ".encode() * 20 + b"\xff\xfe\xc3(")
+    control = tmp_path / "control.txt"
+    control.write_text("She opened the door.\x01\x02 And walked in.\n")
+    return {
+        "missing": (tmp_path / "nope.txt", 3),
+        "directory": (tmp_path, 3),
+        "empty": (empty, 4),
+        "binary": (binary, 5),
+        "unsupported": (pdf, 5),
+        "malformed-epub": (epub, 6),
+        "malformed-html": (html, 6),
+        "huge": (huge, 7),
+        "invalid-utf8": (bad_utf8, 6),
+        "control-chars": (control, 6),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "directory", "empty", "binary", "unsupported",
+                                  "malformed-epub", "malformed-html", "huge", "invalid-utf8",
+                                  "control-chars"])
+def test_bad_input_gets_one_line_and_its_exit_code(capsys, bad_inputs, case):
+    path, expected = bad_inputs[case]
+    code, out, err = run(capsys, "scan", str(path))
+    assert code == expected, err
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("forewarn: ")
+    assert "Traceback" not in err
+
+
+def test_a_bad_file_does_not_stop_the_good_ones(capsys, bad_inputs):
+    missing, _ = bad_inputs["missing"]
+    empty, _ = bad_inputs["empty"]
+    code, out, err = run(capsys, "scan", str(missing), str(EXAMPLE), str(empty))
+    assert code == 3  # the first failure's code
+    assert "The Lighthouse Keeper" in out
+    assert err.count("\n") == 2
+
+
+def test_standard_input_and_subprocess_entry_point():
+    story = (STORIES / "quiet-months.txt").read_text(encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "forewarn", "scan", "--json", "-"],
+                          input=story.encode(), capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "miscarriage" in [w["id"] for w in json.loads(proc.stdout)["warnings"]]
+    proc = subprocess.run([sys.executable, "-m", "forewarn", "scan", "/no/such/story.txt"],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 3
+    assert proc.stderr.decode().count("\n") == 1 and b"Traceback" not in proc.stderr
+
+
+def test_taxonomy_command_lists_every_warning(capsys):
+    code, out, _ = run(capsys, "taxonomy", "--json")
+    assert code == 0
+    ids = {w["id"] for w in json.loads(out)}
+    assert {"miscarriage", "child-death", "vomiting", "self-harm"} <= ids

@@ -1,0 +1,108 @@
+"""forewarn.scan on whole stories written for the tests (tests/fixtures/stories)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import forewarn
+from forewarn.ingest import read_text
+
+STORIES = Path(__file__).resolve().parent / "fixtures" / "stories"
+
+
+def labels(name: str) -> dict:
+    return json.loads((STORIES / f"{name}.labels.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def quiet_months():
+    return forewarn.scan(STORIES / "quiet-months.txt")
+
+
+def test_miscarriage_without_the_word_is_reported_with_evidence(quiet_months):
+    text = (STORIES / "quiet-months.txt").read_text(encoding="utf-8")
+    assert "miscarr" not in text.lower()
+    expected = labels("quiet-months")
+    for warning in expected["must"]:
+        found = quiet_months.get(warning)
+        assert found is not None, f"{warning} not reported"
+        assert found.confidence >= 0.8
+        assert found.evidence
+        right = {tuple(p) for p in expected["paragraphs"][warning]}
+        places = {(e.chapter, e.paragraph) for e in found.evidence}
+        # evidence lies in the paragraphs where it happens, and the strongest evidence does
+        assert places & right
+        best = max(found.evidence, key=lambda e: e.score)
+        assert (best.chapter, best.paragraph) in right
+    mc = quiet_months.get("miscarriage")
+    assert {e.chapter for e in mc.evidence} == {2}
+    assert mc.declared is False
+
+
+def test_the_miscarriage_story_is_not_flagged_for_what_it_does_not_contain(quiet_months):
+    for warning in labels("quiet-months")["must_not"]:
+        assert quiet_months.get(warning) is None, f"false {warning}"
+
+
+def test_evidence_offsets_point_into_the_original_file(quiet_months):
+    source = (STORIES / "quiet-months.txt").read_text(encoding="utf-8")
+    for w in quiet_months.warnings:
+        for ev in w.evidence:
+            assert source[ev.offset_start:ev.offset_end] == ev.snippet or \
+                " ".join(source[ev.offset_start:ev.offset_end].split()).startswith(
+                    ev.snippet.rstrip("\u2026")[:100])
+
+
+def test_hard_negatives_raise_no_false_warnings():
+    report = forewarn.scan(STORIES / "hard-negatives.txt")
+    flagged = set(report.ids) & set(labels("hard-negatives")["must_not"])
+    assert not flagged, f"false warnings: {flagged}"
+
+
+def test_each_scene_of_the_sampler_gets_its_warning():
+    text = (STORIES / "warnings-sampler.txt").read_text(encoding="utf-8")
+    scenes = [s.strip() for s in re.split(r"\n\s*\*\s*\*\s*\*\s*\n", text)]
+    expected = labels("warnings-sampler")["scenes"]
+    assert len(scenes) == len(expected)
+    missed = [s["warning"] for s in expected
+              if s["warning"] not in forewarn.scan(read_text(scenes[s["index"]])).ids]
+    assert not missed, f"missed: {missed}"
+
+
+def test_declared_warnings_are_reported_apart_from_detection():
+    story = ("Title: Harbour\nSummary: A quiet story. TW: self-harm, miscarriage\n\n"
+             "They walked along the harbour wall and bought chips, and the gulls screamed "
+             "over the boats while the tide came in.\n")
+    report = forewarn.scan(story)
+    declared = {d.id: d for d in report.declared}
+    assert set(declared) == {"self-harm", "miscarriage"}
+    assert all(d.source == "summary" and d.detected is False for d in declared.values())
+    assert report.get("self-harm") is None  # declaring is not detecting
+
+
+def test_report_json_round_trips_and_matches_the_api(quiet_months):
+    data = json.loads(quiet_months.to_json())
+    assert data["schema"] == "forewarn.report/1"
+    assert [w["id"] for w in data["warnings"]] == quiet_months.ids
+    assert data["warnings"][0]["evidence"][0]["snippet"]
+    assert "snippet" not in json.loads(quiet_months.to_json(evidence=False))["warnings"][0][
+        "evidence"][0]
+
+
+def test_warnings_are_sorted_strongest_first(quiet_months):
+    from forewarn.taxonomy import severity_rank
+
+    keys = [(-severity_rank(w.severity), -w.confidence) for w in quiet_months.warnings]
+    assert keys == sorted(keys)
+
+
+def test_scan_accepts_text_paths_and_reports_missing_files():
+    from forewarn.errors import InputNotFound
+
+    assert forewarn.scan("He stabbed the guard and ran.").get("violence") is not None
+    with pytest.raises(InputNotFound):
+        forewarn.scan("no-such-story.txt")
