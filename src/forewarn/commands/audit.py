@@ -1,0 +1,58 @@
+"""``forewarn audit PATH``: what a work declares against what forewarn finds (for authors).
+
+``--format text`` (default) prints the three lists (declared and found, declared but not
+found, found but not declared) and the AO3 archive warnings the work calls for;
+``--format json`` (or ``--json``) the ``forewarn.audit/1`` object (docs/audit.md);
+``--format ao3`` one comma-separated line of the tags to add, ready to paste into AO3's
+"Additional Tags" field (nothing when there is nothing to add).
+
+Exit codes: 0 when the work was audited, whatever the audit says; 2 for a usage error;
+3-7 when the work cannot be read (docs/cli.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from forewarn.cli import confidence
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("audit", help="compare a work's declared warnings with what it contains")
+    p.add_argument("path", metavar="PATH",
+                   help="a story file (.txt .md .html .epub), or - for standard input")
+    p.add_argument("--format", choices=("text", "json", "ao3"), default=None,
+                   help="text (default), json, or ao3: one line of tags to paste into AO3")
+    p.add_argument("--json", action="store_true", help="the same as --format json")
+    p.add_argument("--evidence", action="store_true",
+                   help="quote the passages (may spoil the story)")
+    p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
+                   help="leave out warnings below this confidence (0-1, default 0.5)")
+    p.add_argument("--encoding", help="decode text files with this encoding")
+    p.add_argument("--lexicon-only", action="store_true",
+                   help="skip the embedding model (faster, less recall)")
+    p.set_defaults(func=run, parser=p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from forewarn.audit import audit_work, render_text
+    from forewarn.detect.lexicon import LexiconDetector
+    from forewarn.ingest import read_path
+    from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
+
+    fmt = args.format or ("json" if args.json else "text")
+    if args.json and fmt != "json":
+        args.parser.error(f"--json conflicts with --format {fmt}")
+    floor = DEFAULT_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence
+    scanner = Scanner(detectors=[LexiconDetector()] if args.lexicon_only else None,
+                      min_confidence=floor)
+    audit = audit_work(read_path(args.path, encoding=args.encoding), scanner)
+    if fmt == "json":
+        print(audit.to_json(evidence=args.evidence))
+    elif fmt == "ao3":
+        line = audit.ao3_line()
+        if line:
+            print(line)
+    else:
+        print(render_text(audit, evidence=args.evidence))
+    return 0
