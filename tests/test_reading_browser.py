@@ -1,0 +1,363 @@
+"""The reading copy in a real browser: Chromium driven by Playwright.
+
+Skipped with a message when Playwright (``pip install playwright``) or Chromium (Debian:
+``apt-get install chromium``) is missing. Set ``FOREWARN_REQUIRE_BROWSER=1`` (as CI does)
+to make a missing browser a failure instead. ``FOREWARN_CHROMIUM`` overrides the browser
+path (default ``/usr/bin/chromium``). Playwright's own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+from forewarn.cli import main
+
+CHROMIUM = os.environ.get("FOREWARN_CHROMIUM", "/usr/bin/chromium")
+REQUIRED = os.environ.get("FOREWARN_REQUIRE_BROWSER", "") not in ("", "0")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _unavailable(reason: str) -> NoReturn:
+    message = f"browser tests need {reason}"
+    if REQUIRED:
+        pytest.fail(f"{message} (FOREWARN_REQUIRE_BROWSER is set)", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
+try:
+    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Error as PlaywrightError
+except ImportError:
+    _unavailable("Playwright for Python: pip install playwright (do not run `playwright install`)")
+if not os.access(CHROMIUM, os.X_OK):
+    _unavailable(f"Chromium at {CHROMIUM}: apt-get install chromium (or set FOREWARN_CHROMIUM)")
+
+FILLER = [
+    "The tide turned at noon and the gulls wheeled over the harbour wall.",
+    "Mara counted the crates on the quay and wrote the numbers in her little book.",
+    "The radio in the pub played the shipping forecast twice, as it always did.",
+    "Her sister's letters came on Tuesdays, full of trams and hats and shop windows.",
+    "In the evening the lamps were lit one by one along the front.",
+]
+SCENE_ONE = (
+    "He fell against the winch and the hook tore open his arm. Blood poured down his sleeve "
+    "and pooled on the stones, and she pressed her scarf into the wound while he screamed."
+)
+SCENE_TWO = (
+    "They found the old man dead in the barn, stiff and cold beside the stove, and her father "
+    "buried him under the apple tree."
+)
+HOSTILE_TITLE = "Salt <script>window.__pwned=1</script> & Lamplight"
+
+
+def story_text() -> str:
+    def filler(n: int, start: int = 0) -> list[str]:
+        return [FILLER[(start + i) % len(FILLER)] for i in range(n)]
+
+    chapter_one = [*filler(6), SCENE_ONE, *filler(25, 6)]
+    chapter_two = [
+        *filler(3, 40),
+        ('A stranger left a note: <script>window.__pwned=1</script> and '
+         '<img src=x onerror="window.__pwned=1"> and <a href="javascript:alert(1)">this</a>.'),
+        *filler(3, 50),
+        SCENE_TWO,
+        *filler(25, 60),
+    ]
+    return "\n\n".join([
+        f"Title: {HOSTILE_TITLE}",
+        'Author: A. Writer <img src=x onerror="alert(1)">',
+        "Chapter 1: The Harbour",
+        *chapter_one,
+        "Chapter 2: Quiet <script>alert(2)</script>",
+        *chapter_two,
+    ]) + "\n"
+
+
+@pytest.fixture(scope="module")
+def copy_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reading copy of the test story, written by ``forewarn read``."""
+    folder = tmp_path_factory.mktemp("reading")
+    source = folder / "story.txt"
+    source.write_text(story_text(), encoding="utf-8")
+    out = folder / "story.html"
+    assert main(["read", "--lexicon-only", str(source), "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.count("<details") == 2, "the test story has two flagged scenes"
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except PlaywrightError as exc:
+            _unavailable(f"a Chromium that starts ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})")
+        yield launched
+        launched.close()
+
+
+class Watched:
+    """A page with every dialog, request and console message recorded."""
+
+    def __init__(self, browser: Browser, **context: Any) -> None:
+        context.setdefault("reduced_motion", "reduce")
+        context.setdefault("viewport", {"width": 900, "height": 700})
+        self.context = browser.new_context(**context)
+        self.page: Page = self.context.new_page()
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.console: list[str] = []
+        self.page.on("dialog", self._dialog)
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("console", lambda message: self.console.append(message.text))
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, path: Path) -> Page:
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_load_state("load")
+        return self.page
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[Watched]:
+    w = Watched(browser)
+    yield w
+    w.close()
+
+
+def in_view(page: Page, selector: str) -> bool:
+    return bool(page.eval_on_selector(
+        selector,
+        "el => { const r = el.getBoundingClientRect();"
+        " return r.top >= 0 && r.top < window.innerHeight; }",
+    ))
+
+
+def test_scenes_are_collapsed_by_default(watched: Watched, copy_path: Path):
+    page = watched.open(copy_path)
+    assert page.locator("details").count() == 2
+    assert page.evaluate("[...document.querySelectorAll('details')].every(d => !d.open)")
+    assert not page.get_by_text("Blood poured down his sleeve").is_visible()
+    assert not page.get_by_text("found the old man dead").is_visible()
+    # the notices and both controls are visible
+    for n in (1, 2):
+        assert page.locator(f"#scene-{n}-note").is_visible()
+        assert page.locator(f"#scene-{n} summary").is_visible()
+        assert page.locator(f'#scene-{n} a[href="#after-scene-{n}"]').is_visible()
+    assert "Blood and gore (depicted)" in page.locator("#scene-1-note").inner_text()
+    # the rest of the story is there and visible
+    assert page.get_by_text(FILLER[0]).first.is_visible()
+
+
+def test_show_this_scene_reveals_it(watched: Watched, copy_path: Path):
+    page = watched.open(copy_path)
+    page.locator("#scene-1").get_by_text("Show this scene").click()
+    assert page.get_by_text("Blood poured down his sleeve").is_visible()
+    assert page.locator("#scene-1").get_by_text("Hide this scene").is_visible()
+    assert not page.get_by_text("found the old man dead").is_visible()
+    # by keyboard: focus the second summary, press Enter
+    page.locator("#scene-2 summary").focus()
+    page.keyboard.press("Enter")
+    assert page.get_by_text("found the old man dead").is_visible()
+    # and closed again
+    page.keyboard.press("Enter")
+    assert not page.get_by_text("found the old man dead").is_visible()
+
+
+def test_skip_moves_past_the_scene(watched: Watched, copy_path: Path):
+    page = watched.open(copy_path)
+    assert not in_view(page, "#after-scene-2")
+    page.locator("#scene-2-note").scroll_into_view_if_needed()
+    before = page.evaluate("window.scrollY")
+    page.locator('#scene-2 a[href="#after-scene-2"]').click()
+    page.wait_for_function("location.hash === '#after-scene-2'")
+    page.wait_for_function(
+        "() => { const r = document.getElementById('after-scene-2').getBoundingClientRect();"
+        " return r.top >= 0 && r.top < window.innerHeight; }"
+    )
+    assert page.evaluate("window.scrollY") > before
+    assert page.evaluate("document.activeElement.id") == "after-scene-2"
+    # the scene stayed closed, and the next Tab goes on from after the scene
+    assert not page.get_by_text("found the old man dead").is_visible()
+    scene_bottom = page.eval_on_selector("#scene-2", "el => el.getBoundingClientRect().bottom")
+    anchor_top = page.eval_on_selector("#after-scene-2", "el => el.getBoundingClientRect().top")
+    assert scene_bottom <= anchor_top
+
+
+def test_keyboard_focus_is_visible_and_skips_to_the_story(watched: Watched, copy_path: Path):
+    page = watched.open(copy_path)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-to-story"
+    assert page.locator(".skip-to-story").is_visible()
+    style = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert style not in ("none", "")
+    page.keyboard.press("Enter")
+    page.wait_for_function("location.hash === '#story'")
+    # tab order in a scene: the skip link, then the summary
+    page.locator("#scene-1-note").scroll_into_view_if_needed()
+    page.locator('#scene-1 a[href="#after-scene-1"]').focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+
+
+def test_hostile_story_runs_no_script_and_loads_nothing(watched: Watched, copy_path: Path):
+    page = watched.open(copy_path)
+    page.wait_for_timeout(200)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert watched.dialogs == []
+    assert page.evaluate("document.scripts.length") == 0
+    assert page.evaluate("document.images.length") == 0
+    assert page.title() == HOSTILE_TITLE
+    assert page.locator("h1").inner_text() == HOSTILE_TITLE
+    assert "<script>window.__pwned=1</script>" in page.locator("main").inner_text()
+    # nothing but the file itself was requested
+    assert watched.requests and all(u.startswith(("file://", "data:")) for u in watched.requests)
+    assert all(u == copy_path.resolve().as_uri() for u in watched.requests
+               if u.startswith("file://"))
+    # the stylesheet was allowed by its hash (a blocked style would log a CSP error)
+    assert not [m for m in watched.console if "Content Security Policy" in m]
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") != "none"
+
+
+def test_escaping_alone_keeps_scripts_inert(watched: Watched, copy_path: Path, tmp_path: Path):
+    # positive control: this browser does run a live script and records the dialog
+    watched.page.set_content("<script>window.__pwned = 1; alert('control')</script>")
+    assert watched.page.evaluate("window.__pwned") == 1
+    assert watched.dialogs == ["control"]
+    watched.dialogs.clear()
+    # the reading copy without its Content-Security-Policy is still inert
+    page_text = copy_path.read_text(encoding="utf-8")
+    start = page_text.index('<meta http-equiv="Content-Security-Policy"')
+    stripped = page_text[:start] + page_text[page_text.index(">", start) + 1 :]
+    assert "Content-Security-Policy" not in stripped
+    bare = tmp_path / "no-csp.html"
+    bare.write_text(stripped, encoding="utf-8")
+    other = Watched(watched.page.context.browser)
+    try:
+        page = other.open(bare)
+        page.wait_for_timeout(200)
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert other.dialogs == []
+        assert page.evaluate("document.scripts.length") == 0
+    finally:
+        other.close()
+
+
+def test_works_with_javascript_off(browser: Browser, copy_path: Path):
+    off = Watched(browser, java_script_enabled=False)
+    try:
+        page = off.open(copy_path)
+        assert not page.get_by_text("Blood poured down his sleeve").is_visible()
+        page.locator("#scene-1").get_by_text("Show this scene").click()
+        assert page.get_by_text("Blood poured down his sleeve").is_visible()
+        page.locator('#scene-2 a[href="#after-scene-2"]').click()
+        page.wait_for_url("**#after-scene-2")
+        assert in_view(page, "#after-scene-2")
+    finally:
+        off.close()
+
+
+def test_small_screens_do_not_scroll_sideways(browser: Browser, copy_path: Path):
+    phone = Watched(browser, viewport={"width": 360, "height": 740})
+    try:
+        page = phone.open(copy_path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('main p'))"
+                             ".fontSize) / parseFloat(getComputedStyle(document.documentElement)"
+                             ".fontSize)")
+        assert size >= 1.1
+    finally:
+        phone.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshot_is_not_blank(browser: Browser, copy_path: Path, tmp_path: Path, scheme: str):
+    w = Watched(browser, color_scheme=scheme)
+    try:
+        page = w.open(copy_path)
+        page.locator("#scene-1").get_by_text("Show this scene").click()
+        shot = tmp_path / f"reading-copy-{scheme}.png"
+        page.screenshot(path=str(shot), full_page=False)
+        background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+    finally:
+        w.close()
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(data) > 20_000, f"{shot}: {len(data)} bytes, suspiciously small"
+    width, height, pixels = decode_png(data)
+    assert (width, height) == (900, 700)
+    colours: dict[bytes, int] = {}
+    for pixel in pixels:
+        colours[pixel] = colours.get(pixel, 0) + 1
+    assert len(colours) > 16, "more than a few colours: text is drawn"
+    most = max(colours.values())
+    assert most < 0.97 * len(pixels), "not one colour all over"
+    dominant = max(colours, key=lambda c: colours[c])
+    dark = sum(dominant[:3]) < 3 * 128
+    assert dark == (scheme == "dark"), (scheme, background)
+
+
+def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and the RGB(A) pixels of an 8-bit, non-interlaced PNG (stdlib only)."""
+    pos, idat = 8, b""
+    width = height = channels = 0
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and colour in (2, 6) and interlace == 0
+            channels = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    previous = bytearray(stride)
+    pixels: list[bytes] = []
+    for row in range(height):
+        start = row * (stride + 1)
+        kind = raw[start]
+        line = bytearray(raw[start + 1 : start + 1 + stride])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up = previous[i]
+            upper_left = previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - upper_left
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - upper_left)
+                predictor = left if pa <= pb and pa <= pc else up if pb <= pc else upper_left
+                line[i] = (line[i] + predictor) & 0xFF
+        pixels.extend(bytes(line[i : i + 3]) for i in range(0, stride, channels))
+        previous = line
+    return width, height, pixels
