@@ -90,8 +90,10 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, int]]:
     pdf.write_bytes(b"%PDF-1.4\n")
     epub = tmp_path / "broken.epub"
     epub.write_bytes(b"PK\x03\x04 this is not really a zip")
-    html = tmp_path / "broken.html"
-    html.write_bytes(b"<html><head><title>x</title></head><body><p>\x00\x01\x02</body")
+    html = tmp_path / "broken.html"  # cut off mid-tag, no story text left in it
+    html.write_bytes(b"<html><head><title>x</title></head><body><div><p></div></sp")
+    binary_html = tmp_path / "binary.html"
+    binary_html.write_bytes(b"<html><body><p>\x00\x01\x02\x00</body")
     huge = tmp_path / "huge.txt"
     with huge.open("wb") as f:
         f.truncate(200 * 1024 * 1024)
@@ -106,7 +108,8 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, int]]:
         "binary": (binary, 5),
         "unsupported": (pdf, 5),
         "malformed-epub": (epub, 6),
-        "malformed-html": (html, 6),
+        "malformed-html": (html, 4),
+        "binary-html": (binary_html, 5),
         "huge": (huge, 7),
         "invalid-utf8": (bad_utf8, 6),
         "control-chars": (control, 6),
@@ -114,7 +117,8 @@ def bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, int]]:
 
 
 @pytest.mark.parametrize("case", ["missing", "directory", "empty", "binary", "unsupported",
-                                  "malformed-epub", "malformed-html", "huge", "invalid-utf8",
+                                  "malformed-epub", "malformed-html", "binary-html", "huge",
+                                  "invalid-utf8",
                                   "control-chars"])
 def test_bad_input_gets_one_line_and_its_exit_code(capsys, bad_inputs, case):
     path, expected = bad_inputs[case]

@@ -20,6 +20,7 @@ Presidio's context enhancer:
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 import re._constants as _c  # type: ignore[import-not-found]
 import re._parser as _sre_parser  # type: ignore[import-not-found]
@@ -166,6 +167,15 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
     return _parse_lexicon(Path(path).read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=8)
+def _lexicon_digest(path: str | None) -> str:
+    if path is None:
+        data = resources.files("forewarn").joinpath("data/lexicon.toml").read_bytes()
+    else:
+        data = Path(path).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
 @lru_cache(maxsize=1)
 def _default_lexicon() -> Lexicon:
     text = resources.files("forewarn").joinpath("data/lexicon.toml").read_text(encoding="utf-8")
@@ -272,6 +282,11 @@ class LexiconDetector:
     @property
     def lexicon(self) -> Lexicon:
         return load_lexicon(self.lexicon_path)
+
+    @property
+    def version(self) -> str:
+        """The first 12 hex digits of the lexicon file's sha256 (changes with any edit)."""
+        return _lexicon_digest(None if self.lexicon_path is None else str(self.lexicon_path))
 
     def detect(self, passages: Sequence[Passage]) -> list[Hit]:
         """Return one hit per (passage, warning) whose cues reach the lexicon's min_score."""

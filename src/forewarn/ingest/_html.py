@@ -48,6 +48,10 @@ def parse_soup(markup: str) -> BeautifulSoup:
     """Parse (X)HTML leniently with ``html.parser``."""
     from bs4 import BeautifulSoup
 
+    # A file cut off inside a tag ("...</sp") would leave the fragment as text: drop it.
+    cut = markup.rfind("<")
+    if cut > markup.rfind(">"):
+        markup = markup[:cut]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return BeautifulSoup(markup, "html.parser")
