@@ -47,7 +47,9 @@ def run_once(args: list[str]) -> tuple[float, float]:
 
 
 def build_novel(target_words: int, out: Path) -> int:
-    chapters = [p.read_text(encoding="utf-8") for p in sorted((CORPUS / "novel-chapters").glob("*.txt"))]
+    chapters = [
+        p.read_text(encoding="utf-8") for p in sorted((CORPUS / "novel-chapters").glob("*.txt"))
+    ]
     parts, words, n = ["Title: The Boatyard (benchmark novel)\n"], 0, 0
     while words < target_words:
         text = chapters[n % len(chapters)]
@@ -68,17 +70,23 @@ def bench_inputs(runs: int) -> None:
             ("2,500-word story", CORPUS / "story-2500.txt", runs),
             (f"novel ({novel_words:,} words)", novel, max(3, runs // 2)),
         ]
-        print(f"forewarn scan, median of N runs  ({platform.machine()}, {os.cpu_count()} cores,"
-              f" Python {platform.python_version()})")
-        print(f"{'input':<28} {'words':>8} {'runs':>5} {'median s':>9} {'min s':>7} {'max s':>7}"
-              f" {'peak MB':>8}")
+        print(
+            f"forewarn scan, median of N runs  ({platform.machine()}, {os.cpu_count()} cores,"
+            f" Python {platform.python_version()})"
+        )
+        print(
+            f"{'input':<28} {'words':>8} {'runs':>5} {'median s':>9} {'min s':>7} {'max s':>7}"
+            f" {'peak MB':>8}"
+        )
         for label, path, n in inputs:
             words = len(path.read_text(encoding="utf-8").split())
             results = [run_once([*cmd, "scan", str(path)]) for _ in range(n)]
             walls = [w for w, _ in results]
             peak = max(m for _, m in results)
-            print(f"{label:<28} {words:>8,} {n:>5} {statistics.median(walls):>9.3f}"
-                  f" {min(walls):>7.3f} {max(walls):>7.3f} {peak:>8.0f}")
+            print(
+                f"{label:<28} {words:>8,} {n:>5} {statistics.median(walls):>9.3f}"
+                f" {min(walls):>7.3f} {max(walls):>7.3f} {peak:>8.0f}"
+            )
 
 
 def bench_false_alarms(data: Path) -> None:
@@ -101,11 +109,15 @@ def bench_false_alarms(data: Path) -> None:
             per_warning[w.id] = per_warning.get(w.id, 0) + 1
     elapsed = time.perf_counter() - started
     everything = flagged[0] + flagged[1]
-    print(f"\nordinary passages (all 3 annotators said no): {len(everything):,} "
-          f"scanned in {elapsed:.1f} s")
-    print(f"  any warning at default confidence: {sum(everything) / len(everything):.1%}"
-          f"  (set_id 0, seen by the heads' training: {sum(flagged[0]) / max(1, len(flagged[0])):.1%};"
-          f" set_id 1, held out: {sum(flagged[1]) / max(1, len(flagged[1])):.1%})")
+    print(
+        f"\nordinary passages (all 3 annotators said no): {len(everything):,} "
+        f"scanned in {elapsed:.1f} s"
+    )
+    print(
+        f"  any warning at default confidence: {sum(everything) / len(everything):.1%}"
+        f"  (set_id 0, seen by the heads' training: {sum(flagged[0]) / max(1, len(flagged[0])):.1%};"
+        f" set_id 1, held out: {sum(flagged[1]) / max(1, len(flagged[1])):.1%})"
+    )
     top = sorted(per_warning.items(), key=lambda kv: -kv[1])[:8]
     print("  most frequent: " + ", ".join(f"{k} {v}" for k, v in top))
 
@@ -113,8 +125,11 @@ def bench_false_alarms(data: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--data", type=Path,
-                        default=Path(os.environ.get("FOREWARN_DATA", ROOT.parent / "shared" / "data")))
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("FOREWARN_DATA", ROOT.parent / "shared" / "data")),
+    )
     parser.add_argument("--skip-false-alarms", action="store_true")
     args = parser.parse_args()
     bench_inputs(args.runs)

@@ -69,7 +69,7 @@ def test_only_and_min_confidence_filter(capsys):
 
 
 def test_unknown_warning_in_only_is_a_usage_error_with_a_suggestion(capsys):
-    code, out, err = run(capsys, "scan", "--only", "miscariage", str(EXAMPLE))
+    code, _, err = run(capsys, "scan", "--only", "miscariage", str(EXAMPLE))
     assert code == 2
     assert err.count("\n") == 1 and "miscarriage" in err
 
@@ -77,7 +77,7 @@ def test_unknown_warning_in_only_is_a_usage_error_with_a_suggestion(capsys):
 def test_several_inputs_give_a_json_array(capsys):
     code, out, _ = run(capsys, "scan", "--json", str(EXAMPLE), str(STORIES / "quiet-months.txt"))
     assert code == 0
-    assert [r["title"] for r in json.loads(out)][0] == "The Lighthouse Keeper"
+    assert json.loads(out)[0]["title"] == "The Lighthouse Keeper"
 
 
 @pytest.fixture

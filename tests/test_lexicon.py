@@ -63,7 +63,7 @@ def test_weak_cues_alone_never_make_a_hit():
 
 
 def test_miscarriage_is_found_from_events_without_the_word():
-    work, hits = detect(chapters=[
+    _, hits = detect(chapters=[
         ["The test was positive. She was eight weeks pregnant and they chose names."],
         ["In the night the cramping started, and then the bleeding, bright red, with clots.",
          "At the hospital the doctor moved the probe. \"I'm so sorry. There's no heartbeat.\"",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Report", "Scanner", "scan", "__version__"]
+__all__ = ["Report", "Scanner", "__version__", "scan"]
 
 if TYPE_CHECKING:
     from forewarn.report import Report

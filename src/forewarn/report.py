@@ -60,7 +60,7 @@ class Location:
     end: float
 
     def describe(self) -> str:
-        lo, hi = int(self.start * 100), int(round(self.end * 100))
+        lo, hi = int(self.start * 100), round(self.end * 100)
         lo, hi = (lo // 5) * 5, min(100, -(-hi // 5) * 5)
         if hi <= lo:
             hi = min(100, lo + 5)

@@ -29,7 +29,9 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
         yield pos, end
 
 
-def _split_long(chapter: Chapter, start: int, end: int, max_words: int) -> Iterator[tuple[int, int]]:
+def _split_long(
+    chapter: Chapter, start: int, end: int, max_words: int
+) -> Iterator[tuple[int, int]]:
     """Split chapter.text[start:end] into chunks of whole sentences of at most ~max_words."""
     chunk_start, words = start, 0
     text = chapter.text
@@ -69,40 +71,46 @@ def segment(work: Work, target_words: int = 90, max_words: int = 140) -> list[Pa
     passages: list[Passage] = []
     for chapter in work.chapters:
         length = max(1, len(chapter.text))
-        group: list[int] = []  # paragraph indices waiting to be packed
-        words = 0
-
-        def flush() -> None:
-            nonlocal group, words
-            if not group:
-                return
-            first, last = chapter.paragraphs[group[0]], chapter.paragraphs[group[-1]]
-            passages.append(Passage(
-                index=len(passages), chapter=chapter.number, paragraph=group[0],
-                start=first.start, end=last.end, text=chapter.text[first.start:last.end],
-                chapter_position=first.start / length,
-            ))
-            group, words = [], 0
-
-        for i, para in enumerate(chapter.paragraphs):
-            n = len(para.text.split())
-            if n > max_words:
-                flush()
-                for s, e in _split_long(chapter, para.start, para.end, target_words):
-                    body = chapter.text[s:e]
-                    lead = len(body) - len(body.lstrip())
-                    body = body.strip()
-                    if not body:
-                        continue
-                    passages.append(Passage(
-                        index=len(passages), chapter=chapter.number, paragraph=i,
-                        start=s + lead, end=s + lead + len(body), text=body,
-                        chapter_position=(s + lead) / length,
-                    ))
-                continue
-            if group and words + n > target_words:
-                flush()
-            group.append(i)
-            words += n
-        flush()
+        for s, e, paragraph in _chapter_windows(chapter, target_words, max_words):
+            passages.append(
+                Passage(
+                    index=len(passages),
+                    chapter=chapter.number,
+                    paragraph=paragraph,
+                    start=s,
+                    end=e,
+                    text=chapter.text[s:e],
+                    chapter_position=s / length,
+                )
+            )
     return passages
+
+
+def _chapter_windows(
+    chapter: Chapter, target_words: int, max_words: int
+) -> Iterator[tuple[int, int, int]]:
+    """(start, end, first paragraph index) of each passage of one chapter."""
+    group: list[int] = []  # paragraph indices waiting to be packed
+    words = 0
+    for i, para in enumerate(chapter.paragraphs):
+        n = len(para.text.split())
+        if n > max_words or (group and words + n > target_words):
+            if group:
+                yield (
+                    chapter.paragraphs[group[0]].start,
+                    chapter.paragraphs[group[-1]].end,
+                    group[0],
+                )
+            group, words = [], 0
+        if n > max_words:
+            for s, e in _split_long(chapter, para.start, para.end, target_words):
+                body = chapter.text[s:e]
+                lead = len(body) - len(body.lstrip())
+                stripped = body.strip()
+                if stripped:
+                    yield s + lead, s + lead + len(stripped), i
+            continue
+        group.append(i)
+        words += n
+    if group:
+        yield chapter.paragraphs[group[0]].start, chapter.paragraphs[group[-1]].end, group[0]

@@ -407,14 +407,14 @@ class LexiconDetector:
         if lex.mention.search(joined, s, e):
             return "mentioned"
         # a passage that recalls or reports (two or more such cues) mentions what it holds
-        if len({m.group(0).lower() for m in lex.mention.finditer(joined, base, base + length)}) >= 2:
+        end = base + length
+        if len({m.group(0).lower() for m in lex.mention.finditer(joined, base, end)}) >= 2:
             return "mentioned"
+        strong = sum(1 for m in matches if m.cue.tier == "strong")
         if warning in PHYSICAL:
-            graphic = {m.group(0).lower() for m in lex.graphic.finditer(joined, base, base + length)}
-            strong = sum(1 for m in matches if m.cue.tier == "strong")
+            graphic = {m.group(0).lower() for m in lex.graphic.finditer(joined, base, end)}
             if len(graphic) >= 2 or (graphic and strong >= 2):
                 return "graphic"
-        elif warning == "sexual-content":
-            if sum(1 for m in matches if m.cue.tier == "strong") >= 3:
-                return "graphic"
+        elif warning == "sexual-content" and strong >= 3:
+            return "graphic"
         return "depicted"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-
 from collections.abc import Sequence
 
 from forewarn.report import Location, Report
@@ -21,33 +20,40 @@ def render_text(report: Report, evidence: bool = False, max_evidence: int = 3) -
         facts.insert(0, report.source)
     lines = [f"{head}  ({' · '.join(facts)})"]
     if not report.warnings:
-        lines.append(f"  No content warnings found at confidence {report.min_confidence:.2f}"
-                     " or above.")
+        lines.append(
+            f"  No content warnings found at confidence {report.min_confidence:.2f} or above."
+        )
     else:
         width = max(len(w.name) for w in report.warnings)
         for w in report.warnings:
             where = describe_locations(w.locations)
             mark = "  (declared)" if w.declared else ""
-            lines.append(f"  {SEVERITY_LABEL[w.severity]:<9}  {w.name:<{width}}  "
-                         f"{w.confidence:.2f}  {where}{mark}")
+            lines.append(
+                f"  {SEVERITY_LABEL[w.severity]:<9}  {w.name:<{width}}  "
+                f"{w.confidence:.2f}  {where}{mark}"
+            )
             if evidence:
                 shown = sorted(w.evidence, key=lambda e: -e.score)[:max_evidence]
                 for ev in sorted(shown, key=lambda e: (e.chapter, e.start)):
                     quote = textwrap.shorten(ev.snippet, 200, placeholder="\u2026")
-                    lines.append(f"      ch {ev.chapter} \u00b6{ev.paragraph + 1}: \u201c{quote}\u201d")
+                    lines.append(
+                        f"      ch {ev.chapter} \u00b6{ev.paragraph + 1}: \u201c{quote}\u201d"
+                    )
                 if len(w.evidence) > max_evidence:
                     lines.append(f"      \u2026 and {len(w.evidence) - max_evidence} more")
     if report.declared:
         declared = ", ".join(
-            f"{d.name}" + (f" ({d.qualifier})" if d.qualifier else "")
+            f"{d.name}"
+            + (f" ({d.qualifier})" if d.qualifier else "")
             + ("" if d.detected else " [not found in the text]")
-            for d in _unique(report))
+            for d in _unique(report)
+        )
         lines.append(f"  Declared by the author: {declared}")
     return "\n".join(lines)
 
 
 def describe_locations(locations: Sequence[Location]) -> str:
-    """"chapter 2, 20-40% and 85-95%; chapter 3, 0-10%"."""
+    """ "chapter 2, 20-40% and 85-95%; chapter 3, 0-10%"."""
     by_chapter: dict[int, list[str]] = {}
     for loc in locations:
         by_chapter.setdefault(loc.chapter, []).append(loc.describe().split(", ", 1)[1])
