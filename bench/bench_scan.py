@@ -95,6 +95,7 @@ def bench_false_alarms(data: Path) -> None:
         print(f"\nfalse alarms: skipped ({path} not found; pass --data)")
         return
     from forewarn import Scanner
+    from forewarn.ingest import read_text
 
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     ordinary = [r for r in rows if not any(r["labels"])]
@@ -103,7 +104,7 @@ def bench_false_alarms(data: Path) -> None:
     flagged: dict[int, list[bool]] = {0: [], 1: []}
     per_warning: dict[str, int] = {}
     for r in ordinary:
-        report = scanner.scan(r["text"])
+        report = scanner.scan_work(read_text(r["text"]))
         flagged[r["set_id"]].append(bool(report.warnings))
         for w in report.warnings:
             per_warning[w.id] = per_warning.get(w.id, 0) + 1

@@ -106,3 +106,8 @@ def test_scan_accepts_text_paths_and_reports_missing_files():
     assert forewarn.scan("He stabbed the guard and ran.").get("violence") is not None
     with pytest.raises(InputNotFound):
         forewarn.scan("no-such-story.txt")
+
+
+def test_a_one_line_story_with_a_slash_is_text_not_a_path():
+    report = forewarn.scan("He said and/or she said: he stabbed the guard and ran.")
+    assert report.source == "<text>"

@@ -39,7 +39,7 @@ def default_detectors() -> list[Detector]:
 def _looks_like_path(value: str) -> bool:
     if "\n" in value or len(value) > 1024:
         return False
-    return value.lower().endswith(_PATH_SUFFIXES) or os.sep in value or os.path.exists(value)
+    return value.lower().endswith(_PATH_SUFFIXES) or os.path.isfile(value)
 
 
 class Scanner:
