@@ -95,7 +95,7 @@ def bench_false_alarms(data: Path) -> None:
         print(f"\nfalse alarms: skipped ({path} not found; pass --data)")
         return
     from forewarn import Scanner
-    from forewarn.ingest import read_text
+    from forewarn.work import Chapter, Work
 
     rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     ordinary = [r for r in rows if not any(r["labels"])]
@@ -104,7 +104,8 @@ def bench_false_alarms(data: Path) -> None:
     flagged: dict[int, list[bool]] = {0: [], 1: []}
     per_warning: dict[str, int] = {}
     for r in ordinary:
-        report = scanner.scan_work(read_text(r["text"]))
+        # each passage is a one-paragraph work (no header parsing: passages are not files)
+        report = scanner.scan_work(Work([Chapter.from_paragraphs(1, None, [r["text"]])]))
         flagged[r["set_id"]].append(bool(report.warnings))
         for w in report.warnings:
             per_warning[w.id] = per_warning.get(w.id, 0) + 1
