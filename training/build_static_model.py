@@ -147,6 +147,9 @@ def build(out_dir: Path) -> dict[str, object]:
         if epoch
         else _dt.datetime.now(_dt.UTC).replace(microsecond=0)
     )
+    files = {
+        p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in (tok_path, emb_path)
+    }
     versions = {"python": platform.python_version()}
     for name in VERSIONED:
         versions[name] = metadata.version(name)
@@ -175,16 +178,13 @@ def build(out_dir: Path) -> dict[str, object]:
             "distill_seconds": round(distill_s, 1) if not epoch else None,
             "command": "training/.venv/bin/python training/build_static_model.py",
         },
-        "files": {
-            p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size}
-            for p in (tok_path, emb_path)
-        },
+        "files": files,
     }
     (out_dir / "manifest.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     total = time.perf_counter() - t0
-    for name, info in manifest["files"].items():  # type: ignore[union-attr]
+    for name, info in files.items():
         print(f"wrote {out_dir / name}: {info['bytes']:,} bytes, sha256 {info['sha256']}")
     print(f"wrote {out_dir / 'manifest.json'}")
     print(f"vocab {vocab_size}, dims {PCA_DIMS}, dtype float16; total {total:.1f} s")

@@ -14,9 +14,11 @@ For each warning ``w`` the training rows are
 * positives: ``w``'s seed positives, plus passages labelled for ``w`` with a majority yes;
 * negatives: the seed negatives (minus any marked ``not_negative_for`` ``w``), passages
   labelled for ``w`` with a majority no, other warnings' seed positives except those of
-  warnings related to ``w`` (:data:`RELATED`), and "background" passages: set-0 passages
-  labelled for an unrelated warning with a majority no (skipped for the sexual-content
-  family, where unlabelled fan fiction is too often a hidden positive).
+  warnings whose passages often show ``w`` too (:data:`CONTAINS`, directional: miscarriage
+  positives are no pregnancy negatives, but pregnancy positives are miscarriage
+  negatives), and "background" passages: set-0 passages labelled for an unrelated warning
+  (:data:`RELATED`) with a majority no (skipped for the sexual-content family, where
+  unlabelled fan fiction is too often a hidden positive).
 
 Each head is a class-balanced logistic regression on the (unit-length) embeddings, ``C``
 picked from a small grid by out-of-fold average precision (5-fold CV, grouped by ``work_id`` for
@@ -100,77 +102,96 @@ PASSAGE_WARNINGS = {
     "ableism": "ableism",
 }  # fmt: skip
 
-# Warnings whose passages plausibly show each other: never negatives for one another.
-# Made symmetric below.
-_RELATED_BASE: dict[str, tuple[str, ...]] = {
-    "homophobia": ("transphobia", "abusive-language", "sexism"),
-    "transphobia": ("homophobia", "abusive-language", "body-dysmorphia"),
-    "classism": ("abusive-language", "racism"),
-    "sexism": ("misogyny", "abusive-language"),
-    "misogyny": ("sexism", "abusive-language", "sexual-assault", "abuse"),
-    "racism": ("religious-discrimination", "abusive-language", "classism", "violence"),
-    "religious-discrimination": ("racism", "abusive-language"),
-    "ableism": ("mental-illness", "abusive-language"),
-    "body-shaming": ("fatphobia", "eating-disorders", "body-dysmorphia", "abusive-language"),
-    "fatphobia": ("body-shaming", "eating-disorders", "body-dysmorphia", "abusive-language"),
+# CONTAINS[w]: warnings whose passages often show ``w`` as well, so their seed positives are
+# never negatives for ``w``. Directional on purpose: a miscarriage passage is a pregnancy
+# passage (so miscarriage positives are not pregnancy negatives), but a happy pregnancy is
+# exactly what the miscarriage head must learn to tell apart (so pregnancy positives are
+# miscarriage negatives).
+CONTAINS: dict[str, tuple[str, ...]] = {
+    "homophobia": (),
+    "transphobia": (),
+    "classism": (),
+    "sexism": ("misogyny",),
+    "misogyny": ("sexism", "abusive-language"),
+    "racism": ("religious-discrimination",),
+    "religious-discrimination": ("racism",),
+    "ableism": (),
+    "body-shaming": ("fatphobia",),
+    "fatphobia": ("body-shaming",),
     "violence": (
-        "war", "kidnapping", "death", "abuse", "sexual-assault", "child-abuse",
-        "animal-cruelty", "blood-gore", "animal-death", "child-death",
+        "war", "kidnapping", "abuse", "sexual-assault", "child-abuse", "animal-cruelty",
+        "blood-gore", "death",
     ),
-    "war": ("violence", "death", "dying", "blood-gore", "kidnapping", "child-death"),
-    "kidnapping": ("violence", "abuse", "child-abuse", "sexual-assault"),
+    "war": (
+        "death", "dying", "blood-gore", "child-death", "kidnapping", "medical-procedures",
+        "sexual-assault", "mental-illness",
+    ),
+    "kidnapping": (),
     "death": (
-        "dying", "child-death", "animal-death", "suicide", "violence", "war", "miscarriage",
+        "dying", "child-death", "animal-death", "suicide", "war", "violence", "miscarriage",
     ),
-    "dying": ("death", "child-death", "animal-death", "medical-procedures", "suicide"),
-    "child-death": ("death", "dying", "child-abuse", "miscarriage"),
-    "animal-death": ("death", "dying", "animal-cruelty", "dissection"),
+    "dying": ("death", "child-death", "animal-death"),
+    "child-death": ("miscarriage", "war"),
+    "animal-death": ("animal-cruelty", "dissection"),
     "abuse": (
-        "child-abuse", "sexual-assault", "abusive-language", "violence", "kidnapping",
-        "animal-cruelty",
+        "child-abuse", "abusive-language", "sexual-assault", "kidnapping", "incest",
+        "underage",
     ),
-    "sexual-assault": ("abuse", "child-abuse", "sexual-content", "underage", "incest"),
-    "child-abuse": ("abuse", "sexual-assault", "underage", "incest", "child-death"),
-    "animal-cruelty": ("animal-death", "abuse", "violence"),
-    "abusive-language": ("abuse",),
-    "pregnancy": ("miscarriage", "abortion", "childbirth", "vomiting"),
-    "miscarriage": ("pregnancy", "abortion", "childbirth", "child-death", "blood-gore"),
-    "abortion": ("pregnancy", "miscarriage", "medical-procedures"),
-    "childbirth": ("pregnancy", "miscarriage", "medical-procedures", "blood-gore"),
+    "sexual-assault": ("child-abuse", "underage", "incest", "war"),
+    "child-abuse": ("underage", "incest"),
+    "animal-cruelty": (),
+    "abusive-language": (
+        "abuse", "child-abuse", "homophobia", "transphobia", "classism", "sexism", "misogyny",
+        "racism", "religious-discrimination", "ableism", "body-shaming", "fatphobia",
+    ),
+    "pregnancy": ("miscarriage", "abortion", "childbirth"),
+    "miscarriage": ("child-death",),
+    "abortion": (),
+    "childbirth": ("miscarriage",),
     "blood-gore": (
-        "violence", "war", "medical-procedures", "dissection", "self-harm", "animal-cruelty",
+        "violence", "war", "animal-cruelty", "self-harm", "miscarriage", "childbirth",
+        "medical-procedures", "dissection", "animal-death",
     ),
-    "medical-procedures": ("dissection", "dying", "mental-illness"),
-    "dissection": ("medical-procedures", "blood-gore"),
-    "vomiting": ("eating-disorders", "addiction", "medical-procedures"),
-    "body-dysmorphia": ("eating-disorders", "mental-illness", "self-harm"),
-    "eating-disorders": ("body-dysmorphia", "vomiting", "mental-illness", "self-harm"),
-    "self-harm": ("suicide", "mental-illness", "blood-gore"),
-    "suicide": ("self-harm", "mental-illness", "death", "dying"),
-    "mental-illness": ("self-harm", "suicide", "eating-disorders", "addiction"),
-    "addiction": ("mental-illness", "vomiting"),
+    "medical-procedures": (
+        "childbirth", "abortion", "miscarriage", "dying", "eating-disorders", "suicide",
+        "blood-gore", "vomiting",
+    ),
+    "dissection": (),
+    "vomiting": ("eating-disorders", "addiction", "pregnancy", "medical-procedures"),
+    "body-dysmorphia": ("eating-disorders",),
+    "eating-disorders": ("body-dysmorphia",),
+    "self-harm": ("suicide",),
+    "suicide": ("death",),
+    "mental-illness": (
+        "self-harm", "suicide", "eating-disorders", "body-dysmorphia", "addiction",
+    ),
+    "addiction": (),
     "sexual-content": ("incest", "underage", "sexual-assault"),
-    "incest": ("sexual-content", "underage", "sexual-assault", "child-abuse"),
-    "underage": ("sexual-content", "incest", "sexual-assault", "child-abuse"),
+    "incest": ("child-abuse",),
+    "underage": ("child-abuse", "sexual-assault", "incest"),
 }  # fmt: skip
 
 # Heads that get no background passages (fan fiction is too often sexual).
 NO_BACKGROUND = frozenset({"sexual-content", "incest", "underage"})
 
 
-def _symmetric(base: dict[str, tuple[str, ...]]) -> dict[str, frozenset[str]]:
-    """Close the related-warnings map under symmetry."""
-    out: dict[str, set[str]] = {w: set() for w in WARNINGS}
-    for w, others in base.items():
-        for o in others:
-            if o not in out or w not in out:
-                raise ValueError(f"unknown warning in RELATED: {w} / {o}")
-            out[w].add(o)
-            out[o].add(w)
-    return {w: frozenset(v) for w, v in out.items()}
+def _check_contains(contains: dict[str, tuple[str, ...]]) -> dict[str, frozenset[str]]:
+    """Validate :data:`CONTAINS`: every warning listed, only known ids, none of itself."""
+    if set(contains) != set(WARNINGS):
+        raise ValueError("CONTAINS must list every warning")
+    for w, others in contains.items():
+        bad = (set(others) - set(WARNINGS)) | ({w} & set(others))
+        if bad:
+            raise ValueError(f"bad CONTAINS entry for {w}: {sorted(bad)}")
+    return {w: frozenset(v) for w, v in contains.items()}
 
 
-RELATED = _symmetric(_RELATED_BASE)
+NOT_NEGATIVE = _check_contains(CONTAINS)
+# Background passages labelled for w' stay out of w's rows when the two are linked either
+# way (passages retrieved by w' keywords sit close to w's territory).
+RELATED: dict[str, frozenset[str]] = {
+    w: NOT_NEGATIVE[w] | {o for o in WARNINGS if w in NOT_NEGATIVE[o]} for w in WARNINGS
+}
 
 
 @dataclass
@@ -248,11 +269,12 @@ def build_rows(corpus: Corpus, warning: str) -> Rows:
     own: list[bool] = []
     counts: Counter[str] = Counter()
     related = RELATED[warning]
+    not_negative = NOT_NEGATIVE[warning]
 
     for i, r in enumerate(corpus.seed_pos):
         if r["warning"] == warning:
             label, kind = 1, "seed_positive"
-        elif r["warning"] in related:
+        elif r["warning"] in not_negative:
             continue
         else:
             label, kind = 0, "other_seed_positive"
@@ -262,8 +284,8 @@ def build_rows(corpus: Corpus, warning: str) -> Rows:
         pidx.append(-1)
         own.append(False)
         counts[kind] += 1
-    for i, r in enumerate(corpus.seed_neg):
-        not_for = r.get("not_negative_for") or []
+    for i, neg in enumerate(corpus.seed_neg):
+        not_for: object = neg.get("not_negative_for") or []
         assert isinstance(not_for, list)
         if warning in not_for:
             continue
@@ -317,7 +339,8 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, c: float) -> n
 
 def _log1pexp(z: np.ndarray) -> np.ndarray:
     """``log(1 + exp(z))`` without overflow."""
-    return np.logaddexp(0.0, z)
+    out: np.ndarray = np.logaddexp(0.0, z)
+    return out
 
 
 def platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -361,7 +384,8 @@ def platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """Logistic function, without overflow warnings."""
-    return np.exp(-np.logaddexp(0.0, -z))
+    out: np.ndarray = np.exp(-np.logaddexp(0.0, -z))
+    return out
 
 
 def choose_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, bool]:
@@ -518,7 +542,8 @@ def train(data_dir: Path) -> tuple[bytes, dict[str, object]]:
         "target_precision": TARGET_PRECISION,
         "min_true_positives": MIN_TRUE_POSITIVES,
         "fallback_min_threshold": FALLBACK_MIN_THRESHOLD,
-        "related_warnings": {w: sorted(RELATED[w]) for w in WARNINGS},
+        "not_negative_for": {w: sorted(NOT_NEGATIVE[w]) for w in WARNINGS},
+        "background_excluded_for": {w: sorted(RELATED[w]) for w in WARNINGS},
         "no_background": sorted(NO_BACKGROUND),
         "training_data": {
             "passages": "../shared/data/passage-warnings/passages.jsonl, set_id == 0 only "
@@ -552,7 +577,8 @@ def best_f1(p: np.ndarray, y: np.ndarray) -> float:
 
 def evaluate(corpus: Corpus, oot: np.ndarray, threshold: np.ndarray) -> dict[str, object]:
     """Report-only figures: false alarms on 'ordinary' passages, held-out set-1 F1."""
-    all_zero = np.array([sum(p["labels"]) == 0 for p in corpus.passages])  # type: ignore[arg-type]
+    all_zero = np.array([majority(p["labels"]) == 0 and 1 not in p["labels"]  # type: ignore[operator]
+                         for p in corpus.passages])  # fmt: skip
     set_id = np.array([p["set_id"] for p in corpus.passages])
     fires = oot >= threshold[None, :]
     out: dict[str, object] = {}
@@ -585,8 +611,9 @@ def evaluate(corpus: Corpus, oot: np.ndarray, threshold: np.ndarray) -> dict[str
     out["set1_heldout_majority"] = heldout
     fa = out["set1_ordinary_false_alarm"]
     assert isinstance(fa, dict)
+    top = fa["top_heads"][:6]
     print(f"set-1 ordinary passages with any head above threshold: "
-          f"{fa['fraction_any_head']:.3f} of {fa['passages']}; top {fa['top_heads'][:6]}")  # fmt: skip
+          f"{fa['fraction_any_head']:.3f} of {fa['passages']}; top {top}")  # fmt: skip
     fa0 = out["set0_ordinary_false_alarm"]
     assert isinstance(fa0, dict)
     print(f"set-0 ordinary passages (out-of-fold): {fa0['fraction_any_head']:.3f} "

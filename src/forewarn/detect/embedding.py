@@ -52,7 +52,8 @@ class Heads:
         """Calibrated probabilities ``[n, n_warnings]`` (float32) for embeddings ``[n, dims]``."""
         z = embeddings.astype(np.float32, copy=False) @ self.weights.T + self.bias
         z = self.platt_a * z + self.platt_b
-        return np.exp(-np.logaddexp(np.float32(0.0), -z)).astype(np.float32)
+        probs: np.ndarray = np.exp(-np.logaddexp(np.float32(0.0), -z)).astype(np.float32)
+        return probs
 
 
 def load_heads(path: str | Path = DEFAULT_HEADS_PATH) -> Heads:
