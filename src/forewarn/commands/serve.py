@@ -1,0 +1,178 @@
+"""``forewarn serve``: the HTTP API and the web page (docs/service.md).
+
+Runs uvicorn (one HTTP worker process by default) and, per HTTP worker, a pool of scan
+processes (one per CPU core by default), each loading the model once at start-up; the
+event loop never scans, so it keeps answering, and sheds load with ``503`` beyond its
+queue. Listens on 127.0.0.1 unless told otherwise. Needs the ``serve`` extra
+(``pip install 'forewarn[serve]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+
+from forewarn.errors import ForewarnError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+LOG_CONFIG: dict[str, object] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "access": {"format": "%(asctime)s %(message)s"},
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "plain",
+                   "stream": "ext://sys.stderr"},
+        "access": {"class": "logging.StreamHandler", "formatter": "access",
+                   "stream": "ext://sys.stdout"},
+    },
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"level": "INFO"},
+        # uvicorn's own access log would show the client address and the query string
+        "uvicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        "forewarn.service": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "forewarn.service.access": {"handlers": ["access"], "level": "INFO",
+                                    "propagate": False},
+    },
+}
+
+
+class ServeError(ForewarnError):
+    """The service cannot start: the ``serve`` extra is missing, or a bad option."""
+
+    exit_code = 2
+    kind = "usage"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the HTTP API and the web page",
+        description="Serve the HTTP API (/v1/scan, /v1/check, /v1/audit, /v1/read, "
+        "/v1/taxonomy, /healthz, /openapi.json) and the web page at /. Nothing sent to "
+        "it is logged or kept. See docs/service.md.",
+    )
+    p.add_argument("--host", default=DEFAULT_HOST,
+                   help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
+    p.add_argument("--port", type=port, default=DEFAULT_PORT,
+                   help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--workers", type=positive, default=1, metavar="N",
+                   help="HTTP worker processes (default 1, which is enough: the scans run "
+                   "in --scan-processes; see docs/service.md)")
+    p.add_argument("--scan-processes", type=non_negative, default=None, metavar="N",
+                   help="scan processes per HTTP worker (default: one per CPU core, "
+                   f"{os.cpu_count() or 1} here); 0 scans in one thread of the HTTP worker")
+    p.add_argument("--max-body", type=size, default=25_000_000, metavar="SIZE",
+                   help="largest request body, e.g. 25MB (the default), 512KB")
+    p.add_argument("--timeout", type=seconds, default=60.0, metavar="S",
+                   help="time limit of one request, queueing included (default 60 s)")
+    p.add_argument("--max-queue", type=non_negative, default=16, metavar="N",
+                   help="requests that may wait for a scan, per worker; more get 503 "
+                   "(default 16)")
+    p.add_argument("--lexicon-only", action="store_true",
+                   help="skip the embedding model (faster, less recall)")
+    p.add_argument("--no-access-log", action="store_true",
+                   help="do not log requests at all (by default: method, path, status, "
+                   "time; never bodies, query strings or addresses)")
+    p.add_argument("--log-level", default="info",
+                   choices=("critical", "error", "warning", "info", "debug"))
+    p.set_defaults(func=run)
+
+
+def port(value: str) -> int:
+    n = _int(value)
+    if not 1 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number: {value}")
+    return n
+
+
+def positive(value: str) -> int:
+    n = _int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
+    return n
+
+
+def non_negative(value: str) -> int:
+    n = _int(value)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {value}")
+    return n
+
+
+def seconds(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not 0 < x <= 24 * 3600:
+        raise argparse.ArgumentTypeError(f"must be more than 0 (and at most a day): {value}")
+    return x
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(b|bytes?|kb|k|mb|m|gb|g|kib|mib|gib)?\s*",
+                   re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "byte": 1, "bytes": 1, "k": 1000, "kb": 1000, "m": 10**6, "mb": 10**6,
+          "g": 10**9, "gb": 10**9, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+
+
+def size(value: str) -> int:
+    """argparse type for a size: ``25MB``, ``512KB``, ``1MiB`` or a number of bytes."""
+    match = _SIZE.fullmatch(value)
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a size: {value!r} (e.g. 25MB, 512KB)")
+    n = int(float(match.group(1)) * _UNITS[(match.group(2) or "").lower()])
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 byte: {value}")
+    return n
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from forewarn.service.app import ENV_SETTINGS, Settings
+    except ImportError as exc:
+        raise ServeError(
+            f"forewarn serve needs the serve extra ({exc.name} is missing): "
+            "pip install 'forewarn[serve]'"
+        ) from None
+    processes = (os.cpu_count() or 1) if args.scan_processes is None else args.scan_processes
+    settings = Settings(
+        max_body_bytes=args.max_body,
+        timeout_s=args.timeout,
+        scan_workers=max(1, processes),
+        scan_processes=processes > 0,
+        max_queue=args.max_queue,
+        lexicon_only=args.lexicon_only,
+        access_log=not args.no_access_log,
+    )
+    # Each worker process builds its app from this (uvicorn imports the factory by name).
+    os.environ[ENV_SETTINGS] = settings.to_json()
+    uvicorn.run(
+        "forewarn.service.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=LOG_CONFIG,
+        log_level=args.log_level,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0

@@ -1,0 +1,180 @@
+"""The CPU-bound work of each endpoint: read the work, scan it, build the answer.
+
+These run in the scan pool (:class:`~forewarn.service.limits.ScanGate`), in a thread or in
+a spawned process, so everything here is plain picklable data and module-level functions.
+They only call the library: the service adds no detection logic of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from forewarn.profile import Profile
+from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
+from forewarn.work import Work
+
+__all__ = ["Job", "JobKind", "ScannerFactory", "WorkInput", "init_process", "run"]
+
+ScannerFactory = Callable[[float], Scanner]
+"""Makes the scanner for one request from its confidence floor."""
+
+WARM_UP_TEXT = (
+    "The storm came in at dusk. She was not pregnant, thank God, and she could kill for a "
+    "coffee. Later the doctor stitched the cut on his arm while the blood dried."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkInput:
+    """A work as the request gave it: text (JSON or a form field) or an uploaded file."""
+
+    text: str | None = None
+    data: bytes | None = None
+    filename: str | None = None
+    title: str | None = None
+    fmt: str | None = None
+
+    def read(self, max_bytes: int) -> Work:
+        """The Work, read with the ingest readers (in memory, within ``max_bytes``)."""
+        from forewarn.ingest import read_bytes, read_text
+
+        if self.data is not None:
+            work = read_bytes(self.data, self.filename or "<upload>", fmt=self.fmt,
+                              max_bytes=max_bytes)
+        elif self.fmt is None or self.fmt == "text":
+            work = read_text(self.text or "", "<text>")
+        else:
+            work = read_bytes((self.text or "").encode("utf-8", "surrogatepass"), "<text>",
+                              fmt=self.fmt, max_bytes=max_bytes)
+        if self.title and self.title.strip():
+            work.title = " ".join(self.title.split())
+        return work
+
+
+JobKind = Literal["scan", "check", "audit", "read", "warm-up"]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One request's work, as plain data."""
+
+    kind: JobKind
+    work: WorkInput
+    floor: float = DEFAULT_MIN_CONFIDENCE
+    max_bytes: int = 25_000_000
+    lexicon_only: bool = False
+    evidence: bool = False
+    only: frozenset[str] | None = None
+    profile: Profile | None = None
+    gap: int = 1
+
+
+def default_scanner(floor: float, lexicon_only: bool = False) -> Scanner:
+    """The library's scanner (the lexicon alone with ``lexicon_only``)."""
+    from forewarn.detect.lexicon import LexiconDetector
+
+    return Scanner(detectors=[LexiconDetector()] if lexicon_only else None,
+                   min_confidence=floor)
+
+
+def run(job: Job, make_scanner: ScannerFactory | None = None) -> tuple[float, Any]:
+    """Do ``job``; return the seconds it took and its result (JSON-able data, or HTML)."""
+    started = time.perf_counter()
+    scanner = (make_scanner(job.floor) if make_scanner is not None
+               else default_scanner(job.floor, job.lexicon_only))
+    result = _KINDS[job.kind](job, scanner)
+    return time.perf_counter() - started, result
+
+
+def _scan(job: Job, scanner: Scanner) -> dict[str, Any]:
+    report = scanner.scan_work(job.work.read(job.max_bytes))
+    return report.filtered(job.floor, set(job.only) if job.only else None).to_dict(
+        evidence=job.evidence)
+
+
+def _check(job: Job, scanner: Scanner) -> dict[str, Any]:
+    from forewarn.commands.check import SCHEMA, Verdict
+
+    assert job.profile is not None
+    report = scanner.scan_work(job.work.read(job.max_bytes))
+    verdict = Verdict.of(report.filtered(job.floor), job.profile)
+    return {"schema": SCHEMA, "min_confidence": job.floor, "works": [verdict.to_dict()]}
+
+
+def _audit(job: Job, scanner: Scanner) -> dict[str, Any]:
+    from forewarn.audit import audit_work
+
+    return audit_work(job.work.read(job.max_bytes), scanner).to_dict(evidence=job.evidence)
+
+
+def _read(job: Job, scanner: Scanner) -> str:
+    from forewarn.render.html import render_html
+    from forewarn.scenes import flagged_scenes
+
+    work = job.work.read(job.max_bytes)
+    report = scanner.scan_work(work).filtered(job.floor)
+    scenes = flagged_scenes(work, report, job.profile, max_gap=job.gap)
+    return render_html(work, scenes, profile=job.profile is not None)
+
+
+def _warm_up(job: Job, scanner: Scanner) -> None:
+    scanner.scan_work(job.work.read(job.max_bytes))
+
+
+_KINDS: dict[str, Callable[[Job, Scanner], Any]] = {
+    "scan": _scan,
+    "check": _check,
+    "audit": _audit,
+    "read": _read,
+    "warm-up": _warm_up,
+}
+
+
+def warm_up_job(lexicon_only: bool = False) -> Job:
+    """A small scan that loads the lexicon and the model."""
+    return Job("warm-up", WorkInput(text=WARM_UP_TEXT), lexicon_only=lexicon_only)
+
+
+SCAN_NICENESS = 5
+"""Scan processes run at a lower priority than the HTTP worker, so that the event loop
+gets a core as soon as it has something to do (``/healthz``, a ``503``) even while every
+core is scanning; with nothing else to do the scans still use all the CPU."""
+
+
+def init_process(lexicon_only: bool) -> None:
+    """Start of a scan process: lower its priority, leave Ctrl-C to the server, load the
+    model once."""
+    _die_with_parent()
+    with contextlib.suppress(OSError):
+        os.nice(SCAN_NICENESS)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    run(warm_up_job(lexicon_only))
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel end this process when the HTTP worker that started it
+    ends, however it ends (``kill -9`` included): no scan process outlives the server."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid != os.getppid():  # it is gone already
+        os._exit(0)
+
+
+def ping() -> tuple[float, None]:
+    """Nothing: submitting it makes the pool start a process."""
+    return 0.0, None

@@ -1,0 +1,323 @@
+"""Limits of the service: request body size, scan concurrency (load shedding), time.
+
+* :class:`BodyLimit` is ASGI middleware that refuses a request body over the limit
+  (``413``): at once when ``Content-Length`` says so, otherwise while the body streams in,
+  by counting the bytes each ``receive()`` delivers; nothing past the limit is buffered.
+* :class:`ScanGate` runs the CPU-bound work (reading, scanning, rendering) in a small
+  pool of processes (or threads) of its own, admits at most ``workers + max_queue``
+  requests at a time and refuses the rest at once (:class:`Overloaded`: ``503`` with
+  ``Retry-After``) rather than queueing without bound. Each admitted request has a
+  deadline (:class:`TimedOut`: ``504``) that counts its time in the queue too. A scan
+  still running at its deadline finishes in the background and keeps its slot until it
+  does (the slot accounts for the CPU it still uses); one still queued then is cancelled.
+
+The event loop never scans, so ``/healthz`` and the shedding answers stay quick under
+load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import (
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+)
+from typing import Any, TypeVar
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["BodyLimit", "BodyTooLarge", "Overloaded", "ScanGate", "Shed", "TimedOut",
+           "Unavailable", "human_size"]
+
+T = TypeVar("T")
+
+
+def human_size(size: int) -> str:
+    """``25 MB`` / ``512 KB`` / ``300 bytes`` (powers of 1000, as limits are given)."""
+    if size >= 1_000_000 and size % 100_000 == 0:
+        return f"{size / 1_000_000:g} MB"
+    if size >= 1_000 and size % 100 == 0:
+        return f"{size / 1_000:g} KB"
+    return f"{size} bytes"
+
+
+class BodyTooLarge(Exception):
+    """The request body is larger than the limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is larger than the limit of {human_size(limit)}")
+        self.limit = limit
+
+
+class Overloaded(Exception):
+    """Every scan slot and queue place of this worker is taken."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("the server is busy; try again shortly")
+        self.retry_after = retry_after
+
+
+class TimedOut(Exception):
+    """The request did not finish within the time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request took longer than the time limit of {seconds:g} s")
+        self.seconds = seconds
+
+
+# --- the request body ------------------------------------------------------------------------
+
+
+class BodyLimit:
+    """ASGI middleware: at most ``max_bytes`` of request body, checked as it streams in.
+
+    A declared ``Content-Length`` over the limit gets ``413`` before any of the body is
+    read; otherwise the wrapped ``receive`` raises :class:`BodyTooLarge` as soon as the
+    running total passes the limit, and whoever reads the body (the endpoint) turns that
+    into ``413``. Should it escape, this middleware answers ``413`` itself if the response
+    has not started.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 respond: Callable[[BodyTooLarge], Any]) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.respond = respond
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            response = self.respond(BodyTooLarge(limit))
+            await response(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except BodyTooLarge as exc:
+            if started:
+                raise
+            response = self.respond(exc)
+            await response(scope, receive, send)
+
+
+class Shed:
+    """ASGI middleware: a ``POST`` to a scanning path while ``gate`` is full gets ``503`` at
+    once, before any routing, validation or reading of the body: shedding costs little."""
+
+    def __init__(self, app: ASGIApp, gate: ScanGate, paths: frozenset[str],
+                 respond: Callable[[Overloaded], Any]) -> None:
+        self.app = app
+        self.gate = gate
+        self.paths = paths
+        self.respond = respond
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] == "http" and scope.get("method") == "POST"
+                and scope.get("path") in self.paths and self.gate.full()):
+            response = self.respond(self.gate.refuse())
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+# --- scans --------------------------------------------------------------------------------------
+
+
+class Unavailable(Exception):
+    """The scan pool broke (a scan process died); it is rebuilt for the next request."""
+
+    def __init__(self) -> None:
+        super().__init__("a scan process stopped unexpectedly; try again")
+        self.retry_after = 1
+
+
+class ScanGate:
+    """Runs CPU-bound jobs on ``workers`` threads or processes, with at most ``max_queue``
+    waiting.
+
+    ``run(fn, *args)`` raises :class:`Overloaded` at once when ``workers + max_queue``
+    jobs are already admitted, and :class:`TimedOut` when the job has not finished
+    ``timeout`` seconds after admission (a job still queued then is cancelled; a running
+    one finishes and keeps its slot until it does). ``fn`` returns ``(seconds, result)``,
+    the seconds it worked (for ``Retry-After``). With ``processes=True`` the jobs run in a
+    pool of spawned processes (``initializer`` runs in each as it starts), so a scan never
+    holds the event loop's GIL; ``fn`` and its arguments must then be picklable.
+    """
+
+    def __init__(self, workers: int, max_queue: int, timeout: float, *,
+                 processes: bool = False,
+                 initializer: Callable[..., object] | None = None,
+                 initargs: tuple[Any, ...] = ()) -> None:
+        if workers < 1 or max_queue < 0 or not timeout > 0:
+            raise ValueError("workers >= 1, max_queue >= 0 and timeout > 0")
+        self.workers = workers
+        self.max_queue = max_queue
+        self.timeout = timeout
+        self.processes = processes
+        self._initializer = initializer
+        self._initargs = initargs
+        self._lock = threading.Lock()
+        self._admitted = 0
+        self._inflight: set[Future[Any]] = set()
+        self._seconds = 0.5  # moving average of a job's duration, for Retry-After
+        self._shed = 0
+        self._timed_out = 0
+        self._executor: Executor | None = None
+
+    @property
+    def capacity(self) -> int:
+        """How many requests may be admitted at once (running plus waiting)."""
+        return self.workers + self.max_queue
+
+    def stats(self) -> dict[str, int]:
+        """Running and waiting jobs, the capacity, and how many were shed or timed out."""
+        with self._lock:
+            running = min(self.workers, sum(1 for f in self._inflight if f.running()))
+            return {
+                "running": running,
+                "waiting": max(0, self._admitted - running),
+                "capacity": self.capacity,
+                "shed": self._shed,
+                "timed_out": self._timed_out,
+            }
+
+    def full(self) -> bool:
+        """Whether a new request would be refused now."""
+        with self._lock:
+            return self._admitted >= self.capacity
+
+    def retry_after(self) -> int:
+        """Seconds until a place is likely free: the queue's length times a job's average
+        duration, over the workers; from 1 to 60."""
+        with self._lock:
+            return self._retry_after_locked()
+
+    def refuse(self) -> Overloaded:
+        """The error for a request that finds the gate full (and count it)."""
+        with self._lock:
+            self._shed += 1
+            return Overloaded(self._retry_after_locked())
+
+    def start(self) -> Executor:
+        """The pool, created on first use."""
+        with self._lock:
+            if self._executor is None:
+                if self.processes:
+                    self._executor = ProcessPoolExecutor(
+                        self.workers, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=self._initializer, initargs=self._initargs)
+                else:
+                    self._executor = ThreadPoolExecutor(self.workers,
+                                                        thread_name_prefix="forewarn-scan")
+            return self._executor
+
+    def close(self, grace: float = 10.0) -> None:
+        """Stop the pool: queued jobs are cancelled, running ones get ``grace`` seconds to
+        finish; scan processes still alive then are terminated. Returns when they are
+        gone (uvicorn may end the process by its signal right after, with no clean-up)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        # the pool's processes (a long-standing private attribute; [] if it ever goes)
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join(2)
+        if processes:
+            # with its processes gone this is quick, and it releases the pool's queues and
+            # their semaphores now (else the resource tracker warns of "leaked" ones)
+            executor.shutdown(wait=True)
+
+    def _broken(self, executor: Executor) -> None:
+        with self._lock:
+            if self._executor is executor:
+                self._executor = None
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, fn: Callable[..., tuple[float, T]], *args: Any) -> T:
+        """Run ``fn(*args)`` in the pool and return its result (or raise its exception)."""
+        with self._lock:
+            if self._admitted >= self.capacity:
+                self._shed += 1
+                raise Overloaded(self._retry_after_locked())
+            self._admitted += 1
+        executor = self.start()
+        try:
+            future = executor.submit(fn, *args)
+        except (RuntimeError, BrokenExecutor):  # shut down, or broken: rebuild
+            with self._lock:
+                self._admitted -= 1
+            self._broken(executor)
+            raise Unavailable() from None
+        with self._lock:
+            self._inflight.add(future)
+        future.add_done_callback(self._release)
+        waiter = asyncio.wrap_future(future)
+        try:
+            # on timeout (or if the client goes away) wait_for cancels ``waiter``, which
+            # cancels ``future`` unless it is already running
+            seconds, result = await asyncio.wait_for(waiter, self.timeout)
+        except TimeoutError:
+            with self._lock:
+                self._timed_out += 1
+            raise TimedOut(self.timeout) from None
+        except BrokenExecutor:
+            self._broken(executor)
+            raise Unavailable() from None
+        with self._lock:
+            self._seconds = 0.8 * self._seconds + 0.2 * seconds
+        return result
+
+    def _release(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._admitted -= 1
+            self._inflight.discard(future)
+
+    def _retry_after_locked(self) -> int:
+        backlog = max(1, self._admitted - self.workers + 1)
+        return max(1, min(60, math.ceil(backlog * self._seconds / self.workers)))
