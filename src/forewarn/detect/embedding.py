@@ -119,6 +119,18 @@ def _load(model_dir: Path, heads_path: Path) -> _Loaded:
         return loaded
 
 
+def _artifact_version(model_dir: Path, heads_path: Path) -> str:
+    """``<embeddings sha256[:12]>+<heads sha256[:12]>`` from the manifests (no hashing)."""
+    try:
+        manifest = json.loads((model_dir / "manifest.json").read_text(encoding="utf-8"))
+        meta = json.loads(heads_path.with_suffix(".json").read_text(encoding="utf-8"))
+        model = str(manifest["files"]["embeddings.npy"]["sha256"])[:12]
+        heads = str(meta["heads_npz_sha256"])[:12]
+    except (OSError, ValueError, KeyError):
+        return "unknown"
+    return f"{model}+{heads}"
+
+
 class EmbeddingDetector:
     """Flags passages whose embedding a warning's head scores at or above its threshold.
 
@@ -145,6 +157,11 @@ class EmbeddingDetector:
     def warning_ids(self) -> tuple[str, ...]:
         """The warnings this detector scores, in the column order of :meth:`scores`."""
         return self._model().heads.warning_ids
+
+    @property
+    def version(self) -> str:
+        """The shipped artifacts' identity: static model and heads sha256 prefixes."""
+        return _artifact_version(self._model_dir, self._heads_path)
 
     @property
     def thresholds(self) -> dict[str, float]:
