@@ -119,3 +119,11 @@ def test_long_input_is_linear_enough():
     started = time.perf_counter()
     assert LexiconDetector().detect(passages) == []
     assert time.perf_counter() - started < 20  # a guard against pathological regexes only
+
+
+@pytest.mark.parametrize("text, warning", [
+    ("A chink of light showed under the door.", "racism"),
+    ("She had conceived a dislike of him at once.", "pregnancy"),
+])
+def test_word_senses_from_the_chapter_run_are_not_hits(text, warning):
+    assert warning not in warnings_of(text)
