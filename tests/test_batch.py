@@ -1,0 +1,339 @@
+"""`forewarn batch`: inputs (folders, JSONL, Parquet), failures, idempotent re-runs, the
+process pool, progress, and that Dask is never imported without --cluster."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import forewarn.batch as batch_module
+from forewarn.cli import main
+from forewarn.progress import Progress, format_duration
+
+ROOT = Path(__file__).resolve().parent.parent
+STORIES = ROOT / "tests" / "fixtures" / "stories"
+INGEST = ROOT / "tests" / "fixtures" / "ingest"
+OLD = time.time() - 3600  # an mtime old enough for the file-hash cache to trust
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def batch_json(capsys, *argv: str) -> tuple[int, dict, str]:
+    code, out, err = run(capsys, "batch", *argv, "-q", "--json")
+    return code, (json.loads(out) if out.strip() else {}), err
+
+
+def make_folder(root: Path) -> Path:
+    """Stories in nested folders, plus an empty, a binary and a control-character file."""
+    folder = root / "archive"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("quiet-months.txt", "hard-negatives.txt"):
+        (folder / name).write_bytes((STORIES / name).read_bytes())
+    (folder / "sub" / "story.md").write_bytes((INGEST / "story.md").read_bytes())
+    (folder / "sub" / "ao3.html").write_bytes((INGEST / "ao3_download.html").read_bytes())
+    (folder / "sub" / "empty.txt").write_bytes(b"  \n")
+    (folder / "sub" / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    (folder / "sub" / "control.txt").write_bytes(b"Once upon \x01\x02 a time.\n")
+    (folder / "notes.pdf").write_bytes(b"%PDF-1.4 not collected")
+    (folder / ".hidden.txt").write_text("not collected", encoding="utf-8")
+    for path in folder.rglob("*"):
+        os.utime(path, (OLD, OLD))
+    return folder
+
+
+def make_jsonl(root: Path) -> Path:
+    lines = [
+        json.dumps({"work_id": "pan-1", "text": (STORIES / "quiet-months.txt").read_text()}),
+        "",
+        "{this is not json",
+        json.dumps({"work_id": "pan-2"}),
+        json.dumps({"text": "no id here"}),
+        json.dumps({"work_id": 3, "text": "He slit his wrist with the razor and the blood "
+                                          "ran into the sink."}),
+        json.dumps(["a", "list"]),
+    ]
+    path = root / "works.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")  # with a BOM
+    return path
+
+
+def stored(db: Path) -> tuple[dict[str, tuple], list[tuple]]:
+    conn = sqlite3.connect(db)
+    works = {r[0]: r[1:] for r in conn.execute(
+        "SELECT work_id, status, error_kind, error_message, report, content_hash, "
+        "model_version FROM works")}
+    warnings = conn.execute("SELECT work_id, warning, severity, severity_rank, confidence "
+                            "FROM work_warnings ORDER BY work_id, warning").fetchall()
+    conn.close()
+    return works, warnings
+
+
+def check_consistent(db: Path) -> dict[str, tuple]:
+    """Every report parses, and the warning rows are exactly the reports' warnings."""
+    works, warnings = stored(db)
+    expected = []
+    for wid, (status, _, _, report, *_rest) in works.items():
+        if status == "ok":
+            data = json.loads(report)
+            assert data["schema"] == "forewarn.report/1"
+            expected += [(wid, w["id"], w["severity"],
+                          ["mentioned", "depicted", "graphic"].index(w["severity"]),
+                          w["confidence"]) for w in data["warnings"]]
+        else:
+            assert report is None
+    assert sorted(expected) == sorted(warnings)
+    return works
+
+
+def test_batch_folder_and_jsonl_records_every_work_and_failure(tmp_path, capsys):
+    folder, jsonl, db = make_folder(tmp_path), make_jsonl(tmp_path), tmp_path / "r.db"
+    code, summary, err = batch_json(capsys, str(folder), str(jsonl), "--store", str(db),
+                                    "--jobs", "1")
+    assert code == 11, err  # finished, some works failed
+    assert summary["total"] == 13 and summary["works"] == 13
+    assert summary["scanned"] == 6 and summary["failed"] == 7
+    assert summary["failures"] == {"malformed": 5, "empty": 1, "unsupported": 1}
+    assert summary["warnings"]["miscarriage"] == 2
+    works = check_consistent(db)
+    assert set(works) == {
+        "quiet-months.txt", "hard-negatives.txt", "sub/story.md", "sub/ao3.html",
+        "sub/empty.txt", "sub/binary.txt", "sub/control.txt", "pan-1", "pan-2", "3",
+        f"{jsonl}:3", f"{jsonl}:5", f"{jsonl}:7"}
+    assert works["sub/empty.txt"][:2] == ("failed", "empty")
+    assert works["sub/binary.txt"][:2] == ("failed", "unsupported")
+    assert works["sub/control.txt"][:2] == ("failed", "malformed")
+    status, kind, message = works[f"{jsonl}:3"][:3]
+    assert (status, kind) == ("failed", "malformed")
+    assert message.startswith(f"{jsonl}:3: not valid JSON")  # names the line
+    assert "'text'" in works["pan-2"][2] and "'work_id'" in works[f"{jsonl}:5"][2]
+    assert works["pan-1"][0] == "ok" and works["3"][0] == "ok"
+    ids = {w[1] for w in stored(db)[1] if w[0] == "3"}
+    assert "blood-gore" in ids
+    assert "failed: " in err and err.count("\n") == 7  # one line per failure, no traceback
+    assert "Traceback" not in err
+
+
+def test_rerun_skips_unchanged_works_without_reading_them(tmp_path, capsys, monkeypatch):
+    folder, db = make_folder(tmp_path), tmp_path / "r.db"
+    code, first, _ = batch_json(capsys, str(folder), "--store", str(db), "--jobs", "1")
+    assert code == 11 and first["scanned"] == 4 and first["failed"] == 3
+    before = stored(db)
+
+    def no(*args, **kwargs):
+        raise AssertionError("a re-run of unchanged files must neither read nor scan them")
+
+    with monkeypatch.context() as m:
+        m.setattr(batch_module, "_read_limited", no)
+        m.setattr(batch_module, "scan_task", no)
+        code, again, err = batch_json(capsys, str(folder), "--store", str(db), "--jobs", "1")
+    assert code == 0, err  # nothing failed in this run
+    assert again["skipped"] == 7 and again["scanned"] == 0 and again["failed"] == 0
+    assert again["skipped_failed"] == 3
+    assert stored(db) == before
+
+    # A changed file is scanned again; its old warning rows go.
+    (folder / "quiet-months.txt").write_text("She made tea. Nothing happened at all.\n",
+                                             encoding="utf-8")
+    code, third, _ = batch_json(capsys, str(folder), "--store", str(db), "--jobs", "1")
+    assert third["scanned"] == 1 and third["skipped"] == 6
+    works = check_consistent(db)
+    assert works["quiet-months.txt"][4] != before[0]["quiet-months.txt"][4]
+    assert "quiet-months.txt" not in {w[0] for w in stored(db)[1]}
+
+    # --retry-failed scans the unchanged failures again (they fail again).
+    code, fourth, _ = batch_json(capsys, str(folder), "--store", str(db), "--jobs", "1",
+                                 "--retry-failed")
+    assert code == 11 and fourth["failed"] == 3 and fourth["skipped"] == 4
+
+    # Another model version (here: another confidence floor) scans everything again.
+    code, fifth, _ = batch_json(capsys, str(folder), "--store", str(db), "--jobs", "1",
+                                "--min-confidence", "0.3")
+    assert fifth["skipped"] == 0 and fifth["scanned"] == 4
+    assert {w[5] for w in check_consistent(db).values()} == {fifth["model_version"]}
+    assert fifth["model_version"].endswith(";min_confidence=0.3")
+
+
+def test_a_file_rewritten_in_the_same_clock_tick_is_hashed_again(tmp_path, capsys):
+    """The (path, size, mtime) cache is trusted only for files older than the check."""
+    folder, db = tmp_path / "fresh", tmp_path / "r.db"
+    folder.mkdir()
+    story = folder / "a.txt"
+    story.write_text("She made tea and sat by the window.\n", encoding="utf-8")
+    stamp = story.stat().st_mtime_ns
+    _, first, _ = batch_json(capsys, str(folder), "--store", str(db), "-j", "1")
+    assert first["scanned"] == 1
+    # Same size, same mtime, other content: only the hash can tell.
+    story.write_text("He cut his arm and the blood ran.\n".ljust(36), encoding="utf-8")
+    os.utime(story, ns=(stamp, stamp))
+    assert story.stat().st_size == len("She made tea and sat by the window.\n")
+    _, again, _ = batch_json(capsys, str(folder), "--store", str(db), "-j", "1")
+    assert again["scanned"] == 1 and again["skipped"] == 0
+    assert "blood-gore" in again["warnings"]
+
+
+def test_process_pool_gives_the_same_results_as_one_process(tmp_path, capsys):
+    folder, jsonl = make_folder(tmp_path), make_jsonl(tmp_path)
+    one, two = tmp_path / "one.db", tmp_path / "two.db"
+    code1, s1, _ = batch_json(capsys, str(folder), str(jsonl), "--store", str(one), "-j", "1")
+    code2, s2, _ = batch_json(capsys, str(folder), str(jsonl), "--store", str(two), "-j", "2",
+                              "--chunk-size", "2")
+    assert code1 == code2 == 11
+    assert s2["mode"] == "processes" and s2["jobs"] == 2
+    assert (s1["scanned"], s1["failed"]) == (s2["scanned"], s2["failed"])
+    w1, warnings1 = stored(one)
+    w2, warnings2 = stored(two)
+    assert warnings1 == warnings2
+    assert {k: v[:3] for k, v in w1.items()} == {k: v[:3] for k, v in w2.items()}
+    assert 0 < s2["worker_peak_rss_mb"] < 600
+
+
+def test_parquet_input(tmp_path, capsys):
+    pa = pytest.importorskip("pyarrow", reason="pyarrow (the parquet extra) is not installed")
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "id": ["p1", "p2", "p3"],
+        "body": [(STORIES / "quiet-months.txt").read_text(), "", None],
+    })
+    path = tmp_path / "works.parquet"
+    pq.write_table(table, path)
+    db = tmp_path / "r.db"
+    code, summary, err = batch_json(capsys, str(path), "--store", str(db), "-j", "1",
+                                    "--id-field", "id", "--text-field", "body")
+    assert code == 11, err
+    assert summary["scanned"] == 1 and summary["failures"] == {"empty": 1, "malformed": 1}
+    works = check_consistent(db)
+    assert works["p1"][0] == "ok" and works["p2"][1] == "empty"
+    code, _, err = run(capsys, "batch", str(path), "--store", str(db))
+    assert code == 6 and "no column 'work_id'" in err and err.count("\n") == 1
+
+
+def test_parquet_without_pyarrow_is_one_line(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "works.parquet"
+    path.write_bytes(b"PAR1")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    code, _out, err = run(capsys, "batch", str(path), "--store", str(tmp_path / "r.db"))
+    assert code == 9 and "pyarrow" in err and err.count("\n") == 1
+
+
+def test_duplicate_ids_are_reported_and_skipped(tmp_path, capsys):
+    path = tmp_path / "dup.jsonl"
+    path.write_text("\n".join(json.dumps({"work_id": "same", "text": t}) for t in (
+        "She made tea.", "He drank it.")) + "\n", encoding="utf-8")
+    code, summary, err = batch_json(capsys, str(path), "--store", str(tmp_path / "r.db"),
+                                    "-j", "1")
+    assert code == 0 and summary["duplicates"] == 1 and summary["scanned"] == 1
+    assert "duplicate work id 'same'" in err
+
+
+@pytest.mark.parametrize(("argv", "code", "message"), [
+    (["batch", "{tmp}/missing", "--store", "{tmp}/r.db"], 3, "no such file or folder"),
+    (["batch", "{tmp}/data.csv", "--store", "{tmp}/r.db"], 5, "not a folder, a JSONL"),
+    (["batch", "{tmp}", "--store", "{tmp}/no/such/dir/r.db"], 8, "does not exist"),
+    (["batch", "{tmp}", "--store", "{tmp}"], 8, "is a directory"),
+    (["batch", "{tmp}", "--store", "mysql://h/db"], 8, "unsupported store URL scheme"),
+    (["batch", "{tmp}", "--store", "{tmp}/r.db", "--jobs", "0"], 2, "must be at least 1"),
+    (["batch", "{tmp}"], 2, "--store"),
+])
+def test_bad_input_is_one_line_with_a_documented_code(tmp_path, capsys, argv, code, message):
+    (tmp_path / "data.csv").write_text("a,b\n", encoding="utf-8")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    try:
+        got = main(argv)
+    except SystemExit as exc:  # argparse usage errors
+        got = exc.code
+    err = capsys.readouterr().err
+    assert got == code, err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_dask_is_not_imported_without_cluster(tmp_path):
+    (tmp_path / "a.txt").write_text("She made tea.\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from forewarn.cli import main\n"
+        f"rc = main(['batch', {str(tmp_path)!r}, '--store', {str(tmp_path / 'r.db')!r},"
+        " '-j', '1', '-q'])\n"
+        "assert rc == 0, rc\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('dask', 'distributed', 'psycopg', 'pyarrow'))\n"
+        "print('LOADED', loaded)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "LOADED []" in proc.stdout
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_plain_lines_every_interval():
+    clock, out = FakeClock(), io.StringIO()
+    p = Progress(100, stream=out, tty=False, interval=5.0, clock=clock)
+    clock.now += 1
+    p.update(10)  # first update draws
+    clock.now += 1
+    p.update(10)  # too soon
+    clock.now += 5
+    p.update(10, skipped=5)
+    p.close()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("forewarn batch: 10/100 works (10%), 10.0 works/s, ETA 0:09")
+    assert lines[1] == ("forewarn batch: 30/100 works (30%), 4.3 works/s, ETA 0:16, "
+                        "5 skipped")
+
+
+def test_progress_bar_on_a_terminal():
+    clock, out = FakeClock(), io.StringIO()
+    p = Progress(1000, stream=out, tty=True, clock=clock)
+    clock.now += 2
+    p.update(500, failed=3)
+    text = out.getvalue()
+    assert text.startswith("\r\x1b[2K[############............]")
+    assert "500/1,000  50%" in text and "250.0 works/s" in text and "ETA 0:02" in text
+    assert "(3 failed)" in text and "\n" not in text
+    p.close()
+    assert out.getvalue().endswith("\r\x1b[2K")
+
+
+def test_progress_rate_follows_the_recent_window():
+    clock = FakeClock()
+    p = Progress(None, stream=io.StringIO(), tty=False, window=10, clock=clock)
+    for _ in range(30):  # 100 works/s for 30 s...
+        clock.now += 1
+        p.update(100)
+    for _ in range(20):  # ...then 1 work/s
+        clock.now += 1
+        p.update(1)
+    assert p.rate() < 2.5
+    assert p.eta() is None and "works/s" in p.line() and "ETA" not in p.line()
+
+
+def test_format_duration():
+    assert format_duration(48) == "0:48"
+    assert format_duration(725) == "12:05"
+    assert format_duration(3 * 3600 + 130) == "3:02:10"
+    assert format_duration(float("nan")) == "?"

@@ -1,0 +1,131 @@
+"""The results store on PostgreSQL: the same checks as on SQLite, and a batch run into it.
+
+Needs psycopg 3 (the ``postgres`` extra) and a server. The server is the URL in
+``FOREWARN_TEST_POSTGRES`` (e.g. ``postgresql://postgres:postgres@localhost:5432/postgres``)
+or, without it, the first of a few local defaults that answers. Each test run creates a
+fresh database ``forewarn_test_<random>`` there and drops it afterwards, so the role needs
+CREATEDB. Skipped, with the reason, when psycopg is missing or no server answers (failed
+instead when ``FOREWARN_REQUIRE_POSTGRES=1``, as CI sets it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from test_store import check_atomic_write, check_store
+
+from forewarn.cli import main
+from forewarn.store import PostgresStore, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+CANDIDATES = (
+    "postgresql://postgres@localhost/postgres",
+    "postgresql://postgres:postgres@localhost/postgres",
+    "postgresql:///postgres",
+)
+
+
+def _skip(reason: str) -> None:
+    """Skip, or fail when CI says PostgreSQL must be there (FOREWARN_REQUIRE_POSTGRES=1)."""
+    if os.environ.get("FOREWARN_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"FOREWARN_REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def _server_url() -> str:
+    try:
+        import psycopg
+    except ImportError:
+        _skip("psycopg 3 is not installed (pip install -e '.[postgres]')")
+    configured = os.environ.get("FOREWARN_TEST_POSTGRES")
+    candidates = (configured,) if configured else CANDIDATES
+    errors = []
+    for url in candidates:
+        try:
+            with psycopg.connect(url, connect_timeout=3):
+                return url
+        except psycopg.Error as exc:
+            errors.append(f"{url}: {str(exc).strip().splitlines()[-1]}")
+    _skip("no PostgreSQL server reachable (set FOREWARN_TEST_POSTGRES to a URL); "
+          + "; ".join(errors))
+    raise AssertionError("unreachable")
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="module")
+def server():
+    return _server_url()
+
+
+@pytest.fixture
+def pg_url(server):
+    import psycopg
+
+    name = f"forewarn_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(server, name)
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_postgres_store_round_trip(pg_url):
+    with open_store(pg_url) as store:
+        assert isinstance(store, PostgresStore)
+        check_store(store)
+    with open_store(pg_url, create=False) as store:  # reopened: the rows are there
+        assert store.count_works() > 1000
+
+
+def test_postgres_write_is_atomic(pg_url):
+    with open_store(pg_url) as store:
+        check_atomic_write(store)
+
+
+def test_postgres_query_uses_the_index(pg_url):
+    import psycopg
+
+    with open_store(pg_url):
+        pass
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("SET enable_seqscan = off")
+        plan = " ".join(r[0] for r in conn.execute(
+            "EXPLAIN SELECT work_id FROM work_warnings WHERE warning = 'violence' "
+            "AND severity_rank >= 1 AND confidence >= 0.8"))
+    assert "work_warnings_by_warning" in plan
+
+
+def test_batch_into_postgres_then_rerun_skips(pg_url, tmp_path, capsys):
+    stories = ROOT / "tests" / "fixtures" / "stories"
+    jsonl = tmp_path / "works.jsonl"
+    jsonl.write_text(
+        json.dumps({"work_id": "w1", "text": (stories / "quiet-months.txt").read_text()})
+        + "\nnot json\n", encoding="utf-8")
+    code = main(["batch", str(jsonl), "--store", pg_url, "--jobs", "1", "-q", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 11, err  # the bad line is a recorded failure
+    summary = json.loads(out)
+    assert summary["scanned"] == 1 and summary["failed"] == 1
+    code = main(["batch", str(jsonl), "--store", pg_url, "--jobs", "1", "-q", "--json"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and json.loads(out)["skipped"] == 2
+    code = main(["export", "--store", pg_url, "--warning", "miscarriage"])
+    out, _ = capsys.readouterr()
+    record = json.loads(out)
+    assert record["work_id"] == "w1"
+    assert "miscarriage" in [w["id"] for w in record["report"]["warnings"]]
+    code = main(["stats", "--store", pg_url, "--json"])
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["works"] == 2 and stats["failures"] == {"malformed": 1}
+    assert ":postgres@" not in stats["store"]  # a password is never printed
