@@ -8,44 +8,19 @@ path (default ``/usr/bin/chromium``). Playwright's own browser downloads are nev
 
 from __future__ import annotations
 
-import os
-import struct
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
+from browser_helpers import ARGS, CHROMIUM, decode_png, require_browser, unavailable
 
 from forewarn.cli import main
 
-CHROMIUM = os.environ.get("FOREWARN_CHROMIUM", "/usr/bin/chromium")
-REQUIRED = os.environ.get("FOREWARN_REQUIRE_BROWSER", "") not in ("", "0")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+require_browser()
 
-
-def _unavailable(reason: str) -> NoReturn:
-    message = f"browser tests need {reason}"
-    if REQUIRED:
-        pytest.fail(f"{message} (FOREWARN_REQUIRE_BROWSER is set)", pytrace=False)
-    pytest.skip(message, allow_module_level=True)
-
-
-try:
-    from playwright.sync_api import Browser, Page, sync_playwright
-    from playwright.sync_api import Error as PlaywrightError
-except ImportError:
-    _unavailable("Playwright for Python: pip install playwright (do not run `playwright install`)")
-if not os.access(CHROMIUM, os.X_OK):
-    _unavailable(f"Chromium at {CHROMIUM}: apt-get install chromium (or set FOREWARN_CHROMIUM)")
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
 FILLER = [
     "The tide turned at noon and the gulls wheeled over the harbour wall.",
@@ -107,7 +82,7 @@ def browser() -> Iterator[Browser]:
         try:
             launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         except PlaywrightError as exc:
-            _unavailable(f"a Chromium that starts ({type(exc).__name__}: "
+            unavailable(f"a Chromium that starts ({type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''})")
         yield launched
         launched.close()
@@ -320,44 +295,3 @@ def test_screenshot_is_not_blank(browser: Browser, copy_path: Path, tmp_path: Pa
     dark = sum(dominant[:3]) < 3 * 128
     assert dark == (scheme == "dark"), (scheme, background)
 
-
-def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
-    """Width, height and the RGB(A) pixels of an 8-bit, non-interlaced PNG (stdlib only)."""
-    pos, idat = 8, b""
-    width = height = channels = 0
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-        if kind == b"IHDR":
-            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            assert depth == 8 and colour in (2, 6) and interlace == 0
-            channels = 3 if colour == 2 else 4
-        elif kind == b"IDAT":
-            idat += body
-    raw = zlib.decompress(idat)
-    stride = width * channels
-    previous = bytearray(stride)
-    pixels: list[bytes] = []
-    for row in range(height):
-        start = row * (stride + 1)
-        kind = raw[start]
-        line = bytearray(raw[start + 1 : start + 1 + stride])
-        for i in range(stride):
-            left = line[i - channels] if i >= channels else 0
-            up = previous[i]
-            upper_left = previous[i - channels] if i >= channels else 0
-            if kind == 1:
-                line[i] = (line[i] + left) & 0xFF
-            elif kind == 2:
-                line[i] = (line[i] + up) & 0xFF
-            elif kind == 3:
-                line[i] = (line[i] + (left + up) // 2) & 0xFF
-            elif kind == 4:
-                p = left + up - upper_left
-                pa, pb, pc = abs(p - left), abs(p - up), abs(p - upper_left)
-                predictor = left if pa <= pb and pa <= pc else up if pb <= pc else upper_left
-                line[i] = (line[i] + predictor) & 0xFF
-        pixels.extend(bytes(line[i : i + 3]) for i in range(0, stride, channels))
-        previous = line
-    return width, height, pixels
