@@ -92,30 +92,14 @@ class ScanConfig:
     max_bytes: int = DEFAULT_MAX_BYTES
 
     def scanner(self) -> Any:
-        from forewarn.detect.lexicon import LexiconDetector
         from forewarn.scanner import Scanner
 
-        return Scanner(detectors=[LexiconDetector()] if self.lexicon_only else None,
-                       min_confidence=self.min_confidence)
+        return Scanner(lexicon_only=self.lexicon_only, min_confidence=self.min_confidence)
 
 
 def expected_versions(config: ScanConfig) -> dict[str, str]:
     """What ``Report.versions`` will say for a scan with ``config`` (without scanning)."""
-    from forewarn import __version__
-    from forewarn.detect.lexicon import LexiconDetector
-
-    if config.lexicon_only:
-        detectors: list[Any] = [LexiconDetector()]
-    else:
-        from forewarn.scanner import default_detectors
-
-        detectors = list(default_detectors())
-    versions = {"forewarn": __version__}
-    for detector in detectors:
-        version = getattr(detector, "version", None)
-        if version:
-            versions[detector.name] = str(version)
-    return versions
+    return dict(config.scanner().versions)
 
 
 def model_version_string(versions: dict[str, str], config: ScanConfig) -> str:

@@ -45,6 +45,8 @@ def _looks_like_path(value: str) -> bool:
 class Scanner:
     """Scans works. Construction does no work; models load on first use, once per process.
 
+    ``lexicon_only=True`` skips the embedding detector (faster, lower recall).
+
     >>> from forewarn import Scanner
     >>> report = Scanner().scan("She was not pregnant, thank God. She could kill for a coffee.")
     >>> report.ids
@@ -56,7 +58,11 @@ class Scanner:
         detectors: Sequence[Detector] | None = None,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
         taxonomy: Taxonomy | None = None,
+        *,
+        lexicon_only: bool = False,
     ) -> None:
+        if detectors is None and lexicon_only:
+            detectors = [LexiconDetector()]
         self.detectors = detectors
         self.min_confidence = min_confidence
         self.taxonomy = taxonomy
@@ -77,10 +83,18 @@ class Scanner:
             return self.scan_work(read_path(path))
         return self.scan_work(read_text(source))
 
+    @property
+    def versions(self) -> dict[str, str]:
+        """What every report of this scanner says in ``versions`` (no model is loaded)."""
+        return _versions(self._detectors())
+
+    def _detectors(self) -> list[Detector]:
+        return list(self.detectors) if self.detectors is not None else default_detectors()
+
     def scan_work(self, work: Work) -> Report:
         started = time.perf_counter()
         taxonomy = self.taxonomy or load_taxonomy()
-        detectors = list(self.detectors) if self.detectors is not None else default_detectors()
+        detectors = self._detectors()
         passages = segment(work)
         hits: list[Hit] = []
         for detector in detectors:

@@ -36,7 +36,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from forewarn.audit import audit_work, render_text
-    from forewarn.detect.lexicon import LexiconDetector
     from forewarn.ingest import read_path
     from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
 
@@ -44,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json and fmt != "json":
         args.parser.error(f"--json conflicts with --format {fmt}")
     floor = DEFAULT_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence
-    scanner = Scanner(detectors=[LexiconDetector()] if args.lexicon_only else None,
-                      min_confidence=floor)
+    scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
     audit = audit_work(read_path(args.path, encoding=args.encoding), scanner)
     if fmt == "json":
         print(audit.to_json(evidence=args.evidence))

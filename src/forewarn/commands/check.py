@@ -53,7 +53,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from forewarn.detect.lexicon import LexiconDetector
     from forewarn.ingest import read_path
     from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
 
@@ -65,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         floor = DEFAULT_MIN_CONFIDENCE
     profile = dataclasses.replace(profile, min_confidence=floor)
-    scanner = Scanner(detectors=[LexiconDetector()] if args.lexicon_only else None,
-                      min_confidence=floor)
+    scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
 
     error_code = 0
     unsafe = False

@@ -77,7 +77,6 @@ def gap(value: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from forewarn.detect.lexicon import LexiconDetector
     from forewarn.ingest import read_path
     from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
     from forewarn.scenes import DEFAULT_MAX_GAP, flagged_scenes
@@ -97,8 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if floor is None:
         floor = DEFAULT_MIN_CONFIDENCE
     work = read_path(args.path, encoding=args.encoding)
-    scanner = Scanner(detectors=[LexiconDetector()] if args.lexicon_only else None,
-                      min_confidence=floor)
+    scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
     report = scanner.scan_work(work)
     max_gap = DEFAULT_MAX_GAP if args.gap is None else args.gap
     scenes = flagged_scenes(work, report, profile, max_gap=max_gap)

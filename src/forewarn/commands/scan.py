@@ -27,7 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from forewarn.detect.lexicon import LexiconDetector
     from forewarn.ingest import read_path
     from forewarn.render.terminal import render_text
     from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
@@ -35,8 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     only = {w.id for w in load_taxonomy().parse_list(args.only)} if args.only else None
     floor = DEFAULT_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence
-    scanner = Scanner(detectors=[LexiconDetector()] if args.lexicon_only else None,
-                      min_confidence=floor)
+    scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
     status = 0
     reports = []
     for path in args.paths:

@@ -80,10 +80,8 @@ class Job:
 
 def default_scanner(floor: float, lexicon_only: bool = False) -> Scanner:
     """The library's scanner (the lexicon alone with ``lexicon_only``)."""
-    from forewarn.detect.lexicon import LexiconDetector
 
-    return Scanner(detectors=[LexiconDetector()] if lexicon_only else None,
-                   min_confidence=floor)
+    return Scanner(lexicon_only=lexicon_only, min_confidence=floor)
 
 
 def run(job: Job, make_scanner: ScannerFactory | None = None) -> tuple[float, Any]:
