@@ -9,10 +9,12 @@ Playwright's own browser downloads are never used (never run ``playwright instal
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import zlib
-from typing import NoReturn
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
 import pytest
 
@@ -89,3 +91,19 @@ def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
         pixels.extend(bytes(line[i : i + 3]) for i in range(0, stride, channels))
         previous = line
     return width, height, pixels
+
+
+@contextlib.contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, closed on exit (skips if it will not start)."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except PlaywrightError as exc:
+            unavailable(f"a Chromium that starts ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''})")
+        yield browser
+        browser.close()

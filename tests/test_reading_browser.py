@@ -13,14 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import ARGS, CHROMIUM, decode_png, require_browser, unavailable
+from browser_helpers import (
+    decode_png,
+    launched_chromium,
+    require_browser,
+)
 
 from forewarn.cli import main
 
 require_browser()
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-from playwright.sync_api import Error as PlaywrightError  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 FILLER = [
     "The tide turned at noon and the gulls wheeled over the harbour wall.",
@@ -78,14 +81,8 @@ def copy_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        except PlaywrightError as exc:
-            unavailable(f"a Chromium that starts ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''})")
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 class Watched:

@@ -15,15 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import ARGS, CHROMIUM, decode_png, require_browser, unavailable
+from browser_helpers import (
+    decode_png,
+    launched_chromium,
+    require_browser,
+)
 
 pytest.importorskip("fastapi", reason="the service needs the serve extra (fastapi)")
 uvicorn = pytest.importorskip("uvicorn", reason="the service needs the serve extra (uvicorn)")
 require_browser()
 
 from ingest_helpers import EpubSpec, build_epub  # noqa: E402
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-from playwright.sync_api import Error as PlaywrightError  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 from forewarn.service.app import Settings, create_app  # noqa: E402
 
@@ -61,14 +64,8 @@ def base_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        except PlaywrightError as exc:
-            unavailable(f"a Chromium that starts ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''})")
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 class Visit:

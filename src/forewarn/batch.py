@@ -147,20 +147,9 @@ def sha256_text(text: str) -> str:
 
 def _read_limited(path: str, max_bytes: int) -> bytes:
     """The file's bytes; InputNotFound / InputTooLarge as ``read_path`` would raise."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise InputNotFound(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputNotFound(f"{path}: is a directory, not a file") from None
-    except PermissionError:
-        raise InputNotFound(f"{path}: permission denied") from None
-    except OSError as exc:
-        raise InputNotFound(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > max_bytes:
-        raise InputTooLarge(f"{path}: file is too large (more than {max_bytes} bytes)")
-    return data
+    from forewarn.ingest import read_file_bytes
+
+    return read_file_bytes(path, max_bytes)
 
 
 def scan_task(scanner: Any, task: Task, config: ScanConfig, versions: dict[str, str]) -> WorkResult:

@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "EXTENSIONS",
     "read_bytes",
+    "read_file_bytes",
     "read_path",
     "read_text",
     "sniff_format",
@@ -108,7 +109,7 @@ def read_path(
         raise _unsupported(name, _UNSUPPORTED_EXTENSIONS[suffix])
     if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
         raise _too_large(name, info.st_size, max_bytes)
-    data = _read_file(name, max_bytes)
+    data = read_file_bytes(name, max_bytes)
     return read_bytes(
         data, name, fmt=EXTENSIONS.get(suffix), encoding=encoding, max_bytes=max_bytes
     )
@@ -227,7 +228,8 @@ def _stat(name: str) -> os.stat_result:
         raise InputNotFound(f"{name}: cannot open ({_reason(exc)})") from None
 
 
-def _read_file(name: str, max_bytes: int) -> bytes:
+def read_file_bytes(name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A file's bytes, at most ``max_bytes`` (InputNotFound / InputTooLarge otherwise)."""
     try:
         with open(name, "rb") as handle:
             data = handle.read(max_bytes + 1)
