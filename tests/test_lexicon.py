@@ -127,3 +127,91 @@ def test_long_input_is_linear_enough():
 ])
 def test_word_senses_from_the_chapter_run_are_not_hits(text, warning):
     assert warning not in warnings_of(text)
+
+
+# Word senses that made false alarms on development passages: each pair is a use that must
+# not fire and a use of the same word that still must.
+@pytest.mark.parametrize("text, warning", [
+    # "assault" in the sense of an attack by weather, noise or an army, or of kisses
+    ("The wind kept up its assault on the old shutters all night.", "violence"),
+    ("The smell of the market was an assault on the senses.", "violence"),
+    ("The marines began the assault on the ridge at dawn.", "violence"),
+    # bruises with no blow
+    ("She felt bruised all over after sliding down the hill.", "violence"),
+    # sounds, movements and weather
+    ("The old radio gave a strangled beep and died.", "violence"),
+    ("I could have throttled my brother for telling them.", "violence"),
+    ("He whipped out his phone and sent a text.", "violence"),
+    ("The wind was whipping around the tents.", "violence"),
+    ("Rain lashed against the windows; the boats were lashed together.", "violence"),
+    ("Her instincts kicked into overdrive.", "violence"),
+    ("He shot her a dirty look across the table.", "violence"),
+    ("The others kept shooting sideways glances at him.", "violence"),
+    ("It was a shot in the dark, but it worked.", "violence"),
+    ("Waiting for the results was sheer torture.", "violence"),
+    ("He was a tortured soul who wrote sad songs.", "violence"),
+    ("They went off the beaten track to find the cabin.", "violence"),
+    ("He was within punching distance of the finish line.", "violence"),
+    # snatching things, not people
+    ("She snatched the pen out of his hand.", "kidnapping"),
+    ("His reply was snatched away by the wind.", "kidnapping"),
+    # things that die down, figures of speech for death
+    ("The noise finally died down and the speeches began.", "death"),
+    ("The engine died halfway up the hill.", "death"),
+    ("If looks could kill, he would be on the floor.", "death"),
+    ("She slept like a corpse after the night shift.", "death"),
+    # war words in other senses
+    ("Reading her diary was an invasion of privacy.", "war"),
+    ("She bought bath bombs and candles for the weekend.", "war"),
+    # misogyny: the anatomical word, an idiom, a submissive partner
+    ("She has a resting bitch face, but she is kind.", "misogyny"),
+    ("His hand slid between her thighs to her wet cunt.", "misogyny"),
+    # racism: the adjective "savage", cracks of light
+    ("The storm was savage, and the savage cold lasted for days.", "racism"),
+    ("Light came through the chinks between the boards.", "racism"),
+    # pregnancy: conceiving an idea
+    ("It was an ill-conceived plan from the start.", "pregnancy"),
+    ("The scheme was conceived in haste.", "pregnancy"),
+    # addiction: shooting up out of a chair
+    ("He shot up from his chair when the phone rang.", "addiction"),
+    ("Her eyebrows shot up.", "addiction"),
+    # childbirth: a baby crying is not a birth
+    ("The baby cried all night, and neither of them slept.", "childbirth"),
+    # sexual content: breastfeeding
+    ("Her breasts ached with milk when the baby woke.", "sexual-content"),
+])
+def test_word_senses_from_the_development_passages_are_not_hits(text, warning):
+    assert warning not in warnings_of(text)
+
+
+@pytest.mark.parametrize("text, warning", [
+    ("Two men assaulted him outside the pub.", "violence"),
+    ("She had been assaulted on her way home.", "violence"),
+    ("He was charged with aggravated assault.", "violence"),
+    ("His face was bruised and bloody when they found him.", "violence"),
+    ("He strangled her with the cord.", "violence"),
+    ("The guard whipped the prisoner until he fell.", "violence"),
+    ("The gunman shot him in the back.", "violence"),
+    ("She was shot in the chest.", "violence"),
+    ("They tortured the prisoner for days.", "violence"),
+    ("She had been beaten and left in the alley.", "violence"),
+    ("The soldiers massacred the villagers.", "violence"),
+    ("The girl was snatched from her bed in the night.", "kidnapping"),
+    ("A man snatched the boy from the park.", "kidnapping"),
+    ("Her father died in the spring.", "death"),
+    ("They found the corpse under the bridge.", "death"),
+    ("The invasion began at dawn, and enemy soldiers took the city.", "war"),
+    ("Bombs fell on the city every night of the siege.", "war"),
+    ("'You stupid bitch,' he spat at her.", "misogyny"),
+    ("He called her a filthy whore in front of everyone.", "misogyny"),
+    ("'Get out, you cunt,' he told her.", "misogyny"),
+    ("The settlers called the natives savages.", "racism"),
+    ("They called him a chink and laughed.", "racism"),
+    ("She conceived in the spring, and the baby was due at Christmas.", "pregnancy"),
+    ("They conceived a child after years of trying.", "pregnancy"),
+    ("He shot up heroin in the bathroom.", "addiction"),
+    ("Her waters broke and an hour later the baby cried.", "childbirth"),
+    ("He pulled off her dress and kissed her breasts.", "sexual-content"),
+])
+def test_the_same_words_in_their_warnable_sense_still_fire(text, warning):
+    assert warning in warnings_of(text)
