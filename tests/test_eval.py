@@ -68,6 +68,19 @@ def test_f1_by_hand() -> None:
     assert f1(0.0, 0.0) == 0.0
 
 
+def test_reliability_bins_by_hand() -> None:
+    from forewarn.eval.passages import reliability
+
+    conf = [0.55, 0.58, 0.62, 0.85, 0.95, 1.0, 0.3]
+    right = [True, False, True, True, False, True, True]
+    rows = reliability(conf, right)
+    # 0.3 is below every bin; 1.0 falls in the closed last bin; 0.7-0.8 is empty
+    assert [r[0] for r in rows] == ["0.5-0.6", "0.6-0.7", "0.8-0.9", "0.9-1.0"]
+    assert rows[0][1:] == (2, pytest.approx(0.565), 0.5)
+    assert rows[1][1:] == (1, pytest.approx(0.62), 1.0)
+    assert rows[3][1:] == (2, pytest.approx(0.975), 0.5)
+
+
 def test_zero_division_is_zero() -> None:
     assert Counts(tn=5).precision == 0.0
     assert Counts(tn=5).recall == 0.0

@@ -103,7 +103,8 @@ def test_warnings_are_sorted_strongest_first(quiet_months):
 def test_scan_accepts_text_paths_and_reports_missing_files():
     from forewarn.errors import InputNotFound
 
-    assert forewarn.scan("He stabbed the guard and ran.").get("violence") is not None
+    assert forewarn.scan("He stabbed the guard, then beat him senseless. Blood pooled on "
+                         "the stones.").get("violence") is not None
     with pytest.raises(InputNotFound):
         forewarn.scan("no-such-story.txt")
 

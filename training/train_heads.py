@@ -63,10 +63,14 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from forewarn.detect.static_model import StaticEmbedder
 
+CACHE_DIR = ROOT / "training" / ".cache"
+
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 SEEDS_DIR = ROOT / "training" / "seeds"
-OUT_NPZ = ROOT / "src" / "forewarn" / "data" / "heads.npz"
-OUT_JSON = ROOT / "src" / "forewarn" / "data" / "heads.json"
+DATA_OUT = ROOT / "src" / "forewarn" / "data"
+# --encoder static: heads on the static model (the cascade's cheap stage);
+# --encoder minilm: heads on the ONNX MiniLM encoder (the expensive stage).
+OUTPUTS = {"static": "heads", "minilm": "encoder-heads"}
 
 SEED = 13
 N_FOLDS = 5
@@ -236,7 +240,42 @@ def majority(labels: object) -> int:
     return int(sum(int(v) for v in labels) >= 2)
 
 
-def load_corpus(data_dir: Path, embedder: StaticEmbedder) -> Corpus:
+class CachedEncoder:
+    """The ONNX MiniLM encoder with an on-disk cache keyed by text (it reads ~1,200 words/s).
+
+    The cache (``training/.cache/``, git-ignored) is keyed by the model's sha256, so a
+    rebuilt model never reuses stale vectors; the vectors are the same bytes the encoder
+    gives at run time (one text per call, see :mod:`forewarn.detect.encoder`).
+    """
+
+    def __init__(self) -> None:
+        from forewarn.detect.encoder import SentenceEncoder
+
+        self.encoder = SentenceEncoder()
+        self.manifest = self.encoder.manifest
+        self.path = CACHE_DIR / f"encoder-{self.encoder.sha256[:16]}.npz"
+        self.table: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            with np.load(self.path) as npz:
+                self.table = dict(zip(npz["keys"].tolist(), npz["vectors"], strict=True))
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True)
+                          if k not in self.table}.items())
+        if missing:
+            t0 = time.perf_counter()
+            vectors = self.encoder.encode([t for _, t in missing])
+            self.table.update(zip([k for k, _ in missing], vectors, strict=True))
+            print(f"encoded {len(missing)} new texts in {time.perf_counter() - t0:.0f} s")
+            CACHE_DIR.mkdir(parents=True, exist_ok=True)
+            names = sorted(self.table)
+            np.savez(self.path, keys=np.asarray(names),
+                     vectors=np.stack([self.table[k] for k in names]))
+        return np.stack([self.table[k] for k in keys]).astype(np.float32)
+
+
+def load_corpus(data_dir: Path, embedder: StaticEmbedder | CachedEncoder) -> Corpus:
     """Read and embed the passage data and the seeds."""
     path = data_dir / "passage-warnings" / "passages.jsonl"
     if not path.exists():
@@ -445,11 +484,12 @@ def check_taxonomy() -> None:
         )
 
 
-def train(data_dir: Path) -> tuple[bytes, dict[str, object]]:
-    """Train every head; return the ``heads.npz`` bytes and the ``heads.json`` metadata."""
+def train(data_dir: Path, encoder: str = "static") -> tuple[bytes, dict[str, object]]:
+    """Train every head; return the ``.npz`` bytes and the ``.json`` metadata."""
     t0 = time.perf_counter()
     check_taxonomy()
-    embedder = StaticEmbedder()
+    embedder: StaticEmbedder | CachedEncoder = (
+        StaticEmbedder() if encoder == "static" else CachedEncoder())
     corpus = load_corpus(data_dir, embedder)
     print(f"embedded {len(corpus.passages)} passages, {len(corpus.seed_pos)} seed positives, "
           f"{len(corpus.seed_neg)} seed negatives in {time.perf_counter() - t0:.1f} s")  # fmt: skip
@@ -519,6 +559,11 @@ def train(data_dir: Path) -> tuple[bytes, dict[str, object]]:
               f"cv {info['cv_at_threshold']}")  # fmt: skip
 
     evaluation = evaluate(corpus, oot, threshold)
+    # Out-of-training passage scores for training/fit_calibration.py (never shipped).
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    np.savez(CACHE_DIR / f"oot-{encoder}.npz", oot=oot, threshold=threshold,
+             warning_ids=np.asarray(WARNINGS),
+             example_id=np.asarray([int(p["example_id"]) for p in corpus.passages]))
     arrays = {
         "warning_ids": np.asarray(WARNINGS),
         "weights": weights.astype(np.float32),
@@ -531,7 +576,10 @@ def train(data_dir: Path) -> tuple[bytes, dict[str, object]]:
     meta: dict[str, object] = {
         "format": 1,
         "heads_npz_sha256": sha256_bytes(npz),
-        "static_model_embeddings_sha256": embedder.manifest["files"]["embeddings.npy"]["sha256"],
+        "encoder": encoder,
+        "encoder_sha256": (embedder.manifest["files"]["embeddings.npy"]["sha256"]
+                           if encoder == "static"
+                           else embedder.manifest["files"]["model.onnx"]["sha256"]),
         "score": "p = sigmoid(platt_a * (weights @ embedding + bias) + platt_b); hit when p >= "
         "threshold",
         "warning_ids": list(WARNINGS),
@@ -625,14 +673,18 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data folder")
-    parser.add_argument("--out-npz", type=Path, default=OUT_NPZ)
-    parser.add_argument("--out-json", type=Path, default=OUT_JSON)
+    parser.add_argument("--encoder", choices=sorted(OUTPUTS), default="static",
+                        help="which embedding the heads read (default: static)")
+    parser.add_argument("--out-npz", type=Path, default=None)
+    parser.add_argument("--out-json", type=Path, default=None)
     parser.add_argument("--check-determinism", action="store_true",
                         help="train twice and compare the heads.npz sha256")  # fmt: skip
     args = parser.parse_args(argv)
-    npz, meta = train(args.data)
+    args.out_npz = args.out_npz or DATA_OUT / f"{OUTPUTS[args.encoder]}.npz"
+    args.out_json = args.out_json or args.out_npz.with_suffix(".json")
+    npz, meta = train(args.data, args.encoder)
     if args.check_determinism:
-        npz2, _ = train(args.data)
+        npz2, _ = train(args.data, args.encoder)
         same = npz == npz2
         print(f"determinism: run 1 {sha256_bytes(npz)}, run 2 {sha256_bytes(npz2)}: "
               f"{'identical' if same else 'DIFFERENT'}")  # fmt: skip

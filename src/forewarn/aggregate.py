@@ -1,13 +1,20 @@
 """Hits → work-level warnings: confidence, severity, locations and evidence.
 
-Per warning and passage, the detectors' scores combine into one passage score:
+Per warning and passage, the detectors' scores combine into one passage score. For the
+warnings with fiction data to calibrate on (the eight of the AO3 passage data), it is a
+probability that the passage shows the warning (:class:`Calibration`, fitted by
+``training/fit_calibration.py`` on AO3 passages the encoder heads never saw, stored in
+``data/calibration.json``):
 
-* lexicon and embedding agree: ``1 - (1 - lexicon) * (1 - EMBEDDING_SUPPORT * embedding)``;
-* lexicon only: the lexicon's score;
-* embedding only: ``EMBEDDING_ALONE * embedding`` (a static-embedding head alone is the
-  weaker witness: it cannot see negation or figurative use).
+    p = sigmoid(b0[warning] + b1 * lexicon + b2 * model + b3 * lexicon * model)
 
-A passage is evidence when its score reaches ``EVIDENCE_FLOOR``. The work's confidence is
+where ``lexicon`` is the best lexicon hit's score and ``model`` the encoder head's
+probability (each 0 when that detector did not fire on the passage). The other warnings
+keep the uncalibrated combination ``1 - (1 - lexicon) * (1 - MODEL_WEIGHT * model)``: the
+lexicon's score alone, ``MODEL_WEIGHT * model`` alone (the model cannot be checked against
+negation and figurative use the way the lexicon's rules are), a noisy-or of both.
+
+A passage is evidence when its probability reaches ``EVIDENCE_FLOOR``. The work's confidence is
 the noisy-or of its three strongest evidence passages (more independent places, more
 certainty), capped at 0.99. Severity is the strongest severity among evidence passages,
 so one graphic scene makes the warning graphic. Declared warnings are reported apart.
@@ -15,24 +22,58 @@ so one graphic scene makes the warning graphic. Declared warnings are reported a
 
 from __future__ import annotations
 
+import json
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from forewarn.report import DeclaredWarning, DetectedWarning, Evidence, Location
 from forewarn.taxonomy import Taxonomy, severity_rank
 from forewarn.work import Hit, Passage, Work
 
-EMBEDDING_SUPPORT = 0.5
-EMBEDDING_ALONE = 0.75
+CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
+MODEL_WEIGHT = 0.75
 EVIDENCE_FLOOR = 0.5
 TOP_PASSAGES = 3
 LOCATION_GAP = 0.15  # evidence further apart than this (fraction of a chapter) splits a location
 SNIPPET_CHARS = 240
 
 
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """``p = sigmoid(b0[w] + b1*lexicon + b2*model + b3*lexicon*model)`` for the warnings in
+    ``intercepts``; the uncalibrated combination for the others."""
+
+    intercepts: dict[str, float]
+    b1: float
+    b2: float
+    b3: float
+
+    def calibrated(self, warning: str) -> bool:
+        return warning in self.intercepts
+
+    def __call__(self, warning: str, lexicon: float, model: float) -> float:
+        b0 = self.intercepts.get(warning)
+        if b0 is None:
+            return 1.0 - (1.0 - lexicon) * (1.0 - MODEL_WEIGHT * model)
+        z = b0 + self.b1 * lexicon + self.b2 * model + self.b3 * lexicon * model
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@cache
+def calibration(path: Path = CALIBRATION_PATH) -> Calibration:
+    """The shipped calibration (read once per process)."""
+    coefficients = json.loads(path.read_text(encoding="utf-8"))["coefficients"]
+    return Calibration({str(w): float(v) for w, v in coefficients["b0"].items()},
+                       *(float(coefficients[k]) for k in ("b1", "b2", "b3")))
+
+
 @dataclass(slots=True)
 class _PassageScore:
+    warning: str
     passage: Passage
     lexicon: Hit | None = None
     embedding: Hit | None = None
@@ -41,9 +82,7 @@ class _PassageScore:
     def score(self) -> float:
         lex = self.lexicon.score if self.lexicon else 0.0
         emb = self.embedding.score if self.embedding else 0.0
-        if self.lexicon:
-            return 1.0 - (1.0 - lex) * (1.0 - EMBEDDING_SUPPORT * emb)
-        return EMBEDDING_ALONE * emb
+        return calibration()(self.warning, lex, emb)
 
     @property
     def severity(self) -> str:
@@ -113,7 +152,8 @@ def aggregate(
     """Turn hits into warnings, strongest first (severity, then confidence)."""
     table: dict[str, dict[int, _PassageScore]] = defaultdict(dict)
     for hit in hits:
-        cell = table[hit.warning].setdefault(hit.passage, _PassageScore(passages[hit.passage]))
+        cell = table[hit.warning].setdefault(hit.passage,
+                                             _PassageScore(hit.warning, passages[hit.passage]))
         slot = "lexicon" if hit.detector == "lexicon" else "embedding"
         current = getattr(cell, slot)
         if current is None or hit.score > current.score:

@@ -30,10 +30,11 @@ class Detector(Protocol):
 
 
 def default_detectors() -> list[Detector]:
-    """The lexicon (every passage) and the static-embedding heads (every passage)."""
-    from forewarn.detect.embedding import EmbeddingDetector
+    """The lexicon (every passage), then the embedding cascade: static heads on every
+    passage, the MiniLM encoder's heads on those the lexicon or a static head points at."""
+    from forewarn.detect.cascade import CascadeDetector
 
-    return [LexiconDetector(), EmbeddingDetector()]
+    return [LexiconDetector(), CascadeDetector()]
 
 
 def _looks_like_path(value: str) -> bool:
@@ -98,7 +99,10 @@ class Scanner:
         passages = segment(work)
         hits: list[Hit] = []
         for detector in detectors:
-            hits.extend(detector.detect(passages))
+            if getattr(detector, "uses_hints", False):  # a cascade stage: sees earlier hits
+                hits.extend(detector.detect(passages, hints=tuple(hits)))  # type: ignore[call-arg]
+            else:
+                hits.extend(detector.detect(passages))
         declared = _declared(work, taxonomy)
         warnings = aggregate(work, passages, hits, taxonomy, declared)
         detected = {w.id for w in warnings if w.confidence >= self.min_confidence}

@@ -31,7 +31,7 @@ from forewarn.detect.static_model import (
 )
 from forewarn.work import Hit, Passage
 
-__all__ = ["DEFAULT_HEADS_PATH", "EmbeddingDetector", "Heads", "load_heads"]
+__all__ = ["DEFAULT_HEADS_PATH", "EmbeddingDetector", "Heads", "head_hits", "load_heads"]
 
 DEFAULT_HEADS_PATH = Path(__file__).resolve().parent.parent / "data" / "heads.npz"
 _HEAD_ARRAYS = ("warning_ids", "weights", "bias", "platt_a", "platt_b", "threshold")
@@ -192,24 +192,34 @@ class EmbeddingDetector:
         if not passages:
             return []
         heads = self._model().heads
-        probs = self.scores(passages)
-        rows, cols = np.nonzero(probs >= heads.threshold)
-        hits: list[Hit] = []
-        for i, k in zip(rows.tolist(), cols.tolist(), strict=True):
-            passage = passages[i]
-            warning = heads.warning_ids[k]
-            hits.append(
-                Hit(
-                    warning=warning,
-                    passage=passage.index,
-                    chapter=passage.chapter,
-                    paragraph=passage.paragraph,
-                    start=passage.start,
-                    end=passage.end,
-                    score=float(probs[i, k]),
-                    reason=f"embedding:{warning}",
-                    detector=self.name,
-                    severity=None,
-                )
+        return head_hits(passages, self.scores(passages), heads, self.name, "embedding")
+
+
+def head_hits(
+    passages: Sequence[Passage], probs: np.ndarray, heads: Heads, detector: str, reason: str
+) -> list[Hit]:
+    """One hit per (passage, warning) whose probability reaches the warning's threshold.
+
+    ``probs`` is ``[len(passages), len(heads.warning_ids)]``. Hits come in passage order,
+    then in warning order; each spans its whole passage.
+    """
+    rows, cols = np.nonzero(probs >= heads.threshold)
+    hits: list[Hit] = []
+    for i, k in zip(rows.tolist(), cols.tolist(), strict=True):
+        passage = passages[i]
+        warning = heads.warning_ids[k]
+        hits.append(
+            Hit(
+                warning=warning,
+                passage=passage.index,
+                chapter=passage.chapter,
+                paragraph=passage.paragraph,
+                start=passage.start,
+                end=passage.end,
+                score=float(probs[i, k]),
+                reason=f"{reason}:{warning}",
+                detector=detector,
+                severity=None,
             )
-        return hits
+        )
+    return hits

@@ -1,7 +1,7 @@
 """What every part of the harness shares: where the data is, and the shipped model, cached.
 
 The shipped model is forewarn exactly as installed: :class:`~forewarn.scanner.Scanner`
-with its default detectors (lexicon and static-embedding heads) at the default confidence
+with its default detectors (lexicon, then the embedding cascade) at the default confidence
 :data:`~forewarn.scanner.DEFAULT_MIN_CONFIDENCE`. :class:`Shipped` runs it on short texts
 (a passage, a moderation sample, a test-set line) and keeps, per text, the warnings the
 scanner reports and, separately, the best lexicon score per warning, so that the
@@ -134,6 +134,7 @@ class Shipped:
     cache: dict[str, Scored] = field(default_factory=dict)
     _scanner: Any = None
     _lexicon: _Recording | None = None
+    _cascade: Any = None
 
     def __post_init__(self) -> None:
         if self.min_confidence is None:
@@ -143,14 +144,20 @@ class Shipped:
 
     def _ready(self) -> Any:
         if self._scanner is None:
-            from forewarn.detect.embedding import EmbeddingDetector
+            from forewarn.detect.cascade import CascadeDetector
             from forewarn.detect.lexicon import LexiconDetector
             from forewarn.scanner import Scanner
 
             self._lexicon = _Recording(LexiconDetector())
-            self._scanner = Scanner([self._lexicon, EmbeddingDetector()],
+            self._cascade = CascadeDetector()
+            self._scanner = Scanner([self._lexicon, self._cascade],
                                     min_confidence=self.min_confidence)
         return self._scanner
+
+    def encoder(self) -> Any:
+        """The shipped cascade's sentence encoder (loaded on first use)."""
+        self._ready()
+        return self._cascade._model().encoder
 
     def score(self, text: str) -> Scored:
         """Scan one short text (a passage, a sample) as a one-chapter work."""

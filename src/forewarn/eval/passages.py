@@ -13,15 +13,17 @@ Two views of ``passage-warnings/passages.jsonl`` (one warning per passage, three
 
 Models compared:
 
-* **embedding head**: a per-warning logistic head on forewarn's static embeddings, trained
-  on the split's training passages with the shipped recipe (``training/train_heads.py``:
-  class-balanced L2 logistic regression, ``C`` picked by grouped out-of-fold average
-  precision; on the natural distribution also its Platt scaling and precision-0.7
-  threshold; on the balanced protocol the prior-neutral decision ``w·x + b >= 0``);
-* **head + lexicon**: the same head with the shipped lexicon's score as one more feature
-  (protocol), and **head OR lexicon** (a passage is positive when either says so);
+* **static head** / **encoder head**: a per-warning logistic head on forewarn's static
+  embeddings or on its MiniLM encoder's, trained on the split's training passages with the
+  shipped recipe (``training/train_heads.py``: class-balanced L2 logistic regression, ``C``
+  picked by grouped out-of-fold average precision; on the natural distribution also its
+  Platt scaling and precision-0.7 threshold; on the balanced protocol the prior-neutral
+  decision ``w·x + b >= 0``);
+* **+ lexicon feature**: the encoder head with the shipped lexicon's score as one more
+  input (protocol), and **OR lexicon** (a passage is positive when either says so);
 * **shipped lexicon**: forewarn's lexicon alone, no training;
-* **shipped forewarn**: the scanner as installed (lexicon + shipped heads, no retraining).
+* **shipped forewarn**: the scanner as installed (lexicon, cascade and calibration, no
+  retraining).
   The shipped heads were trained on ``set_id`` 0 passages, so its figures are clean only
   on ``set_id`` 1 (the protocol's out-of-distribution test, the "set 1 only" rows);
 * **TF-IDF + LR** (natural only): word and bigram TF-IDF, class-balanced logistic
@@ -137,6 +139,7 @@ class PassageData:
     target: np.ndarray  # forewarn's warning id per passage
     names: tuple[str, ...]  # the data's warning names present, paper order first
     x: np.ndarray  # [n, dim] float64 static embeddings
+    xe: np.ndarray  # [n, 384] float64 encoder (MiniLM) embeddings
     majority: np.ndarray  # int 0/1
     minority: np.ndarray
     set_id: np.ndarray
@@ -179,7 +182,14 @@ def load_passages(ctx: Context, warning_map: dict[str, str]) -> PassageData:
     ctx.log(f"passages: embedding and scanning {len(rows):,} passages")
     started = time.perf_counter()
     x = StaticEmbedder().encode([str(r["text"]) for r in rows]).astype(np.float64)
-    shipped = ctx.shipped.score_many(str(r["text"]) for r in rows)
+    ctx.log(f"passages: encoding {len(rows):,} passages with the MiniLM encoder")
+    encoder = ctx.shipped.encoder()
+    encoder.memo = {}  # the shipped scan below reuses these vectors
+    try:
+        xe = encoder.encode([str(r["text"]) for r in rows]).astype(np.float64)
+        shipped = ctx.shipped.score_many(str(r["text"]) for r in rows)
+    finally:
+        encoder.memo = None
     votes = [[int(v) for v in r["labels"]] for r in rows]
     data = PassageData(
         rows=rows,
@@ -187,6 +197,7 @@ def load_passages(ctx: Context, warning_map: dict[str, str]) -> PassageData:
         target=np.array([warning_map[str(r["warning"])] for r in rows]),
         names=names,
         x=x,
+        xe=xe,
         majority=np.array([int(sum(v) * 2 > len(v)) for v in votes]),
         minority=np.array([int(any(v)) for v in votes]),
         set_id=np.array([int(r.get("set_id", 0)) for r in rows]),
@@ -276,9 +287,11 @@ def _feature(x: np.ndarray, lex: np.ndarray) -> np.ndarray:
 PROTOCOL_MODELS = (
     "always yes",
     "shipped lexicon",
-    "embedding head",
-    "head + lexicon feature",
-    "head OR lexicon",
+    "static head",
+    "static head OR lexicon",
+    "encoder head",
+    "encoder head + lexicon feature",
+    "encoder head OR lexicon",
     "shipped forewarn",
 )
 
@@ -330,21 +343,25 @@ def protocol(ctx: Context, seeds: Sequence[int] = PROTOCOL_SEEDS,
                 lex_train = data.lexicon_score(train)
                 lex_test = data.lexicon_score(test)
                 lex_hit = lex_test > 0
-                head = train_head(recipe, data.x[train], y_all[train], data.work[train],
-                                  calibrated=False, grid=grid)
-                head_pred = (head.predict(data.x[test], recipe) if head is not None
-                             else np.zeros(len(test), dtype=bool))
-                head_lex = train_head(recipe, _feature(data.x[train], lex_train),
-                                      y_all[train], data.work[train], calibrated=False,
-                                      grid=grid)
-                head_lex_pred = (head_lex.predict(_feature(data.x[test], lex_test), recipe)
-                                 if head_lex is not None else np.zeros(len(test), dtype=bool))
+                def fit_predict(x: np.ndarray, train: np.ndarray = train,
+                                test: np.ndarray = test) -> np.ndarray:
+                    head = train_head(recipe, x[train], y_all[train], data.work[train],
+                                      calibrated=False, grid=grid)
+                    return (head.predict(x[test], recipe) if head is not None
+                            else np.zeros(len(test), dtype=bool))
+
+                static_pred = fit_predict(data.x)
+                encoder_pred = fit_predict(data.xe)
+                lex_all = np.zeros(len(data.rows))
+                lex_all[train], lex_all[test] = lex_train, lex_test
                 preds = {
                     "always yes": np.ones(len(test), dtype=bool),
                     "shipped lexicon": lex_hit,
-                    "embedding head": head_pred,
-                    "head + lexicon feature": head_lex_pred,
-                    "head OR lexicon": head_pred | lex_hit,
+                    "static head": static_pred,
+                    "static head OR lexicon": static_pred | lex_hit,
+                    "encoder head": encoder_pred,
+                    "encoder head + lexicon feature": fit_predict(_feature(data.xe, lex_all)),
+                    "encoder head OR lexicon": encoder_pred | lex_hit,
                     "shipped forewarn": data.shipped_says(test),
                 }
                 for m, pred in preds.items():
@@ -390,10 +407,11 @@ def protocol(ctx: Context, seeds: Sequence[int] = PROTOCOL_SEEDS,
         f"{n_test} negative passages (majority of three votes) are drawn as the "
         "test set and the heads are trained on the rest. In distribution: drawn from all of "
         "the warning's passages, trained on its other passages. Out of distribution: trained "
-        "on set_id 0, drawn from set_id 1. 'embedding head' is retrained per split with the "
-        "shipped recipe (training/train_heads.py: class-balanced logistic regression on the "
-        "static embeddings, C by grouped out-of-fold average precision), predicting at "
-        "w·x+b >= 0; 'shipped lexicon' and 'shipped forewarn' are not retrained. Published "
+        "on set_id 0, drawn from set_id 1. 'static head' and 'encoder head' are retrained "
+        "per split with the shipped recipe (training/train_heads.py: class-balanced logistic "
+        "regression on the static or the MiniLM encoder embeddings, C by grouped out-of-fold "
+        "average precision), predicting at w·x+b >= 0 ('+ lexicon feature': the lexicon "
+        "score as one more input); 'shipped lexicon' and 'shipped forewarn' are not retrained. Published "
         "figures are the paper's (in-distribution mean over warnings, majority labels)."
     )
     section.notes.append(
@@ -414,8 +432,9 @@ def protocol(ctx: Context, seeds: Sequence[int] = PROTOCOL_SEEDS,
 
 NATURAL_MODELS = (
     "TF-IDF + LR",
-    "embedding head",
-    "head OR lexicon",
+    "static head",
+    "encoder head",
+    "encoder head OR lexicon",
     "shipped lexicon",
     "shipped forewarn",
     "shipped forewarn, set 1 only",
@@ -470,18 +489,19 @@ def natural(ctx: Context) -> Section:
             idx = np.flatnonzero(data.warning == name)
             y = y_all[idx]
             preds: dict[str, np.ndarray] = {m: np.zeros(len(idx), dtype=bool)
-                                            for m in NATURAL_MODELS[:3]}
+                                            for m in NATURAL_MODELS[:4]}
             for k, (tr, te) in enumerate(grouped_folds(y, data.work[idx])):
                 ctx.log(f"natural: {aggregation} {name} fold {k + 1}")
                 train, test = idx[tr], idx[te]
                 preds["TF-IDF + LR"][te] = _tfidf_fit_predict(
                     [texts[i] for i in train], y_all[train], [texts[i] for i in test])
-                head = train_head(recipe, data.x[train], y_all[train], data.work[train],
-                                  calibrated=True, grid=grid)
-                if head is not None:
-                    preds["embedding head"][te] = head.predict(data.x[test], recipe)
+                for model, x in (("static head", data.x), ("encoder head", data.xe)):
+                    head = train_head(recipe, x[train], y_all[train], data.work[train],
+                                      calibrated=True, grid=grid)
+                    if head is not None:
+                        preds[model][te] = head.predict(x[test], recipe)
             lex_hit = data.lexicon_score(idx) > 0
-            preds["head OR lexicon"] = preds["embedding head"] | lex_hit
+            preds["encoder head OR lexicon"] = preds["encoder head"] | lex_hit
             preds["shipped lexicon"] = lex_hit
             preds["shipped forewarn"] = data.shipped_says(idx)
             gold = y.astype(bool)
@@ -509,8 +529,8 @@ def natural(ctx: Context) -> Section:
     summary.add("reference: TF-IDF baseline (expected)", TFIDF_REFERENCE_MACRO_F1, None,
                 None, None)
     section.tables.append(summary)
-    shown = ("TF-IDF + LR", "embedding head", "head OR lexicon", "shipped lexicon",
-             "shipped forewarn")
+    shown = ("TF-IDF + LR", "static head", "encoder head", "encoder head OR lexicon",
+             "shipped lexicon", "shipped forewarn")
     for aggregation in ("majority", "minority"):
         y_all = data.labels(aggregation)
         table = Table(["warning", "passages", "positives", *(f"{m} P / R / F1" for m in shown)],
@@ -525,10 +545,12 @@ def natural(ctx: Context) -> Section:
             f"{macro(c.recall for c in results[aggregation][m].values()):.2f} / "
             f"{macro(c.f1 for c in results[aggregation][m].values()):.2f}" for m in shown))
         section.tables.append(table)
+    section.tables.append(reliability_table(data))
     section.intro = (
         "Every passage at its natural positive rate, each warning on its own passages, in "
         f"stratified {CV_FOLDS}-fold cross-validation grouped by work_id (no work in two "
-        "folds). 'embedding head': the shipped recipe retrained per fold (C by inner grouped "
+        "folds). 'static head' / 'encoder head': the shipped recipe on the static or the "
+        "MiniLM encoder embeddings, retrained per fold (C by inner grouped "
         "CV, Platt scaling, threshold at out-of-fold precision 0.7). 'TF-IDF + LR': word "
         "1-2-gram TF-IDF, class-balanced logistic regression at p >= 0.5. The shipped "
         "lexicon and scanner are not retrained.")
@@ -544,6 +566,44 @@ def natural(ctx: Context) -> Section:
     }
     section.seconds = time.perf_counter() - started
     return section
+
+
+RELIABILITY_BINS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def reliability(confidence: Sequence[float], right: Sequence[bool],
+                bins: Sequence[float] = RELIABILITY_BINS) -> list[tuple[str, int, float, float]]:
+    """Per confidence bin ``[lo, hi)`` (the last one closed): label, count, mean
+    confidence and the fraction that were right. Empty bins are left out."""
+    conf = np.asarray(confidence, dtype=float)
+    ok = np.asarray(right, dtype=bool)
+    out = []
+    for i, (lo, hi) in enumerate(zip(bins[:-1], bins[1:], strict=True)):
+        last = i == len(bins) - 2
+        m = (conf >= lo) & ((conf <= hi) if last else (conf < hi))
+        if m.any():
+            out.append((f"{lo:.1f}-{hi:.1f}", int(m.sum()), float(conf[m].mean()),
+                        float(ok[m].mean())))
+    return out
+
+
+def reliability_table(data: PassageData) -> Table:
+    """Calibration of the shipped confidence on the held-out set 1: of the passages whose
+    own warning forewarn reports at a confidence in a bin, the fraction truly labelled so."""
+    idx = np.flatnonzero(data.set_id == 1)
+    conf, right = [], []
+    for i in idx:
+        c = data.shipped[i].warnings.get(str(data.target[i]))
+        if c is not None:
+            conf.append(c)
+            right.append(bool(data.majority[i]))
+    table = Table(["confidence", "reported", "mean confidence", "fraction right (majority)"],
+                  caption="**Calibration, held-out set 1**: passages whose own warning the "
+                          "shipped scanner reports, by confidence; well calibrated means the "
+                          "last two columns agree.")
+    for label, n, mean_conf, frac in reliability(conf, right):
+        table.add(label, n, mean_conf, frac)
+    return table
 
 
 def passage_parts() -> dict[str, Callable[[Context], Section]]:

@@ -1,0 +1,197 @@
+"""The cascade: a cheap stage on every passage, the contextual encoder only where it points.
+
+Stage 1 costs almost nothing: the lexicon (already run by the scanner, its hits arrive as
+``hints``) and the static-embedding heads (:class:`~forewarn.detect.embedding.EmbeddingDetector`,
+~250,000 words/s). A passage goes on to stage 2 when the lexicon found any cue in it, of
+any tier, or when any static head scores it at or above that warning's *gate*, a level set
+far below the static head's own threshold. Stage 2 runs the ONNX MiniLM encoder
+(:mod:`forewarn.detect.encoder`, ~1,700 words/s on two cores) and its own per-warning heads
+(``encoder-heads.npz``) on those passages only, and its hits are this detector's hits.
+
+The gates (``cascade.json``) are chosen by ``training/choose_gates.py`` on the training
+data so that stage 1 passes on the passages holding 98% of the full encoder's hits there.
+A word budget per work (:data:`BUDGET_MIN_WORDS`, or :data:`BUDGET_FRACTION` of a long
+work) keeps a novel's scan fast: past it, the most suspicious passages go first.
+``bench/bench_cascade.py`` measures what gates and budget cost in recall against
+``CascadeDetector(full=True)``, the encoder on every passage.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from forewarn.detect.embedding import (
+    DEFAULT_HEADS_PATH,
+    EmbeddingDetector,
+    Heads,
+    head_hits,
+    load_heads,
+)
+from forewarn.detect.encoder import DEFAULT_ENCODER_DIR, SentenceEncoder
+from forewarn.detect.static_model import StaticModelError
+from forewarn.work import Hit, Passage
+
+__all__ = ["DEFAULT_ENCODER_HEADS_PATH", "DEFAULT_GATES_PATH", "CascadeDetector"]
+
+# The encoder's word budget per work: BUDGET_MIN_WORDS, or BUDGET_FRACTION of the work's
+# words when that is more. It keeps a novel's scan within the speed targets (the encoder
+# reads ~1,700 words/s on two cores); a short story is read whole wherever pointed.
+BUDGET_MIN_WORDS = 1200
+BUDGET_FRACTION = 0.12
+
+_DATA = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_ENCODER_HEADS_PATH = _DATA / "encoder-heads.npz"
+DEFAULT_GATES_PATH = _DATA / "cascade.json"
+
+
+@dataclass(frozen=True)
+class _Stage2:
+    encoder: SentenceEncoder
+    heads: Heads
+
+
+_CACHE: dict[tuple[Path, Path], _Stage2] = {}
+_LOCK = threading.Lock()
+
+
+def _stage2(encoder_dir: Path, heads_path: Path) -> _Stage2:
+    key = (encoder_dir.resolve(), heads_path.resolve())
+    with _LOCK:
+        loaded = _CACHE.get(key)
+        if loaded is None:
+            encoder = SentenceEncoder(encoder_dir)
+            heads = load_heads(heads_path)
+            if heads.weights.shape[1] != encoder.dim:
+                raise StaticModelError(
+                    f"encoder heads expect {heads.weights.shape[1]}-dim vectors, "
+                    f"the encoder gives {encoder.dim}"
+                )
+            loaded = _CACHE[key] = _Stage2(encoder, heads)
+        return loaded
+
+
+def load_gates(path: Path, warning_ids: Sequence[str]) -> np.ndarray:
+    """Per-warning gates on the static heads' probabilities, in ``warning_ids`` order."""
+    try:
+        gates = json.loads(path.read_text(encoding="utf-8"))["gates"]
+        return np.asarray([float(gates[w]) for w in warning_ids], dtype=np.float32)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StaticModelError(f"cannot read cascade gates {path}: {exc}") from exc
+
+
+class CascadeDetector:
+    """Static heads and lexicon cues pick the passages; the MiniLM heads decide.
+
+    Hits are named ``embedding`` (the aggregator's model slot) with reason
+    ``encoder:<warning>``. After each :meth:`detect`, :attr:`last_gated` and
+    :attr:`last_total` say how many passages reached stage 2.
+    """
+
+    name = "embedding"
+    uses_hints = True
+
+    def __init__(
+        self,
+        *,
+        full: bool = False,
+        budget_min_words: int = BUDGET_MIN_WORDS,
+        budget_fraction: float = BUDGET_FRACTION,
+        static_model_dir: str | Path | None = None,
+        static_heads_path: str | Path | None = None,
+        encoder_dir: str | Path | None = None,
+        encoder_heads_path: str | Path | None = None,
+        gates_path: str | Path | None = None,
+    ) -> None:
+        self.full = full
+        self.budget_min_words = budget_min_words
+        self.budget_fraction = budget_fraction
+        self.static = EmbeddingDetector(static_model_dir, static_heads_path or DEFAULT_HEADS_PATH)
+        self._encoder_dir = Path(encoder_dir) if encoder_dir else DEFAULT_ENCODER_DIR
+        self._heads_path = (Path(encoder_heads_path) if encoder_heads_path
+                            else DEFAULT_ENCODER_HEADS_PATH)
+        self._gates_path = Path(gates_path) if gates_path else DEFAULT_GATES_PATH
+        self._gates: np.ndarray | None = None
+        self.last_gated = 0
+        self.last_total = 0
+
+    def _model(self) -> _Stage2:
+        return _stage2(self._encoder_dir, self._heads_path)
+
+    @property
+    def warning_ids(self) -> tuple[str, ...]:
+        return self._model().heads.warning_ids
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        heads = self._model().heads
+        return {w: float(t) for w, t in zip(heads.warning_ids, heads.threshold, strict=True)}
+
+    @property
+    def version(self) -> str:
+        """Static model and heads, then encoder and its heads: sha256 prefixes."""
+        try:
+            manifest = json.loads((self._encoder_dir / "manifest.json").read_text("utf-8"))
+            meta = json.loads(self._heads_path.with_suffix(".json").read_text("utf-8"))
+            encoder = str(manifest["files"]["model.onnx"]["sha256"])[:12]
+            heads = str(meta["heads_npz_sha256"])[:12]
+        except (OSError, ValueError, KeyError):
+            return "unknown"
+        return f"{self.static.version}+{encoder}+{heads}"
+
+    def gate(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> np.ndarray:
+        """Which passages go on to the encoder (bool ``[len(passages)]``).
+
+        Pointed at: a lexicon cue, or a static head at or above its gate. When the pointed
+        passages hold more words than the budget, the most suspicious go first: those
+        with a lexicon cue, then by how far the static heads rise above their gates.
+        """
+        if self.full:
+            return np.ones(len(passages), dtype=bool)
+        if self._gates is None:
+            self._gates = load_gates(self._gates_path, self.static.warning_ids)
+        ratio = (self.static.scores(passages) / self._gates).max(axis=1, initial=0.0)
+        position = {p.index: i for i, p in enumerate(passages)}
+        for hit in hints:
+            i = position.get(hit.passage)
+            if i is not None and hit.detector == "lexicon":
+                ratio[i] = max(ratio[i], 1e3 + hit.score)  # a cue outranks any static score
+        pointed = np.flatnonzero(ratio >= 1.0)
+        words = np.array([len(passages[i].text.split()) for i in pointed])
+        total = sum(len(p.text.split()) for p in passages)
+        budget = max(self.budget_min_words, self.budget_fraction * total)
+        chosen = np.zeros(len(passages), dtype=bool)
+        if words.sum() <= budget:
+            chosen[pointed] = True
+            return chosen
+        spent = 0
+        for j in np.argsort(-ratio[pointed], kind="stable"):
+            if spent + words[j] > budget and spent:
+                break
+            chosen[pointed[j]] = True
+            spent += int(words[j])
+        return chosen
+
+    def scores(self, passages: Sequence[Passage]) -> np.ndarray:
+        """Encoder-head probabilities ``[len(passages), len(warning_ids)]`` for every passage."""
+        stage2 = self._model()
+        return stage2.heads.probabilities(stage2.encoder.encode([p.text for p in passages]))
+
+    def detect(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> list[Hit]:
+        self.last_total, self.last_gated = len(passages), 0
+        if not passages:
+            return []
+        chosen = np.flatnonzero(self.gate(passages, hints))
+        self.last_gated = int(len(chosen))
+        if not len(chosen):
+            return []
+        picked = [passages[i] for i in chosen.tolist()]
+        heads = self._model().heads
+        probs = self.scores(picked)
+        probs[[not p.text.strip() for p in picked]] = 0.0
+        return head_hits(picked, probs, heads, self.name, "encoder")
