@@ -142,7 +142,8 @@ def test_pan23_labels_cover_the_taxonomy() -> None:
     mapped = {label for w in tax for label in w.pan23}
     assert mapped <= set(PAN23_LABELS)
     assert to_pan23({"kidnapping"}) == {"kidnapping", "abduction"}
-    assert to_pan23({"sexual-content", "war"}) == {"pornographic-content"}
+    assert to_pan23({"sexual-content", "war"}) == {"pornographic-content", "violence"}
+    assert to_pan23({"abusive-language"}) == set()
 
 
 def test_pan23_labels_match_the_shared_list() -> None:

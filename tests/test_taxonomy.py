@@ -272,7 +272,9 @@ def test_pan23_and_wtwc_mappings(tax):
     assert [w.id for w in tax.from_wtwc("sexism")] == ["sexism", "misogyny"]
     assert [w.id for w in tax.from_wtwc("collective-violence")] == ["war"]
     assert tax.to_pan23("kidnapping") == ("kidnapping", "abduction")
-    assert tax.to_pan23("war") == ()
+    assert tax.to_pan23("war") == ("violence",)  # a war story is a violent one to PAN23
+    assert tax.to_pan23("child-death") == ("death",)
+    assert tax.to_pan23("abusive-language") == ()
     with pytest.raises(KeyError):
         tax.to_pan23("nope")
 

@@ -11,8 +11,11 @@ probability that the passage shows the warning (:class:`Calibration`, fitted by
 where ``lexicon`` is the best lexicon hit's score and ``model`` the encoder head's
 probability (each 0 when that detector did not fire on the passage). The other warnings
 keep the uncalibrated combination ``1 - (1 - lexicon) * (1 - MODEL_WEIGHT * model)``: the
-lexicon's score alone, ``MODEL_WEIGHT * model`` alone (the model cannot be checked against
-negation and figurative use the way the lexicon's rules are), a noisy-or of both.
+lexicon's score alone, ``MODEL_WEIGHT * model`` alone, a noisy-or of both. ``MODEL_WEIGHT``
+is 1: the calibration fitted on the eight warnings weighs an encoder hit at least as much
+as a lexicon hit (slopes b2 >= b1), and the encoder heads' probabilities are already
+Platt-calibrated on their own out-of-fold rows. (The static heads of the first version,
+a bag of words blind to negation, were discounted to 0.75.)
 
 A passage is evidence when its probability reaches ``EVIDENCE_FLOOR``. The work's confidence is
 the noisy-or of its three strongest evidence passages (more independent places, more
@@ -35,7 +38,7 @@ from forewarn.taxonomy import Taxonomy, severity_rank
 from forewarn.work import Hit, Passage, Work
 
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
-MODEL_WEIGHT = 0.75
+MODEL_WEIGHT = 1.0
 EVIDENCE_FLOOR = 0.5
 TOP_PASSAGES = 3
 LOCATION_GAP = 0.15  # evidence further apart than this (fraction of a chapter) splits a location

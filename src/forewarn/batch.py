@@ -227,12 +227,14 @@ def _init_worker(config: ScanConfig) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # One core per worker: the tokenizer's own thread pool would only oversubscribe.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    os.environ.setdefault("FOREWARN_THREADS", "1")  # the encoder's onnxruntime threads
     scanner, _ = _worker_state(config)
     # Load the models now, so the first chunk is not slower than the others.
     try:
         from forewarn.ingest import read_text
 
         scanner.scan_work(read_text("Warm-up.\n\nShe made tea.", "<warm-up>"))
+        scanner.warm_up()
     except Exception:  # a broken install shows up on the first real work
         pass
 

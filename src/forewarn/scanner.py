@@ -92,6 +92,13 @@ class Scanner:
     def _detectors(self) -> list[Detector]:
         return list(self.detectors) if self.detectors is not None else default_detectors()
 
+    def warm_up(self) -> None:
+        """Load every model now rather than on the first work that needs it."""
+        for detector in self._detectors():
+            load = getattr(detector, "warm_up", None)
+            if load is not None:
+                load()
+
     def scan_work(self, work: Work) -> Report:
         started = time.perf_counter()
         taxonomy = self.taxonomy or load_taxonomy()

@@ -123,6 +123,11 @@ class CascadeDetector:
     def _model(self) -> _Stage2:
         return _stage2(self._encoder_dir, self._heads_path)
 
+    def warm_up(self) -> None:
+        """Load both stages now (a scan loads the encoder only when a passage needs it)."""
+        self._model()
+        self.static.scores([])
+
     @property
     def warning_ids(self) -> tuple[str, ...]:
         return self._model().heads.warning_ids
@@ -148,8 +153,9 @@ class CascadeDetector:
         """Which passages go on to the encoder (bool ``[len(passages)]``).
 
         Pointed at: a lexicon cue, or a static head at or above its gate. When the pointed
-        passages hold more words than the budget, the most suspicious go first: those
-        with a lexicon cue, then by how far the static heads rise above their gates.
+        passages hold more words than the budget, the most suspicious go first, by how
+        far the static heads rise above their gates (a lexicon cue counts as 1 + its
+        score, like a static head at twice its gate).
         """
         if self.full:
             return np.ones(len(passages), dtype=bool)
@@ -160,7 +166,7 @@ class CascadeDetector:
         for hit in hints:
             i = position.get(hit.passage)
             if i is not None and hit.detector == "lexicon":
-                ratio[i] = max(ratio[i], 1e3 + hit.score)  # a cue outranks any static score
+                ratio[i] = max(ratio[i], 1.0 + hit.score)  # a cue counts like a clear static lead
         pointed = np.flatnonzero(ratio >= 1.0)
         words = np.array([len(passages[i].text.split()) for i in pointed])
         total = sum(len(p.text.split()) for p in passages)

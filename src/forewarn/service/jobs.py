@@ -155,7 +155,9 @@ def init_process(lexicon_only: bool) -> None:
     with contextlib.suppress(OSError):
         os.nice(SCAN_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.setdefault("FOREWARN_THREADS", "1")  # one core per scan process
     run(warm_up_job(lexicon_only))
+    default_scanner(0.5, lexicon_only).warm_up()
 
 
 def _die_with_parent() -> None:
