@@ -99,10 +99,10 @@ def test_cascade_hits_are_a_subset_of_the_full_encoder() -> None:
     passages = segment(text_work(text))
     assert len(passages) >= 3
     hints = LexiconDetector().detect(passages)
-    gated = {(h.passage, h.warning, round(h.score, 6))
+    gated = {(h.passage, h.warning, round(h.score, 4))
              for h in CascadeDetector().detect(passages, hints)}
     full_detector = CascadeDetector(full=True)
-    full = {(h.passage, h.warning, round(h.score, 6))
+    full = {(h.passage, h.warning, round(h.score, 4))
             for h in full_detector.detect(passages, hints)}
     assert gated <= full
     assert full_detector.last_gated == len(passages)

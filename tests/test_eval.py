@@ -258,19 +258,21 @@ def test_passage_parts_end_to_end(tmp_path: Path, shipped: Shipped) -> None:
             assert 0.0 <= figures["f1"] <= 1.0
             assert len(figures["per_seed_f1"]) == 2
     # the two words "violence" and "death" are enough for a head on these sentences
-    assert ids["embedding head"]["violence"]["f1"] >= 0.6
+    assert ids["static head"]["violence"]["f1"] >= 0.6
+    assert ids["encoder head"]["violence"]["f1"] >= 0.6
     md = section.to_markdown()
     assert "published: Mixtral-8x7B" in md and "0.77" in md
     assert "Out-of-distribution" in md
 
     natural = run_part("natural", ctx)
     majority = natural.data["majority"]
-    assert set(majority) >= {"TF-IDF + LR", "embedding head", "shipped lexicon"}
+    assert set(majority) >= {"TF-IDF + LR", "static head", "encoder head", "shipped lexicon"}
     for model in majority.values():
         for counts in model.values():
             assert counts["tp"] + counts["fn"] in (9, 27)  # set-1 rows only, or all
     assert majority["TF-IDF + LR"]["death"]["tp"] + majority["TF-IDF + LR"]["death"]["fn"] == 27
     assert "macro" in natural.to_markdown()
+    assert "Calibration, held-out set 1" in natural.to_markdown()
 
 
 def test_documents_on_the_fixture(shipped: Shipped) -> None:

@@ -215,3 +215,34 @@ def test_word_senses_from_the_development_passages_are_not_hits(text, warning):
 ])
 def test_the_same_words_in_their_warnable_sense_still_fire(text, warning):
     assert warning in warnings_of(text)
+
+
+def test_negated_and_figurative_cues_are_reported_as_ruled_out() -> None:
+    from forewarn.detect.lexicon import LexiconDetector
+    from forewarn.eval.common import text_work
+    from forewarn.segment import segment
+
+    passages = segment(text_work("\"I'm not pregnant, thank God. Just late.\"\n\n"
+                                 "He shot her a look across the table."))
+    hits = LexiconDetector().detect(passages)
+    assert not [h for h in hits if h.warning in ("pregnancy", "violence")]
+    ruled = {w for _, w in hits.ruled_out}
+    assert {"pregnancy", "violence"} <= ruled
+
+
+def test_a_model_hit_is_dropped_where_the_rules_read_a_negation() -> None:
+    from forewarn.scanner import Scanner
+    from forewarn.work import Hit
+
+    class Eager:  # a stand-in model that sees pregnancy everywhere
+        name = "embedding"
+
+        def detect(self, passages):
+            return [Hit("pregnancy", p.index, p.chapter, p.paragraph, p.start, p.end, 0.95,
+                        "test", "embedding", None) for p in passages]
+
+    from forewarn.detect.lexicon import LexiconDetector
+
+    scanner = Scanner([LexiconDetector(), Eager()])
+    assert scanner.scan("\"I'm not pregnant, thank God,\" she said.").get("pregnancy") is None
+    assert scanner.scan("She painted the spare room yellow.").get("pregnancy") is not None

@@ -93,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--labels", choices=("minority", "majority"), default="majority",
+    parser.add_argument("--labels", choices=("minority", "majority"), default="minority",
                         help="what a confidence predicts: that at least one of the three "
-                             "annotators (minority) or most of them (majority, default) asked for it")
+                             "annotators (minority, default: the reader who would want the warning) or most of them (majority) asked for it")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     oot_path = CACHE_DIR / "oot-minilm.npz"
@@ -126,6 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     model = LogisticRegression(C=10.0, max_iter=5000, fit_intercept=False).fit(x, y[hit])
     coef = [float(v) for v in model.coef_[0]]
     p = model.predict_proba(x)[:, 1]
+    # Where the encoder did not read the passage (lexicon-only scans, passages past the
+    # cascade's budget), "no encoder hit" is no evidence: a lexicon-only model, fitted on
+    # every passage with a lexicon hit, whatever the encoder said.
+    cue = lex > 0
+    x_lex = np.column_stack([lex[cue], (warning[cue, None] == np.asarray(names)[None, :])])
+    lexicon_model = LogisticRegression(C=10.0, max_iter=5000,
+                                       fit_intercept=False).fit(x_lex, y[cue])
+    lex_coef = [float(v) for v in lexicon_model.coef_[0]]
     raw = 1 - (1 - lex[hit]) * (1 - 0.5 * enc[hit])  # the old combination, for comparison
     raw = np.where(lex[hit] > 0, raw, 0.75 * enc[hit])
     edges = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -137,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
                    "probability when it reaches the head's threshold (else 0)",
         "coefficients": {**dict(zip(("b1", "b2", "b3"), coef[:3], strict=True)),
                          "b0": dict(zip(names, coef[3:], strict=True))},
+        "lexicon_only": {"formula": "p = sigmoid(c0[warning] + c1*lexicon), for passages the "
+                                    "encoder did not read",
+                         "c1": lex_coef[0], "c0": dict(zip(names, lex_coef[1:], strict=True)),
+                         "passages": int(cue.sum())},
         "fitted_on": {
             "data": f"passage-warnings set_id 0, {args.labels} labels, passages with any hit "
                     "for their own warning; encoder probabilities out-of-fold",

@@ -54,30 +54,45 @@ class Calibration:
     b1: float
     b2: float
     b3: float
+    # for passages the model did not read: p = sigmoid(c0[w] + c1 * lexicon)
+    lexicon_intercepts: dict[str, float] | None = None
+    c1: float = 0.0
 
     def calibrated(self, warning: str) -> bool:
         return warning in self.intercepts
 
-    def __call__(self, warning: str, lexicon: float, model: float) -> float:
+    def __call__(self, warning: str, lexicon: float, model: float, read: bool = True) -> float:
+        """The passage's probability; ``read``: whether the model read the passage (when it
+        did not, its silence is no evidence and the lexicon-only calibration applies)."""
         b0 = self.intercepts.get(warning)
         if b0 is None:
             return 1.0 - (1.0 - lexicon) * (1.0 - MODEL_WEIGHT * model)
-        z = b0 + self.b1 * lexicon + self.b2 * model + self.b3 * lexicon * model
+        if not read and self.lexicon_intercepts is not None:
+            z = self.lexicon_intercepts[warning] + self.c1 * lexicon
+        else:
+            z = b0 + self.b1 * lexicon + self.b2 * model + self.b3 * lexicon * model
         return 1.0 / (1.0 + math.exp(-z))
 
 
 @cache
 def calibration(path: Path = CALIBRATION_PATH) -> Calibration:
     """The shipped calibration (read once per process)."""
-    coefficients = json.loads(path.read_text(encoding="utf-8"))["coefficients"]
-    return Calibration({str(w): float(v) for w, v in coefficients["b0"].items()},
-                       *(float(coefficients[k]) for k in ("b1", "b2", "b3")))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    coefficients, lexicon_only = data["coefficients"], data.get("lexicon_only")
+    return Calibration(
+        {str(w): float(v) for w, v in coefficients["b0"].items()},
+        *(float(coefficients[k]) for k in ("b1", "b2", "b3")),
+        lexicon_intercepts=({str(w): float(v) for w, v in lexicon_only["c0"].items()}
+                            if lexicon_only else None),
+        c1=float(lexicon_only["c1"]) if lexicon_only else 0.0,
+    )
 
 
 @dataclass(slots=True)
 class _PassageScore:
     warning: str
     passage: Passage
+    read: bool = True  # the model read this passage
     lexicon: Hit | None = None
     embedding: Hit | None = None
 
@@ -85,7 +100,7 @@ class _PassageScore:
     def score(self) -> float:
         lex = self.lexicon.score if self.lexicon else 0.0
         emb = self.embedding.score if self.embedding else 0.0
-        return calibration()(self.warning, lex, emb)
+        return calibration()(self.warning, lex, emb, self.read or self.embedding is not None)
 
     @property
     def severity(self) -> str:
@@ -151,12 +166,18 @@ def aggregate(
     hits: Sequence[Hit],
     taxonomy: Taxonomy,
     declared: Sequence[DeclaredWarning] = (),
+    read: frozenset[int] | None = None,
 ) -> list[DetectedWarning]:
-    """Turn hits into warnings, strongest first (severity, then confidence)."""
+    """Turn hits into warnings, strongest first (severity, then confidence).
+
+    ``read``: the indices of the passages a model read (None: all of them); where no model
+    read a passage, its lexicon hits are calibrated on their own.
+    """
     table: dict[str, dict[int, _PassageScore]] = defaultdict(dict)
     for hit in hits:
-        cell = table[hit.warning].setdefault(hit.passage,
-                                             _PassageScore(hit.warning, passages[hit.passage]))
+        cell = table[hit.warning].setdefault(
+            hit.passage, _PassageScore(hit.warning, passages[hit.passage],
+                                       read is None or hit.passage in read))
         slot = "lexicon" if hit.detector == "lexicon" else "embedding"
         current = getattr(cell, slot)
         if current is None or hit.score > current.score:

@@ -105,13 +105,23 @@ class Scanner:
         detectors = self._detectors()
         passages = segment(work)
         hits: list[Hit] = []
+        read: frozenset[int] | None = frozenset()  # passages a model read (None: all)
+        ruled_out: set[tuple[int, str]] = set()  # negated/figurative: (passage, warning)
         for detector in detectors:
             if getattr(detector, "uses_hints", False):  # a cascade stage: sees earlier hits
-                hits.extend(detector.detect(passages, hints=tuple(hits)))  # type: ignore[call-arg]
+                found = detector.detect(passages, hints=tuple(hits))  # type: ignore[call-arg]
             else:
-                hits.extend(detector.detect(passages))
+                found = detector.detect(passages)
+            hits.extend(found)
+            ruled_out.update(getattr(found, "ruled_out", ()))
+            if read is not None and detector.name != "lexicon":
+                more = getattr(found, "read", None)
+                read = None if more is None else read | more
         declared = _declared(work, taxonomy)
-        warnings = aggregate(work, passages, hits, taxonomy, declared)
+        if ruled_out:  # the rules read a negation the model cannot: drop its hit there
+            hits = [h for h in hits
+                    if h.detector == "lexicon" or (h.passage, h.warning) not in ruled_out]
+        warnings = aggregate(work, passages, hits, taxonomy, declared, read)
         detected = {w.id for w in warnings if w.confidence >= self.min_confidence}
         declared = [DeclaredWarning(d.id, d.name, d.source, d.text, d.qualifier, d.severity,
                                     d.id in detected) for d in declared]

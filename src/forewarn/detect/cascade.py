@@ -37,7 +37,7 @@ from forewarn.detect.encoder import DEFAULT_ENCODER_DIR, SentenceEncoder
 from forewarn.detect.static_model import StaticModelError
 from forewarn.work import Hit, Passage
 
-__all__ = ["DEFAULT_ENCODER_HEADS_PATH", "DEFAULT_GATES_PATH", "CascadeDetector"]
+__all__ = ["DEFAULT_ENCODER_HEADS_PATH", "DEFAULT_GATES_PATH", "CascadeDetector", "Hits"]
 
 # The encoder's word budget per work: BUDGET_MIN_WORDS, or BUDGET_FRACTION of the work's
 # words when that is more. It keeps a novel's scan within the speed targets (the encoder
@@ -83,6 +83,12 @@ def load_gates(path: Path, warning_ids: Sequence[str]) -> np.ndarray:
         return np.asarray([float(gates[w]) for w in warning_ids], dtype=np.float32)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StaticModelError(f"cannot read cascade gates {path}: {exc}") from exc
+
+
+class Hits(list[Hit]):
+    """The cascade's hits, and the indices of the passages its encoder read."""
+
+    read: frozenset[int] = frozenset()
 
 
 class CascadeDetector:
@@ -188,16 +194,21 @@ class CascadeDetector:
         stage2 = self._model()
         return stage2.heads.probabilities(stage2.encoder.encode([p.text for p in passages]))
 
-    def detect(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> list[Hit]:
+    def detect(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> Hits:
+        """Hits of the encoder heads on the passages the cheap stage picked; the returned
+        list's ``read`` says which passages (by index) the encoder read."""
         self.last_total, self.last_gated = len(passages), 0
+        out = Hits()
         if not passages:
-            return []
+            return out
         chosen = np.flatnonzero(self.gate(passages, hints))
         self.last_gated = int(len(chosen))
         if not len(chosen):
-            return []
+            return out
         picked = [passages[i] for i in chosen.tolist()]
         heads = self._model().heads
         probs = self.scores(picked)
         probs[[not p.text.strip() for p in picked]] = 0.0
-        return head_hits(picked, probs, heads, self.name, "encoder")
+        out.extend(head_hits(picked, probs, heads, self.name, "encoder"))
+        out.read = frozenset(p.index for p in picked)
+        return out

@@ -47,6 +47,12 @@ _CLOSERS = "\"'\u201d\u2019)]"
 _WORD = re.compile(r"[\w']+")
 
 
+class LexiconHits(list[Hit]):
+    """The lexicon's hits, and the (passage index, warning) pairs it ruled out."""
+
+    ruled_out: frozenset[tuple[int, str]] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Cue:
     tier: str
@@ -288,10 +294,17 @@ class LexiconDetector:
         """The first 12 hex digits of the lexicon file's sha256 (changes with any edit)."""
         return _lexicon_digest(None if self.lexicon_path is None else str(self.lexicon_path))
 
-    def detect(self, passages: Sequence[Passage]) -> list[Hit]:
-        """Return one hit per (passage, warning) whose cues reach the lexicon's min_score."""
+    def detect(self, passages: Sequence[Passage]) -> LexiconHits:
+        """Return one hit per (passage, warning) whose cues reach the lexicon's min_score.
+
+        The returned list's ``ruled_out`` holds the (passage index, warning) pairs where a
+        strong or medium cue matched but every such match was negated or figurative ("I'm
+        not pregnant", "I could kill for a coffee"): the scanner lets that veto a model's
+        hit for the same warning in the same passage, since the rules can read negation
+        and the embedding cannot.
+        """
         if not passages:
-            return []
+            return LexiconHits()
         lex = self.lexicon
         joined = _SEPARATOR.join(p.text for p in passages)
         starts: list[int] = []
@@ -301,24 +314,30 @@ class LexiconDetector:
             pos += len(p.text) + len(_SEPARATOR)
         candidates = _candidates(passages, lex)
         found: dict[str, list[int]] = {}  # warning -> passage positions with a hit, ascending
-        hits: list[Hit] = []
+        hits = LexiconHits()
+        ruled_out: set[tuple[int, str]] = set()
         for r, rules in enumerate(lex.rules):
             context = found.get(rules.context, []) if rules.context else []
             with_hits = found.setdefault(rules.warning, [])
             for idx in sorted(candidates[r]):
                 cues = [rules.cues[c] for c in sorted(candidates[r][idx])]
                 lo, hi = starts[idx], starts[idx] + len(passages[idx].text)
-                matches = self._matches(rules, cues, joined, lo, hi, lex)
+                dismissed: list[_Match] = []
+                matches = self._matches(rules, cues, joined, lo, hi, lex, dismissed)
                 if not matches:
+                    if any(m.cue.weight >= lex.min_score for m in dismissed):
+                        ruled_out.add((passages[idx].index, rules.warning))
                     continue
                 hit = self._score(rules, idx, matches, passages, starts, joined, lex, context)
                 if hit is not None:
                     hits.append(hit)
                     with_hits.append(idx)
+        hits.ruled_out = frozenset(ruled_out)
         return hits
 
     def _matches(
-        self, rules: WarningRules, cues: list[Cue], joined: str, lo: int, hi: int, lex: Lexicon
+        self, rules: WarningRules, cues: list[Cue], joined: str, lo: int, hi: int, lex: Lexicon,
+        dismissed: list[_Match] | None = None,
     ) -> list[_Match]:
         out: list[_Match] = []
         figurative: list[tuple[int, int]] | None = None
@@ -331,8 +350,12 @@ class LexiconDetector:
                     if figurative is None:
                         figurative = [f.span() for f in rules.figurative.finditer(joined, lo, hi)]
                     if any(fs < e and fe > s for fs, fe in figurative):
+                        if dismissed is not None:
+                            dismissed.append(_Match(cue, s, e, m.group(0)))
                         continue
                 if self._negated(joined, s, lex):
+                    if dismissed is not None:
+                        dismissed.append(_Match(cue, s, e, m.group(0)))
                     continue
                 out.append(_Match(cue, s, e, m.group(0)))
         return out
