@@ -134,8 +134,9 @@ def test_paste_a_story_pick_a_trigger_and_see_the_verdict(visit: Visit):
     verdict = page.locator(".verdict-warnings li").all_inner_texts()
     assert len(verdict) == 1 and "Blood and gore" in verdict[0] and "chapter 2" in verdict[0]
     found = page.locator("#warnings li.warning").all_inner_texts()
-    assert [line.split(" — ")[0].split(None, 1)[1] for line in found][:3] == [
-        "Blood and gore", "Death", "Medical procedures"]
+    names = [line.split(" — ")[0].split(None, 1)[1] for line in found]
+    assert names[0] == "Blood and gore"
+    assert {"Death", "Medical procedures"} <= set(names[1:])
     assert found[0].startswith("depicted") and found[-1].startswith("mentioned")  # strongest first
     assert "Declared by the author: Death" in page.locator("#declared").inner_text()
     # spoiler-free until asked
