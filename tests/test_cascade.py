@@ -135,3 +135,17 @@ def test_calibration_formula_by_hand() -> None:
 def test_scan_reports_the_cascade_version() -> None:
     versions = Scanner().versions
     assert versions["embedding"].count("+") == 3
+
+
+def test_budget_bounds_the_words_the_encoder_reads() -> None:
+    violent = "He punched him and kicked him and stabbed him, and the blood ran. " * 6
+    text = "\n\n".join([violent, BLAND * 4] * 8)
+    passages = segment(text_work(text))
+    hints = LexiconDetector().detect(passages)
+    pointed = CascadeDetector(budget_min_words=10**6).gate(passages, hints)
+    assert pointed.sum() >= 8
+    tight = CascadeDetector(budget_min_words=150, budget_fraction=0.0).gate(passages, hints)
+    words = sum(len(p.text.split()) for p, chosen in zip(passages, tight) if chosen)
+    assert 0 < tight.sum() < pointed.sum()
+    assert words <= 150 or tight.sum() == 1  # the first pick is always read
+    assert not (tight & ~pointed).any()  # the budget only drops passages, never adds

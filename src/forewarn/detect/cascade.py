@@ -42,8 +42,8 @@ __all__ = ["DEFAULT_ENCODER_HEADS_PATH", "DEFAULT_GATES_PATH", "CascadeDetector"
 # The encoder's word budget per work: BUDGET_MIN_WORDS, or BUDGET_FRACTION of the work's
 # words when that is more. It keeps a novel's scan within the speed targets (the encoder
 # reads ~1,700 words/s on two cores); a short story is read whole wherever pointed.
-BUDGET_MIN_WORDS = 1200
-BUDGET_FRACTION = 0.12
+BUDGET_MIN_WORDS = 600
+BUDGET_FRACTION = 0.10
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_ENCODER_HEADS_PATH = _DATA / "encoder-heads.npz"
