@@ -149,3 +149,14 @@ def test_budget_bounds_the_words_the_encoder_reads() -> None:
     assert 0 < tight.sum() < pointed.sum()
     assert words <= 150 or tight.sum() == 1  # the first pick is always read
     assert not (tight & ~pointed).any()  # the budget only drops passages, never adds
+
+
+def test_environment_chooses_thoroughness(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FOREWARN_ENCODER", "all")
+    assert CascadeDetector().full
+    monkeypatch.setenv("FOREWARN_ENCODER", "5000")
+    detector = CascadeDetector()
+    assert not detector.full and detector.budget_min_words == 5000
+    monkeypatch.setenv("FOREWARN_ENCODER", "nonsense")
+    assert CascadeDetector().budget_min_words == 600
+    assert CascadeDetector(full=True, budget_min_words=7).budget_min_words == 7

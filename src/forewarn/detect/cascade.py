@@ -19,6 +19,7 @@ work) keeps a novel's scan fast: past it, the most suspicious passages go first.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,18 @@ __all__ = ["DEFAULT_ENCODER_HEADS_PATH", "DEFAULT_GATES_PATH", "CascadeDetector"
 # reads ~1,700 words/s on two cores); a short story is read whole wherever pointed.
 BUDGET_MIN_WORDS = 600
 BUDGET_FRACTION = 0.10
+# FOREWARN_ENCODER=all reads every passage with the encoder (no gates, no budget: the
+# most thorough, ~1,700 words/s); FOREWARN_ENCODER=<words> sets the minimum budget.
+ENCODER_ENV = "FOREWARN_ENCODER"
+
+
+def _from_environment() -> tuple[bool, int]:
+    value = os.environ.get(ENCODER_ENV, "").strip().lower()
+    if value == "all":
+        return True, BUDGET_MIN_WORDS
+    if value.isdigit():
+        return False, int(value)
+    return False, BUDGET_MIN_WORDS
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_ENCODER_HEADS_PATH = _DATA / "encoder-heads.npz"
@@ -105,8 +118,8 @@ class CascadeDetector:
     def __init__(
         self,
         *,
-        full: bool = False,
-        budget_min_words: int = BUDGET_MIN_WORDS,
+        full: bool | None = None,
+        budget_min_words: int | None = None,
         budget_fraction: float = BUDGET_FRACTION,
         static_model_dir: str | Path | None = None,
         static_heads_path: str | Path | None = None,
@@ -114,8 +127,9 @@ class CascadeDetector:
         encoder_heads_path: str | Path | None = None,
         gates_path: str | Path | None = None,
     ) -> None:
-        self.full = full
-        self.budget_min_words = budget_min_words
+        env_full, env_words = _from_environment()
+        self.full = env_full if full is None else full
+        self.budget_min_words = env_words if budget_min_words is None else budget_min_words
         self.budget_fraction = budget_fraction
         self.static = EmbeddingDetector(static_model_dir, static_heads_path or DEFAULT_HEADS_PATH)
         self._encoder_dir = Path(encoder_dir) if encoder_dir else DEFAULT_ENCODER_DIR
