@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -117,8 +118,8 @@ def test_calibration_is_monotone_in_each_detector() -> None:
         for other in (0.0, 0.5, 0.9):
             by_lexicon = [cal(warning, x, other) for x in grid]
             by_model = [cal(warning, other, x) for x in grid]
-            assert all(b >= a - 1e-12 for a, b in zip(by_lexicon, by_lexicon[1:]))
-            assert all(b >= a - 1e-12 for a, b in zip(by_model, by_model[1:]))
+            assert all(b >= a - 1e-12 for a, b in itertools.pairwise(by_lexicon))
+            assert all(b >= a - 1e-12 for a, b in itertools.pairwise(by_model))
 
 
 def test_calibration_formula_by_hand() -> None:
@@ -145,7 +146,7 @@ def test_budget_bounds_the_words_the_encoder_reads() -> None:
     pointed = CascadeDetector(budget_min_words=10**6).gate(passages, hints)
     assert pointed.sum() >= 8
     tight = CascadeDetector(budget_min_words=150, budget_fraction=0.0).gate(passages, hints)
-    words = sum(len(p.text.split()) for p, chosen in zip(passages, tight) if chosen)
+    words = sum(len(p.text.split()) for p, chosen in zip(passages, tight, strict=False) if chosen)
     assert 0 < tight.sum() < pointed.sum()
     assert words <= 150 or tight.sum() == 1  # the first pick is always read
     assert not (tight & ~pointed).any()  # the budget only drops passages, never adds

@@ -28,13 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from train_heads import SEEDS_DIR, CachedEncoder, read_jsonl  # noqa: E402
+from train_heads import SEEDS_DIR, CachedEncoder, read_jsonl
 
-from forewarn.detect.cascade import DEFAULT_ENCODER_HEADS_PATH, DEFAULT_GATES_PATH  # noqa: E402
-from forewarn.detect.embedding import EmbeddingDetector, load_heads  # noqa: E402
-from forewarn.detect.lexicon import LexiconDetector  # noqa: E402
-from forewarn.eval.common import text_work  # noqa: E402
-from forewarn.segment import segment  # noqa: E402
+from forewarn.detect.cascade import DEFAULT_ENCODER_HEADS_PATH, DEFAULT_GATES_PATH
+from forewarn.detect.embedding import EmbeddingDetector, load_heads
+from forewarn.detect.lexicon import LexiconDetector
+from forewarn.eval.common import text_work
+from forewarn.segment import segment
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 KEEP = 0.98  # of the encoder's hits on the training data; the held-out figure is measured

@@ -8,9 +8,9 @@ The exported graph takes ``input_ids`` and ``attention_mask`` (``[batch, tokens]
 and returns ``sentence_embedding`` (``[batch, 384]``): the transformer, mean pooling over
 the attention mask and L2 normalisation, the same three steps sentence-transformers runs
 for this model. The float32 graph is then quantised to int8 weights (onnxruntime's
-dynamic quantisation, per-channel scales: per-tensor scales lose too much, minimum cosine
-to the source 0.88 against 0.987 on the reference texts), which makes it a quarter of the size and about twice as fast on a
-laptop CPU.
+dynamic quantisation with per-channel scales: per-tensor scales lose too much, minimum
+cosine to the source 0.88 against 0.987 on the reference texts). The int8 graph is a
+quarter of the size of the float one.
 
 Writes ``src/forewarn/data/encoder/``:
 
@@ -45,7 +45,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_static_model import (  # noqa: E402  (shared helpers of the training scripts)
+from build_static_model import (
     SOURCE_MODEL,
     SOURCE_PACKAGE,
     SOURCE_WEIGHTS_SHA256,

@@ -39,11 +39,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from train_heads import CACHE_DIR, PASSAGE_WARNINGS, majority, read_jsonl  # noqa: E402
+import itertools
 
-from forewarn.detect.lexicon import LexiconDetector  # noqa: E402
-from forewarn.eval.common import text_work  # noqa: E402
-from forewarn.segment import segment  # noqa: E402
+from train_heads import CACHE_DIR, PASSAGE_WARNINGS, majority, read_jsonl
+
+from forewarn.detect.lexicon import LexiconDetector
+from forewarn.eval.common import text_work
+from forewarn.segment import segment
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "src" / "forewarn" / "data" / "calibration.json"
@@ -68,7 +70,7 @@ def lexicon_scores(texts: list[str], targets: list[str]) -> np.ndarray:
 
 def reliability(p: np.ndarray, y: np.ndarray, edges: tuple[float, ...]) -> list[dict[str, float]]:
     rows = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         m = (p >= lo) & (p < hi if hi < 1 else p <= hi)
         if m.any():
             rows.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": int(m.sum()),
@@ -95,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--labels", choices=("minority", "majority"), default="minority",
                         help="what a confidence predicts: that at least one of the three "
-                             "annotators (minority, default: the reader who would want the warning) or most of them (majority) asked for it")
+                             "annotators (minority, default: the reader who would want "
+                             "the warning) or most of them (majority) asked for it")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     oot_path = CACHE_DIR / "oot-minilm.npz"

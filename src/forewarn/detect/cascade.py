@@ -216,7 +216,7 @@ class CascadeDetector:
         if not passages:
             return out
         chosen = np.flatnonzero(self.gate(passages, hints))
-        self.last_gated = int(len(chosen))
+        self.last_gated = len(chosen)
         if not len(chosen):
             return out
         picked = [passages[i] for i in chosen.tolist()]

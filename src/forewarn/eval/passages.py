@@ -36,6 +36,7 @@ Training needs scikit-learn (the ``eval`` extra) and the source checkout's
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import sys
 import time
 import warnings
@@ -411,8 +412,8 @@ def protocol(ctx: Context, seeds: Sequence[int] = PROTOCOL_SEEDS,
         "per split with the shipped recipe (training/train_heads.py: class-balanced logistic "
         "regression on the static or the MiniLM encoder embeddings, C by grouped out-of-fold "
         "average precision), predicting at w·x+b >= 0 ('+ lexicon feature': the lexicon "
-        "score as one more input); 'shipped lexicon' and 'shipped forewarn' are not retrained. Published "
-        "figures are the paper's (in-distribution mean over warnings, majority labels)."
+        "score as one more input); 'shipped lexicon' and 'shipped forewarn' are not "
+        "retrained. Published figures are the paper's (in-distribution mean over warnings, majority labels)."
     )
     section.notes.append(
         "The shipped heads were trained on every set_id 0 passage (and the project's seed "
@@ -578,7 +579,7 @@ def reliability(confidence: Sequence[float], right: Sequence[bool],
     conf = np.asarray(confidence, dtype=float)
     ok = np.asarray(right, dtype=bool)
     out = []
-    for i, (lo, hi) in enumerate(zip(bins[:-1], bins[1:], strict=True)):
+    for i, (lo, hi) in enumerate(itertools.pairwise(bins)):
         last = i == len(bins) - 2
         m = (conf >= lo) & ((conf <= hi) if last else (conf < hi))
         if m.any():
