@@ -14,8 +14,8 @@ keep the uncalibrated combination ``1 - (1 - lexicon) * (1 - MODEL_WEIGHT * mode
 lexicon's score alone, ``MODEL_WEIGHT * model`` alone, a noisy-or of both. ``MODEL_WEIGHT``
 is 1: the calibration fitted on the eight warnings weighs an encoder hit about as much as
 a lexicon hit (slopes b2 and b1 within 30% of each other), and the encoder heads'
-probabilities are already Platt-calibrated on their own out-of-fold rows. (The static heads of the first version,
-a bag of words blind to negation, were discounted to 0.75.)
+probabilities are already Platt-calibrated on their own out-of-fold rows. (The static
+heads of the first version, a bag of words blind to negation, were discounted to 0.75.)
 
 A passage is evidence when its probability reaches ``EVIDENCE_FLOOR``. The work's confidence is
 the noisy-or of its three strongest evidence passages (more independent places, more
