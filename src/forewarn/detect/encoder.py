@@ -62,8 +62,10 @@ class SentenceEncoder:
             self.manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise StaticModelError(f"cannot read encoder manifest {manifest_path}: {exc}") from exc
-        model = _read_verified(self.model_dir, "model.onnx", self.manifest)
-        tokenizer = _read_verified(self.model_dir, "tokenizer.json", self.manifest)
+        model, tokenizer = (
+            _read_verified(self.model_dir, name, self.manifest, "encoder",
+                           "training/export_encoder.py")
+            for name in ("model.onnx", "tokenizer.json"))
         self._tokenizer = Tokenizer.from_str(tokenizer.decode("utf-8"))
         self._tokenizer.no_padding()
         self.max_tokens = int(self.manifest.get("max_tokens", 256))

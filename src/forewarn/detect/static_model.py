@@ -41,7 +41,13 @@ class ModelIntegrityError(StaticModelError):
     """A model file's sha256 does not match the one recorded in ``manifest.json``."""
 
 
-def _read_verified(model_dir: Path, name: str, manifest: dict[str, Any]) -> bytes:
+def _read_verified(
+    model_dir: Path,
+    name: str,
+    manifest: dict[str, Any],
+    what: str = "static model",
+    rebuild: str = "training/build_static_model.py",
+) -> bytes:
     """Read ``model_dir/name`` and check its sha256 against the manifest entry."""
     path = model_dir / name
     try:
@@ -51,13 +57,13 @@ def _read_verified(model_dir: Path, name: str, manifest: dict[str, Any]) -> byte
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise StaticModelError(f"cannot read static model file {path}: {exc}") from exc
+        raise StaticModelError(f"cannot read {what} file {path}: {exc}") from exc
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
         raise ModelIntegrityError(
-            f"static model file {path} fails its integrity check: sha256 {actual}, "
+            f"{what} file {path} fails its integrity check: sha256 {actual}, "
             f"manifest says {expected}. The file is corrupt or was modified; reinstall "
-            "forewarn or rebuild it with training/build_static_model.py."
+            f"forewarn or rebuild it with {rebuild}."
         )
     return data
 
