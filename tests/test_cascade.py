@@ -161,3 +161,24 @@ def test_environment_chooses_thoroughness(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("FOREWARN_ENCODER", "nonsense")
     assert CascadeDetector().budget_min_words == 600
     assert CascadeDetector(full=True, budget_min_words=7).budget_min_words == 7
+
+
+def test_detect_says_which_passages_the_encoder_read() -> None:
+    text = "\n\n".join([BLAND * 4, "He stabbed him twice and kicked him in the ribs. " * 6,
+                        BLAND * 4])
+    passages = segment(text_work(text))
+    hints = LexiconDetector().detect(passages)
+    cascade = CascadeDetector()
+    hits = cascade.detect(passages, hints)
+    chosen = cascade.gate(passages, hints)
+    assert hits.read == frozenset(p.index for p, c in zip(passages, chosen, strict=True) if c)
+    assert {h.passage for h in hits} <= hits.read
+    assert len(hits.read) == cascade.last_gated
+
+
+def test_lexicon_alone_is_calibrated_as_unread() -> None:
+    cal = calibration()
+    # where the encoder read a passage and stayed silent, that is evidence against;
+    # where it never read it, the lexicon-only form applies
+    assert cal("violence", 0.9, 0.0, read=False) != cal("violence", 0.9, 0.0, read=True)
+    assert cal("miscarriage", 0.9, 0.0, read=False) == cal("miscarriage", 0.9, 0.0) == 0.9
