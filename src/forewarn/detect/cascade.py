@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +28,10 @@ import numpy as np
 from forewarn.detect.embedding import (
     DEFAULT_HEADS_PATH,
     EmbeddingDetector,
-    Heads,
+    Loaded,
+    artifact_version,
     head_hits,
-    load_heads,
+    load_model,
 )
 from forewarn.detect.encoder import DEFAULT_ENCODER_DIR, SentenceEncoder
 from forewarn.detect.static_model import StaticModelError
@@ -61,32 +60,6 @@ def _from_environment() -> tuple[bool, int]:
 _DATA = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_ENCODER_HEADS_PATH = _DATA / "encoder-heads.npz"
 DEFAULT_GATES_PATH = _DATA / "cascade.json"
-
-
-@dataclass(frozen=True)
-class _Stage2:
-    encoder: SentenceEncoder
-    heads: Heads
-
-
-_CACHE: dict[tuple[Path, Path], _Stage2] = {}
-_LOCK = threading.Lock()
-
-
-def _stage2(encoder_dir: Path, heads_path: Path) -> _Stage2:
-    key = (encoder_dir.resolve(), heads_path.resolve())
-    with _LOCK:
-        loaded = _CACHE.get(key)
-        if loaded is None:
-            encoder = SentenceEncoder(encoder_dir)
-            heads = load_heads(heads_path)
-            if heads.weights.shape[1] != encoder.dim:
-                raise StaticModelError(
-                    f"encoder heads expect {heads.weights.shape[1]}-dim vectors, "
-                    f"the encoder gives {encoder.dim}"
-                )
-            loaded = _CACHE[key] = _Stage2(encoder, heads)
-        return loaded
 
 
 def load_gates(path: Path, warning_ids: Sequence[str]) -> np.ndarray:
@@ -140,8 +113,15 @@ class CascadeDetector:
         self.last_gated = 0
         self.last_total = 0
 
-    def _model(self) -> _Stage2:
-        return _stage2(self._encoder_dir, self._heads_path)
+    def _model(self) -> Loaded:
+        return load_model(self._encoder_dir, self._heads_path, SentenceEncoder)
+
+    @property
+    def encoder(self) -> SentenceEncoder:
+        """The stage-2 sentence encoder (loaded on first use, shared in the process)."""
+        encoder = self._model().embedder
+        assert isinstance(encoder, SentenceEncoder)
+        return encoder
 
     def warm_up(self) -> None:
         """Load both stages now (a scan loads the encoder only when a passage needs it)."""
@@ -160,14 +140,8 @@ class CascadeDetector:
     @property
     def version(self) -> str:
         """Static model and heads, then encoder and its heads: sha256 prefixes."""
-        try:
-            manifest = json.loads((self._encoder_dir / "manifest.json").read_text("utf-8"))
-            meta = json.loads(self._heads_path.with_suffix(".json").read_text("utf-8"))
-            encoder = str(manifest["files"]["model.onnx"]["sha256"])[:12]
-            heads = str(meta["heads_npz_sha256"])[:12]
-        except (OSError, ValueError, KeyError):
-            return "unknown"
-        return f"{self.static.version}+{encoder}+{heads}"
+        return (f"{self.static.version}+"
+                f"{artifact_version(self._encoder_dir, self._heads_path, 'model.onnx')}")
 
     def gate(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> np.ndarray:
         """Which passages go on to the encoder (bool ``[len(passages)]``).
@@ -188,9 +162,9 @@ class CascadeDetector:
             if i is not None and hit.detector == "lexicon":
                 ratio[i] = max(ratio[i], 1.0 + hit.score)  # a cue counts like a clear static lead
         pointed = np.flatnonzero(ratio >= 1.0)
-        words = np.array([len(passages[i].text.split()) for i in pointed])
-        total = sum(len(p.text.split()) for p in passages)
-        budget = max(self.budget_min_words, self.budget_fraction * total)
+        words_all = np.array([len(p.text.split()) for p in passages])
+        words = words_all[pointed]
+        budget = max(self.budget_min_words, self.budget_fraction * int(words_all.sum()))
         chosen = np.zeros(len(passages), dtype=bool)
         if words.sum() <= budget:
             chosen[pointed] = True
@@ -205,8 +179,8 @@ class CascadeDetector:
 
     def scores(self, passages: Sequence[Passage]) -> np.ndarray:
         """Encoder-head probabilities ``[len(passages), len(warning_ids)]`` for every passage."""
-        stage2 = self._model()
-        return stage2.heads.probabilities(stage2.encoder.encode([p.text for p in passages]))
+        model = self._model()
+        return model.heads.probabilities(model.embedder.encode([p.text for p in passages]))
 
     def detect(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> Hits:
         """Hits of the encoder heads on the passages the cheap stage picked; the returned

@@ -17,9 +17,10 @@ import hashlib
 import io
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -31,7 +32,17 @@ from forewarn.detect.static_model import (
 )
 from forewarn.work import Hit, Passage
 
-__all__ = ["DEFAULT_HEADS_PATH", "EmbeddingDetector", "Heads", "head_hits", "load_heads"]
+__all__ = [
+    "DEFAULT_HEADS_PATH",
+    "Embedder",
+    "EmbeddingDetector",
+    "Heads",
+    "Loaded",
+    "artifact_version",
+    "head_hits",
+    "load_heads",
+    "load_model",
+]
 
 DEFAULT_HEADS_PATH = Path(__file__).resolve().parent.parent / "data" / "heads.npz"
 _HEAD_ARRAYS = ("warning_ids", "weights", "bias", "platt_a", "platt_b", "threshold")
@@ -92,39 +103,51 @@ def load_heads(path: str | Path = DEFAULT_HEADS_PATH) -> Heads:
     )
 
 
+class Embedder(Protocol):
+    """What the heads read: ``encode(texts)`` gives ``[n, dim]`` float32 rows."""
+
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
-class _Loaded:
-    embedder: StaticEmbedder
+class Loaded:
+    """An embedding model and the heads trained on its vectors."""
+
+    embedder: Embedder
     heads: Heads
 
 
-_CACHE: dict[tuple[Path, Path], _Loaded] = {}
+_CACHE: dict[tuple[Callable[[Path], Embedder], Path, Path], Loaded] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _load(model_dir: Path, heads_path: Path) -> _Loaded:
-    """Load (once per process and path pair) the embedder and the heads."""
-    key = (model_dir.resolve(), heads_path.resolve())
+def load_model(
+    model_dir: Path, heads_path: Path, embedder: Callable[[Path], Embedder] = StaticEmbedder
+) -> Loaded:
+    """Load (once per process, embedder kind and path pair) an embedder and its heads."""
+    key = (embedder, model_dir.resolve(), heads_path.resolve())
     with _CACHE_LOCK:
         loaded = _CACHE.get(key)
         if loaded is None:
-            embedder = StaticEmbedder(model_dir)
+            model = embedder(model_dir)
             heads = load_heads(heads_path)
-            if heads.weights.shape[1] != embedder.dim:
+            if heads.weights.shape[1] != model.dim:
                 raise StaticModelError(
-                    f"heads expect {heads.weights.shape[1]}-dim embeddings, "
-                    f"the static model gives {embedder.dim}"
+                    f"heads {heads_path.name} expect {heads.weights.shape[1]}-dim vectors, "
+                    f"the model in {model_dir} gives {model.dim}"
                 )
-            loaded = _CACHE[key] = _Loaded(embedder, heads)
+            loaded = _CACHE[key] = Loaded(model, heads)
         return loaded
 
 
-def _artifact_version(model_dir: Path, heads_path: Path) -> str:
-    """``<embeddings sha256[:12]>+<heads sha256[:12]>`` from the manifests (no hashing)."""
+def artifact_version(model_dir: Path, heads_path: Path, model_file: str = "embeddings.npy") -> str:
+    """``<model file sha256[:12]>+<heads sha256[:12]>`` from the manifests (no hashing)."""
     try:
         manifest = json.loads((model_dir / "manifest.json").read_text(encoding="utf-8"))
         meta = json.loads(heads_path.with_suffix(".json").read_text(encoding="utf-8"))
-        model = str(manifest["files"]["embeddings.npy"]["sha256"])[:12]
+        model = str(manifest["files"][model_file]["sha256"])[:12]
         heads = str(meta["heads_npz_sha256"])[:12]
     except (OSError, ValueError, KeyError):
         return "unknown"
@@ -146,11 +169,11 @@ class EmbeddingDetector:
     ) -> None:
         self._model_dir = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
         self._heads_path = Path(heads_path) if heads_path is not None else DEFAULT_HEADS_PATH
-        self._loaded: _Loaded | None = None
+        self._loaded: Loaded | None = None
 
-    def _model(self) -> _Loaded:
+    def _model(self) -> Loaded:
         if self._loaded is None:
-            self._loaded = _load(self._model_dir, self._heads_path)
+            self._loaded = load_model(self._model_dir, self._heads_path)
         return self._loaded
 
     @property
@@ -161,7 +184,7 @@ class EmbeddingDetector:
     @property
     def version(self) -> str:
         """The shipped artifacts' identity: static model and heads sha256 prefixes."""
-        return _artifact_version(self._model_dir, self._heads_path)
+        return artifact_version(self._model_dir, self._heads_path)
 
     @property
     def thresholds(self) -> dict[str, float]:

@@ -157,7 +157,7 @@ class Shipped:
     def encoder(self) -> Any:
         """The shipped cascade's sentence encoder (loaded on first use)."""
         self._ready()
-        return self._cascade._model().encoder
+        return self._cascade.encoder
 
     def score(self, text: str) -> Scored:
         """Scan one short text (a passage, a sample) as a one-chapter work."""

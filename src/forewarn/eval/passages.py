@@ -413,7 +413,8 @@ def protocol(ctx: Context, seeds: Sequence[int] = PROTOCOL_SEEDS,
         "regression on the static or the MiniLM encoder embeddings, C by grouped out-of-fold "
         "average precision), predicting at w·x+b >= 0 ('+ lexicon feature': the lexicon "
         "score as one more input); 'shipped lexicon' and 'shipped forewarn' are not "
-        "retrained. Published figures are the paper's (in-distribution mean over warnings, majority labels)."
+        "retrained. Published figures are the paper's (in-distribution mean over "
+        "warnings, majority labels)."
     )
     section.notes.append(
         "The shipped heads were trained on every set_id 0 passage (and the project's seed "
