@@ -393,6 +393,11 @@ def test_testset_end_to_end(tmp_path: Path, shipped: Shipped) -> None:
     md = section.to_markdown()
     assert "Not found (yet): testset-b.jsonl" in md
     assert "2 line(s) skipped" in md
+    # the calibration table counts exactly the lines whose own warning was reported
+    reliability = section.tables[-1]
+    assert "Calibration on the test set" in reliability.caption
+    reported = sum(c["tp"] + c["fp"] for c in data["per_warning"].values())
+    assert reported >= 1 and sum(row[1] for row in reliability.rows) == reported
 
 
 def test_testset_absent(tmp_path: Path) -> None:

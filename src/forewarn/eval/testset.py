@@ -121,7 +121,8 @@ def testset(ctx: Context) -> Section:
                         f"{', '.join(str(p) for p in present)}")
     ctx.log(f"testset: scanning {len(lines):,} lines")
     for row in lines:
-        row["predicted"] = row["warning"] in ctx.shipped.score(row["text"]).warnings
+        row["confidence"] = ctx.shipped.score(row["text"]).warnings.get(row["warning"])
+        row["predicted"] = row["confidence"] is not None
 
     by_warning: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in lines:
@@ -166,7 +167,7 @@ def testset(ctx: Context) -> Section:
         p = micro(per.values())
         files_table.add(name, len(rows), len(per), p.precision, p.recall, p.f1,
                         macro(c.f1 for c in per.values()))
-    section.tables += [files_table, table, kinds]
+    section.tables += [files_table, table, kinds, _reliability_table(lines)]
     section.intro = (
         f"{len(lines):,} lines for {len(by_warning)} warnings from "
         f"{', '.join(p.name for p in present)}. Each text is scanned by the shipped scanner "
@@ -190,6 +191,24 @@ def testset(ctx: Context) -> Section:
                                  for k in kinds_present}}
     section.seconds = time.perf_counter() - started
     return section
+
+
+def _reliability_table(lines: list[dict[str, Any]]) -> Table:
+    """What a reported confidence means on these lines: of the lines whose own warning the
+    scanner reports at a confidence in a bin, the fraction truly positive."""
+    from forewarn.eval.passages import reliability
+
+    reported = [r for r in lines if r["predicted"]]
+    table = Table(["confidence", "reported", "mean confidence", "fraction right"],
+                  caption="**Calibration on the test set**: lines whose own warning the "
+                          "scanner reports, by confidence. Half of each warning's lines are "
+                          "positive, far more than in fiction, so this is an optimistic "
+                          "reading; 31 of these warnings have no calibration data (model "
+                          "card, section 6).")
+    for label, n, mean_conf, frac in reliability([r["confidence"] for r in reported],
+                                                 [r["label"] for r in reported]):
+        table.add(label, n, mean_conf, frac)
+    return table
 
 
 def _accuracy(rows: list[dict[str, Any]]) -> float | None:
