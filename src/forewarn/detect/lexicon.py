@@ -27,7 +27,7 @@ import re._parser as _sre_parser  # type: ignore[import-not-found]
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -68,7 +68,7 @@ class Cue:
         return _cue_regex(self.pattern)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cue_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)
 
