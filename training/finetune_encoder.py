@@ -28,8 +28,12 @@ Jobs, all written to one results file:
   draws of every warning (the harness's own draws) are removed from all passages (both
   sets), the model is trained on the rest plus the seeds, and the draws are scored.
 
-Run on a GPU (``run`` subcommand; ~3 minutes on one H100), then here on the CPU
-(``report``) for the figures, and ``heads`` to write the heads file from the results.
+Run on a GPU (``run`` subcommand; about 10 minutes on one H100 for every job, most of it
+Python-side batching rather than GPU work), then on a CPU (``report``) for the figures.
+The result was not shipped (model card, section 7.8), so nothing here writes the shipped
+heads: exporting the saved weights would go through ``export_encoder.py`` and a heads
+file built from ``head_weight`` / ``head_bias`` and the out-of-fold Platt scaling
+(:func:`calibrate`).
 ``--tiny`` runs a few steps on a small subset: a smoke test of the whole path on a CPU.
 
 ``--weights`` is a folder with the source model's ``config.json`` and
@@ -444,7 +448,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- figures and heads from the results (CPU) ------------------------------------------
+# -- figures from the results (CPU) ----------------------------------------------------
 
 
 @dataclass
