@@ -59,11 +59,19 @@ def count_rows(db: Path) -> int:
         return 0
 
 
+def _default_sigint() -> None:
+    # A test runner started in the background by a shell inherits SIGINT ignored, and
+    # Python then leaves it ignored (rightly: so does forewarn). Ctrl-C is what these
+    # tests are about, so the run under test gets the terminal's default back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(folder: Path, db: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [*forewarn(), "batch", str(folder), "--store", str(db), "--jobs", "2",
          "--chunk-size", "2", "--json", "--progress-interval", "0.5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=_default_sigint)
 
 
 def kill_when(proc: subprocess.Popen[bytes], db: Path, rows: int, deadline: float = 90) -> int:
