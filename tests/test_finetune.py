@@ -160,3 +160,21 @@ def test_figures_perfect_and_inverted_scores(fe, texts) -> None:
     either = fe.figures(_results(fe, texts, -1.0), texts, lexicon_hit=every)
     per = either["protocol"]["fine-tuned OR lexicon"]["in-distribution"]
     assert 0.6 < per["mean F1"] < 0.7  # always yes on balanced draws: F1 2/3
+
+
+def test_results_are_scored_against_the_seeds_they_were_made_with(
+        fe, texts, data_dir) -> None:  # noqa: ANN001
+    """The seed files only grow: a results file keeps its own seed prefix, and refuses to
+    be scored once a seed it used has been edited."""
+    n_pos, n_neg = len(texts.seed_pos) - 5, len(texts.seed_neg) - 3
+    fewer = fe.load_texts(data_dir, (n_pos, n_neg))
+    assert (len(fewer.seed_pos), len(fewer.seed_neg)) == (n_pos, n_neg)
+    assert fewer.text[:n_pos] == texts.text[:n_pos]
+    results = {"seed_counts": np.array([n_pos, n_neg]),
+               "seeds_sha256": np.asarray(fe.seeds_digest(fewer))}
+    assert len(fe.texts_for(results, data_dir).text) == len(fewer.text)
+    results["seeds_sha256"] = np.asarray(fe.seeds_digest(texts))  # a different seed set
+    with pytest.raises(SystemExit, match="changed"):
+        fe.texts_for(results, data_dir)
+    with pytest.raises(SystemExit, match="does not say"):
+        fe.texts_for({}, data_dir)

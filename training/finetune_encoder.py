@@ -106,13 +106,21 @@ class Texts:
         return len(self.seed_pos) + len(self.seed_neg)
 
 
-def load_texts(data_dir: Path) -> Texts:
+def load_texts(data_dir: Path, seed_counts: tuple[int, int] | None = None) -> Texts:
+    """The passages and the seeds; ``seed_counts`` keeps only the first so many seed
+    positives and negatives (the seed files only grow at the end, so a results file made
+    with fewer seeds is scored against the same texts: :func:`seeds_digest` checks it)."""
     path = data_dir / "passage-warnings" / "passages.jsonl"
     if not path.exists():
         raise SystemExit(f"passage data not found at {path} (pass --data)")
     passages = read_jsonl(path)
     seed_pos = read_jsonl(SEEDS_DIR / "positives.jsonl")
     seed_neg = read_jsonl(SEEDS_DIR / "negatives.jsonl")
+    if seed_counts is not None:
+        if seed_counts[0] > len(seed_pos) or seed_counts[1] > len(seed_neg):
+            raise SystemExit(f"the results were made with {seed_counts[0]} seed positives "
+                             f"and {seed_counts[1]} negatives; training/seeds/ has fewer")
+        seed_pos, seed_neg = seed_pos[:seed_counts[0]], seed_neg[:seed_counts[1]]
     text = ([str(r["text"]) for r in seed_pos] + [str(r["text"]) for r in seed_neg]
             + [str(p["text"]) for p in passages])
     group = ([f"seed-pos-{i}" for i in range(len(seed_pos))]
@@ -120,6 +128,15 @@ def load_texts(data_dir: Path) -> Texts:
              + [f"work-{p['work_id']}" for p in passages])
     passage = [-1] * (len(seed_pos) + len(seed_neg)) + list(range(len(passages)))
     return Texts(text, np.asarray(group), np.asarray(passage), passages, seed_pos, seed_neg)
+
+
+def seeds_digest(texts: Texts) -> str:
+    """sha256 over the seed texts in order, so results name the seeds they were made with."""
+    digest = hashlib.sha256()
+    for r in [*texts.seed_pos, *texts.seed_neg]:
+        digest.update(json.dumps(r, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def label_matrix(texts: Texts, pool: np.ndarray) -> np.ndarray:
@@ -354,8 +371,10 @@ def run(args: argparse.Namespace) -> int:
         rows.sort()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    results: dict[str, np.ndarray] = {"warning_ids": np.asarray(WARNINGS),
-                                      "train_rows": rows}
+    results: dict[str, np.ndarray] = {
+        "warning_ids": np.asarray(WARNINGS), "train_rows": rows,
+        "seed_counts": np.array([len(texts.seed_pos), len(texts.seed_neg)]),
+        "seeds_sha256": np.asarray(seeds_digest(texts))}
     log: dict[str, object] = {"device": torch.cuda.get_device_name() if device == "cuda"
                               else "cpu", "torch": torch.__version__, "jobs": {}}
     jobs: dict[str, object] = log["jobs"]  # type: ignore[assignment]
@@ -594,6 +613,17 @@ def figures(results: dict[str, np.ndarray], texts: Texts,
     return out
 
 
+def texts_for(results: dict[str, np.ndarray], data_dir: Path) -> Texts:
+    """The texts a results file was made with (its seed counts, checked by digest)."""
+    if "seed_counts" not in results:
+        raise SystemExit("the results file does not say which seeds it was made with")
+    texts = load_texts(data_dir, (int(results["seed_counts"][0]), int(results["seed_counts"][1])))
+    if seeds_digest(texts) != str(results["seeds_sha256"]):
+        raise SystemExit("the seed passages the results were made with have changed since "
+                         "(training/seeds/ was edited, not only added to): run again")
+    return texts
+
+
 def report(args: argparse.Namespace) -> int:
     results: dict[str, np.ndarray] = {}
     for path in args.results:  # later files add their jobs (a run split over calls)
@@ -604,7 +634,7 @@ def report(args: argparse.Namespace) -> int:
             k: v.astype(np.float16) if (v.dtype == np.float32 and "logits" in k) or
             k.startswith("oof") else v for k, v in results.items()
             if not k.startswith("head_")})
-    texts = load_texts(args.data)
+    texts = texts_for(results, args.data)
     lexicon_hit = None
     if not args.no_lexicon:
         from fit_calibration import lexicon_scores
