@@ -163,7 +163,7 @@ def test_figures_perfect_and_inverted_scores(fe, texts) -> None:
 
 
 def test_results_are_scored_against_the_seeds_they_were_made_with(
-        fe, texts, data_dir) -> None:  # noqa: ANN001
+        fe, texts, data_dir) -> None:
     """The seed files only grow: a results file keeps its own seed prefix, and refuses to
     be scored once a seed it used has been edited."""
     n_pos, n_neg = len(texts.seed_pos) - 5, len(texts.seed_neg) - 3
