@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
-from train_heads import SEEDS_DIR, CachedEncoder, read_jsonl
+from train_heads import DEFAULT_DATA, SEEDS_DIR, CachedEncoder, read_jsonl
 
 from forewarn.detect.cascade import DEFAULT_ENCODER_HEADS_PATH, DEFAULT_GATES_PATH
 from forewarn.detect.embedding import EmbeddingDetector, load_heads
@@ -36,7 +36,6 @@ from forewarn.detect.lexicon import LexiconDetector
 from forewarn.eval.common import text_work
 from forewarn.segment import segment
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
 KEEP = 0.98  # of the encoder's hits on the training data; the held-out figure is measured
 MIN_GATE = 0.05
 

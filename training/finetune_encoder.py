@@ -65,6 +65,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "training"))
 
 from train_heads import (
+    DEFAULT_DATA,
     N_FOLDS,
     NO_BACKGROUND,
     NOT_NEGATIVE,
@@ -77,9 +78,9 @@ from train_heads import (
     read_jsonl,
 )
 
+from forewarn.eval.metrics import Counts
 from forewarn.eval.passages import N_TEST_PER_CLASS, PROTOCOL_SEEDS, draw_test
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
 MAX_TOKENS = 256
 BATCH = 32
 # Candidate configurations (encoder learning rate, epochs), chosen between by grouped
@@ -503,17 +504,6 @@ def calibrate(oof: np.ndarray, y: np.ndarray, rows: np.ndarray) -> Calibrated:
     return Calibrated(a, b, t, met)
 
 
-def _prf(pred: np.ndarray, gold: np.ndarray) -> tuple[float, float, float, float]:
-    tp = int(np.sum(pred & gold))
-    fp = int(np.sum(pred & ~gold))
-    fn = int(np.sum(~pred & gold))
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * p * r / (p + r) if p + r else 0.0
-    acc = float(np.mean(pred == gold)) if len(gold) else 0.0
-    return p, r, f1, acc
-
-
 def figures(results: dict[str, np.ndarray], texts: Texts,
             lexicon_hit: np.ndarray | None = None) -> dict[str, object]:
     """Every figure the model card quotes for the fine-tuned encoder.
@@ -554,9 +544,10 @@ def figures(results: dict[str, np.ndarray], texts: Texts,
             f1s = []
             for n in names:
                 m = (warning == n) & ((set_id == 1) if scope == "set 1" else True)
-                p, r, f1, _ = _prf(hits[m, col[n]], gold_all[m])
-                f1s.append(f1)
-                per.setdefault(n, {})[scope] = [round(p, 4), round(r, 4), round(f1, 4)]  # type: ignore[union-attr]
+                c = Counts.of(hits[m, col[n]].tolist(), gold_all[m].tolist())
+                f1s.append(c.f1)
+                per.setdefault(n, {})[scope] = [round(c.precision, 4), round(c.recall, 4),
+                                                round(c.f1, 4)]  # type: ignore[union-attr]
             per[f"macro-F1 {scope}"] = round(float(np.mean(f1s)), 4)
         natural[label] = per
     out["natural"] = natural
@@ -583,8 +574,8 @@ def figures(results: dict[str, np.ndarray], texts: Texts,
             draws.append(("out-of-distribution", test, ship[n0 + test, col[n]]))
             for setting, test, z in draws:
                 for model, rule in models.items():
-                    _, _, f1, acc = _prf(rule(z, test), maj[test])
-                    scores.setdefault((model, setting), []).append((f1, acc))
+                    c = Counts.of(rule(z, test).tolist(), maj[test].tolist())
+                    scores.setdefault((model, setting), []).append((c.f1, c.accuracy))
         for (model, setting), vals in scores.items():
             protocol[model][setting][n] = [round(float(np.mean([v[0] for v in vals])), 4),
                                            round(float(np.mean([v[1] for v in vals])), 4),
@@ -605,8 +596,8 @@ def figures(results: dict[str, np.ndarray], texts: Texts,
     for k, w in enumerate(WARNINGS):
         m = ~np.isnan(y[seeds, k])
         g = y[seeds[m], k] == 1
-        p, r, f1, _ = _prf(seed_hits[m, k], g)
-        per_w[w] = [round(p, 3), round(r, 3)]
+        c = Counts.of(seed_hits[m, k].tolist(), g.tolist())
+        per_w[w] = [round(c.precision, 3), round(c.recall, 3)]
     out["seed_rows_oof_precision_recall"] = per_w
     out["thresholds"] = {w: round(float(t), 4) for w, t in zip(WARNINGS, cal.threshold,
                                                                strict=True)}

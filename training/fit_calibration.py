@@ -41,13 +41,12 @@ sys.path.insert(0, str(ROOT / "training"))
 
 import itertools
 
-from train_heads import CACHE_DIR, PASSAGE_WARNINGS, majority, read_jsonl
+from train_heads import CACHE_DIR, DEFAULT_DATA, PASSAGE_WARNINGS, majority, read_jsonl
 
 from forewarn.detect.lexicon import LexiconDetector
 from forewarn.eval.common import text_work
 from forewarn.segment import segment
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "src" / "forewarn" / "data" / "calibration.json"
 FEATURES = ("lexicon", "encoder", "lexicon*encoder")
 
