@@ -1,0 +1,545 @@
+"""The annotation tool: draw the sample, export batches for annotators, import and check labels.
+
+Labels are judgements made by a person (or a helper session) reading each passage against
+``docs/annotation-guide.md``; nothing here produces a label. The tool only decides *which*
+passages are read, shows them with their context, and checks what comes back.
+
+Steps::
+
+    python training/annotate.py pointers          # where today's detectors and keyword lists point
+    python training/annotate.py sample            # draw the corpus sample (training/annotations/sample.jsonl)
+    python training/annotate.py export b001       # write a batch for an annotator (text read from ../shared/data)
+    python training/annotate.py import b001 FILE --annotator NAME [--round 1]
+    python training/annotate.py progress          # passages labelled, per stratum and source
+    python training/annotate.py validate          # every label file against the taxonomy and the splits
+
+Files under ``training/annotations/``:
+
+* ``sample.jsonl``: one line per sampled corpus passage: ``id`` (``book:start-end``),
+  ``stratum`` (``random``, ``pointed``, ``scene``), ``drawn`` (how: e.g. ``"lexicon:death:0.82"``),
+  ``queue`` (its place in the annotation order);
+* ``labels/*.jsonl``: imported labels, one file per batch and round;
+* ``splits.json``: train/dev/test books and modern writing batches, fixed before training;
+* ``work/`` (not committed): pointer data and exported batch files that contain text.
+
+Batch files show the passage text and, as context only, the end of the passage before and
+the start of the passage after. They never show detector output or the stratum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import (  # noqa: E402
+    ANNOTATIONS,
+    DEFAULT_DATA,
+    MODERN_DIR,
+    all_books,
+    book_passages,
+    book_text,
+    load_splits,
+    lookup,
+    neighbours,
+    parse_id,
+)
+
+from forewarn.taxonomy import load_taxonomy  # noqa: E402
+
+GUIDE_VERSION = "1.0"
+SEVERITIES = ("mentioned", "depicted", "graphic")
+FLAGS = ("needs_context", "not_story", "not_english", "unsure")
+WORK = ANNOTATIONS / "work"
+SAMPLE_FILE = ANNOTATIONS / "sample.jsonl"
+LABELS_DIR = ANNOTATIONS / "labels"
+POINTERS_FILE = WORK / "pointers.jsonl.gz"
+SEED = 20261206
+CONTEXT_WORDS = 60
+
+# How many corpus passages each stratum draws (issue: >= 6,000 random, >= 10,000 pointed).
+N_RANDOM = 6000
+N_POINTED = 10000
+N_SCENE = 4400
+BATCH_SIZE = 100
+
+# Keyword lists of ../shared/data/keywords mapped onto taxonomy ids.
+_KEYWORD_TRIGGERS = {
+    "Abuse": "abuse", "Sexual-abuse": "sexual-assault", "Animal-abuse": "animal-cruelty",
+    "Child-abuse": "child-abuse", "Ableism": "ableism", "Classism": "classism",
+    "Homophobia/ Heterosexism": "homophobia", "Sexism/ Misogyny": "misogyny", "Racism": "racism",
+    "Religious Discrimination": "religious-discrimination", "Transphobia": "transphobia",
+    "Body-Shaming": "body-shaming", "Incest": "incest", "Pornographic-content": "sexual-content",
+    "Pregnancy-childbirth": "pregnancy", "Miscarriage": "miscarriage", "Abortion": "abortion",
+    "Procedures": "medical-procedures", "Blood-gore": "blood-gore", "Violence": "violence",
+    "Kidnapping/ Abduction": "kidnapping", "War": "war",
+    "Death, animal death, other death, dying": "death",
+}
+_ANNO_KEYWORDS = {"abduction": "kidnapping"}
+
+
+def warning_ids() -> list[str]:
+    return [w.id for w in load_taxonomy().warnings]
+
+
+# ---------------------------------------------------------------- pointers
+
+
+def keyword_patterns(data: Path) -> dict[str, re.Pattern[str]]:
+    phrases: dict[str, set[str]] = defaultdict(set)
+    kw = data / "keywords"
+    for path in sorted(kw.glob("*.json")):
+        content = json.loads(path.read_text(encoding="utf-8"))
+        if path.name == "anno-keywords.json":
+            for trigger, entry in content.items():
+                wid = _ANNO_KEYWORDS.get(trigger, trigger)
+                phrases[wid].update(entry.get("phrases", []))
+            continue
+        for entry in content:
+            wid = _KEYWORD_TRIGGERS.get(entry["trigger"])
+            if wid:
+                phrases[wid].update(entry.get("phrases", []))
+                phrases[wid].update(entry.get("cleaned_up_phrases", []))
+    out = {}
+    for wid, words in phrases.items():
+        words = sorted({w.strip().lower() for w in words if len(w.strip()) >= 3}, key=len)
+        if words:
+            alt = "|".join(re.escape(w) for w in reversed(words))
+            out[wid] = re.compile(rf"\b(?:{alt})\w{{0,3}}\b", re.IGNORECASE)
+    return out
+
+
+def cmd_pointers(args: argparse.Namespace) -> None:
+    """Where the shipped detectors (any score) and the keyword lists point, per passage."""
+    from forewarn.ingest.text import parse_text
+    from forewarn.scanner import default_detectors
+    from forewarn.segment import segment
+
+    data = Path(args.data)
+    patterns = keyword_patterns(data)
+    detectors = default_detectors()
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with gzip.open(POINTERS_FILE, "wt", encoding="utf-8") as out:
+        for book in all_books(data):
+            text = book_text(book, data)
+            work = parse_text(text, source=f"{book}.txt")
+            passages = segment(work)
+            ids = [p.id for p in book_passages(book, data)]
+            assert len(ids) == len(passages)
+            found: dict[int, dict[str, float]] = defaultdict(dict)
+            for det in detectors:
+                for h in det.detect(passages):
+                    key = f"{det.name}:{h.warning}"
+                    found[h.passage][key] = max(found[h.passage].get(key, 0.0), round(h.score, 3))
+            for p in passages:
+                for wid, pat in patterns.items():
+                    m = pat.search(p.text)
+                    if m:
+                        found[p.index][f"keyword:{wid}"] = 1.0
+            for i, hits in sorted(found.items()):
+                out.write(json.dumps({"id": ids[i], "hits": hits}) + "\n")
+            print(f"{book}: {len(passages)} passages, {len(found)} pointed "
+                  f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- sample
+
+
+def _load_pointers() -> dict[str, dict[str, float]]:
+    with gzip.open(POINTERS_FILE, "rt", encoding="utf-8") as f:
+        return {r["id"]: r["hits"] for r in map(json.loads, f)}
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    """Draw the three corpus strata and the annotation order; write sample.jsonl."""
+    data = Path(args.data)
+    rng = random.Random(SEED)
+    books = all_books(data)
+    everything = [p.id for b in books for p in book_passages(b, data)]
+    pointers = _load_pointers()
+    chosen: dict[str, dict] = {}
+
+    # 1. random: uniform over all passages of all books (the natural distribution)
+    for pid in rng.sample(everything, N_RANDOM):
+        chosen[pid] = {"id": pid, "stratum": "random", "drawn": "uniform"}
+
+    # 2. pointed: per warning, passages a detector or keyword list points at, spread over
+    # score bands (strong hits, weak hits, near-misses) so both hard positives and hard
+    # negatives are drawn; each warning gets an equal share, unused shares are passed on.
+    by_warning: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
+    for pid, hits in pointers.items():
+        for key, score in hits.items():
+            source, wid = key.split(":", 1)
+            by_warning[wid].append((pid, source, score))
+    warnings = sorted(by_warning, key=lambda w: len(by_warning[w]))
+    remaining = N_POINTED
+    for k, wid in enumerate(warnings):
+        share = remaining // (len(warnings) - k)
+        pool = by_warning[wid]
+        rng.shuffle(pool)
+        bands: dict[str, list] = defaultdict(list)
+        for pid, source, score in pool:
+            band = "keyword" if source == "keyword" else (
+                "strong" if score >= 0.65 else "weak" if score >= 0.5 else "near")
+            bands[band].append((pid, source, score))
+        taken = 0
+        order = ["strong", "weak", "near", "keyword"]
+        cursors = dict.fromkeys(order, 0)
+        while taken < share and any(cursors[b] < len(bands[b]) for b in order):
+            for b in order:
+                while cursors[b] < len(bands[b]):
+                    pid, source, score = bands[b][cursors[b]]
+                    cursors[b] += 1
+                    if pid not in chosen:
+                        chosen[pid] = {"id": pid, "stratum": "pointed",
+                                       "drawn": f"{source}:{wid}:{score:g}:{b}"}
+                        taken += 1
+                        break
+                if taken >= share:
+                    break
+        remaining -= taken
+
+    # 3. scenes: the passages around each book's strongest evidence per warning (two on
+    # each side), rarest warnings first, so the scenes of rare warnings are reached.
+    strongest: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for pid, hits in pointers.items():
+        for key, score in hits.items():
+            source, wid = key.split(":", 1)
+            if source != "keyword" and score >= 0.65:
+                strongest[wid].append((score, pid))
+    per_warning = max(1, N_SCENE // max(1, len(strongest)))
+    scene_left = N_SCENE
+    for k, wid in enumerate(sorted(strongest, key=lambda w: len(strongest[w]))):
+        share = min(per_warning * 2, scene_left // (len(strongest) - k))
+        anchors = sorted(strongest[wid], reverse=True)
+        rng.shuffle(anchors)
+        taken = 0
+        for _, anchor in anchors:
+            if taken >= share:
+                break
+            book, _, _ = parse_id(anchor)
+            ps = book_passages(book, data)
+            idx = lookup(anchor, data).index
+            for j in range(max(0, idx - 2), min(len(ps), idx + 3)):
+                pid = ps[j].id
+                if pid not in chosen and taken < share:
+                    chosen[pid] = {"id": pid, "stratum": "scene",
+                                   "drawn": f"around:{wid}:{anchor}:{j - idx:+d}"}
+                    taken += 1
+        scene_left -= taken
+
+    # the annotation order: every block of BATCH_SIZE mixes the strata in proportion, so any
+    # prefix of the queue is a fair sample of the whole
+    strata = {s: [r for r in chosen.values() if r["stratum"] == s] for s in
+              ("random", "pointed", "scene")}
+    for rows in strata.values():
+        rng.shuffle(rows)
+    total = sum(len(r) for r in strata.values())
+    queue: list[dict] = []
+    cursor = dict.fromkeys(strata, 0.0)
+    while len(queue) < total:
+        for s, rows in strata.items():
+            cursor[s] += len(rows) / total * BATCH_SIZE
+            while cursor[s] >= 1 and rows:
+                queue.append(rows.pop())
+                cursor[s] -= 1
+        if all(not rows for rows in strata.values()):
+            break
+    for n, row in enumerate(queue):
+        row["queue"] = n
+    with open(SAMPLE_FILE, "w", encoding="utf-8") as f:
+        for row in queue:
+            f.write(json.dumps(row, sort_keys=True) + "\n")
+    print(json.dumps(Counter(r["stratum"] for r in queue)))
+
+
+# ---------------------------------------------------------------- export
+
+
+def load_sample() -> list[dict]:
+    with open(SAMPLE_FILE, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def _clip(text: str, words: int, tail: bool) -> str:
+    parts = text.split()
+    if len(parts) <= words:
+        return " ".join(parts)
+    return "… " + " ".join(parts[-words:]) if tail else " ".join(parts[:words]) + " …"
+
+
+def passage_text(pid: str, data: Path = DEFAULT_DATA) -> tuple[str, str, str]:
+    """(before, passage, after) for a corpus or modern passage id."""
+    if pid.startswith("modern:"):
+        return modern_passage(pid)
+    p = lookup(pid, data)
+    before, after = neighbours(p, data)
+    return before, p.text, after
+
+
+def _modern_index() -> dict[str, dict]:
+    out = {}
+    for path in sorted(MODERN_DIR.glob("w*.jsonl")):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+        for i, row in enumerate(rows):
+            row["_before"] = rows[i - 1]["text"] if i and rows[i - 1]["scene"] == row["scene"] else ""
+            row["_after"] = (rows[i + 1]["text"] if i + 1 < len(rows)
+                             and rows[i + 1]["scene"] == row["scene"] else "")
+            out[row["id"]] = row
+    return out
+
+
+def modern_passage(pid: str) -> tuple[str, str, str]:
+    row = _modern_index()[pid]
+    return row["_before"], row["text"], row["_after"]
+
+
+def write_batch(name: str, ids: list[str], data: Path) -> Path:
+    WORK.mkdir(parents=True, exist_ok=True)
+    out = WORK / "batches" / f"{name}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"# Batch {name}: {len(ids)} passages", "",
+             "Label each PASSAGE against docs/annotation-guide.md (version "
+             f"{GUIDE_VERSION}). BEFORE and AFTER are context only: do not label them.", ""]
+    for pid in ids:
+        before, text, after = passage_text(pid, data)
+        lines += [f"## {pid}", ""]
+        if before:
+            lines += [f"BEFORE (context): {_clip(before, CONTEXT_WORDS, tail=True)}", ""]
+        lines += ["PASSAGE:", "", text.strip(), ""]
+        if after:
+            lines += [f"AFTER (context): {_clip(after, CONTEXT_WORDS, tail=False)}", ""]
+    out.write_text("\n".join(lines), encoding="utf-8")
+    (WORK / "batches" / f"{name}.ids").write_text("\n".join(ids) + "\n", encoding="utf-8")
+    return out
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    """Write batch ``name``: queue block N for ``bNNN``, or the ids given in --ids."""
+    data = Path(args.data)
+    if args.ids:
+        ids = [line.strip() for line in Path(args.ids).read_text().splitlines() if line.strip()]
+    else:
+        m = re.fullmatch(r"b(\d+)", args.name)
+        if not m:
+            raise SystemExit("export: name a queue batch bNNN or give --ids")
+        n = int(m[1]) - 1
+        sample = load_sample()
+        ids = [r["id"] for r in sample[n * BATCH_SIZE:(n + 1) * BATCH_SIZE]]
+        if not ids:
+            raise SystemExit(f"export: the queue has no batch {args.name}")
+    print(write_batch(args.name, ids, data))
+
+
+# ---------------------------------------------------------------- import / validate
+
+
+class LabelError(ValueError):
+    pass
+
+
+def check_record(row: dict, warnings: set[str]) -> None:
+    if not isinstance(row.get("id"), str):
+        raise LabelError("record has no string id")
+    labels = row.get("labels")
+    if not isinstance(labels, dict):
+        raise LabelError(f"{row['id']}: labels must be an object")
+    for wid, sev in labels.items():
+        if wid not in warnings:
+            raise LabelError(f"{row['id']}: unknown warning {wid!r}")
+        if sev not in SEVERITIES:
+            raise LabelError(f"{row['id']}: {wid}: severity {sev!r} is not one of {SEVERITIES}")
+    flags = row.get("flags", [])
+    if not isinstance(flags, list) or any(f not in FLAGS for f in flags):
+        raise LabelError(f"{row['id']}: flags must be a list drawn from {FLAGS}")
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    """Check an annotator's file against its batch and store it under labels/."""
+    warnings = set(warning_ids())
+    ids_file = WORK / "batches" / f"{args.batch}.ids"
+    expected = [line.strip() for line in ids_file.read_text().splitlines() if line.strip()]
+    rows = []
+    for n, line in enumerate(Path(args.file).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise SystemExit(f"import: {args.file}:{n}: not JSON ({e.msg})") from None
+        try:
+            check_record(row, warnings)
+        except LabelError as e:
+            raise SystemExit(f"import: {args.file}:{n}: {e}") from None
+        rows.append(row)
+    got = [r["id"] for r in rows]
+    if sorted(got) != sorted(expected) or len(set(got)) != len(got):
+        missing = set(expected) - set(got)
+        extra = set(got) - set(expected)
+        raise SystemExit(f"import: {args.file}: ids differ from batch {args.batch} "
+                         f"(missing {len(missing)}, unexpected {len(extra)}, "
+                         f"{len(got) - len(set(got))} repeated)")
+    strata = {r["id"]: r["stratum"] for r in load_sample()}
+    LABELS_DIR.mkdir(parents=True, exist_ok=True)
+    out = LABELS_DIR / f"{args.batch}.r{args.round}.jsonl"
+    if out.exists() and not args.replace:
+        raise SystemExit(f"import: {out} exists (use --replace)")
+    with open(out, "w", encoding="utf-8") as f:
+        for row in rows:
+            pid = row["id"]
+            source = "modern" if pid.startswith("modern:") else (
+                "ao3" if pid.startswith("ao3:") else "corpus")
+            rec = {
+                "id": pid,
+                "source": source,
+                "stratum": strata.get(pid, source),
+                "labels": dict(sorted(row["labels"].items())),
+                "flags": sorted(set(row.get("flags", []))),
+                "annotator": args.annotator,
+                "round": args.round,
+                "batch": args.batch,
+                "guide_version": GUIDE_VERSION,
+            }
+            f.write(json.dumps(rec, sort_keys=True) + "\n")
+    print(f"{out}: {len(rows)} passages")
+
+
+def load_labels() -> list[dict]:
+    rows = []
+    for path in sorted(LABELS_DIR.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                rows.append(json.loads(line))
+    return rows
+
+
+def validate(data: Path | None = DEFAULT_DATA) -> list[str]:
+    """Every problem with the stored labels and splits (an empty list when all is well)."""
+    problems: list[str] = []
+    warnings = set(warning_ids())
+    splits = load_splits()
+    seen: dict[str, str] = {}
+    for name, books in splits["books"].items():
+        for b in books:
+            if b in seen:
+                problems.append(f"book {b} is in {seen[b]} and {name}")
+            seen[b] = name
+    mseen: dict[str, str] = {}
+    for name, batches in splits["modern_batches"].items():
+        for b in batches:
+            if b in mseen:
+                problems.append(f"modern batch {b} is in {mseen[b]} and {name}")
+            mseen[b] = name
+    by_key: set[tuple[str, int, str]] = set()
+    for row in load_labels():
+        try:
+            check_record(row, warnings)
+        except LabelError as e:
+            problems.append(str(e))
+            continue
+        if row.get("guide_version") != GUIDE_VERSION:
+            problems.append(f"{row['id']}: guide version {row.get('guide_version')!r}")
+        key = (row["id"], row["round"], row["annotator"])
+        if key in by_key:
+            problems.append(f"{row['id']}: labelled twice by {row['annotator']} in round "
+                            f"{row['round']}")
+        by_key.add(key)
+        if row["source"] == "corpus":
+            book, start, end = parse_id(row["id"])
+            if book not in seen:
+                problems.append(f"{row['id']}: book in no split")
+            if data is not None and (data / "fiction-corpus").is_dir():
+                try:
+                    lookup(row["id"], data)
+                except KeyError as e:
+                    problems.append(str(e))
+        elif row["source"] == "modern":
+            batch = row["id"].split(":")[1]
+            if batch not in mseen:
+                problems.append(f"{row['id']}: writing batch in no split")
+    return problems
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    problems = validate(Path(args.data))
+    for p in problems:
+        print(p)
+    if problems:
+        raise SystemExit(1)
+    print(f"ok: {len(load_labels())} label records")
+
+
+# ---------------------------------------------------------------- progress
+
+
+def final_labels() -> dict[str, dict]:
+    """One label per passage: the adjudication (round 3) where there is one, else round 1."""
+    best: dict[str, dict] = {}
+    for row in load_labels():
+        cur = best.get(row["id"])
+        if cur is None or row["round"] == 3 or (cur["round"] == 2 and row["round"] == 1):
+            best[row["id"]] = row
+    return best
+
+
+def cmd_progress(args: argparse.Namespace) -> None:
+    labels = final_labels()
+    sample = load_sample()
+    by_stratum = Counter(r["stratum"] for r in sample)
+    done = Counter(r["stratum"] for r in sample if r["id"] in labels)
+    for s in by_stratum:
+        print(f"{s:8s} {done[s]:6d} / {by_stratum[s]}")
+    sources = Counter(r["source"] for r in labels.values())
+    print("by source:", dict(sources))
+    rounds = Counter(r["round"] for r in load_labels())
+    print("by round:", dict(sorted(rounds.items())))
+    splits = load_splits()
+    split_of = {b: s for s, books in splits["books"].items() for b in books}
+    pos: dict[str, Counter] = defaultdict(Counter)
+    for row in labels.values():
+        if row["source"] != "corpus":
+            continue
+        split = split_of[parse_id(row["id"])[0]]
+        for wid in row["labels"]:
+            pos[wid][split] += 1
+    print("positives per warning (train/dev/test):")
+    for wid in warning_ids():
+        c = pos[wid]
+        print(f"  {wid:26s} {c['train']:5d} {c['dev']:5d} {c['test']:5d}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=str(DEFAULT_DATA))
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("pointers").set_defaults(fn=cmd_pointers)
+    sub.add_parser("sample").set_defaults(fn=cmd_sample)
+    e = sub.add_parser("export")
+    e.add_argument("name")
+    e.add_argument("--ids")
+    e.set_defaults(fn=cmd_export)
+    i = sub.add_parser("import")
+    i.add_argument("batch")
+    i.add_argument("file")
+    i.add_argument("--annotator", required=True)
+    i.add_argument("--round", type=int, default=1, choices=(1, 2, 3))
+    i.add_argument("--replace", action="store_true")
+    i.set_defaults(fn=cmd_import)
+    sub.add_parser("validate").set_defaults(fn=cmd_validate)
+    sub.add_parser("progress").set_defaults(fn=cmd_progress)
+    args = ap.parse_args(argv)
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()
