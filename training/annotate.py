@@ -29,6 +29,7 @@ the start of the passage after. They never show detector output or the stratum.
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import random
@@ -165,12 +166,15 @@ def cmd_sample(args: argparse.Namespace) -> None:
     rng = random.Random(SEED)
     books = all_books(data)
     everything = [p.id for b in books for p in book_passages(b, data)]
-    pointers = _load_pointers()
     chosen: dict[str, dict] = {}
 
     # 1. random: uniform over all passages of all books (the natural distribution)
     for pid in rng.sample(everything, N_RANDOM):
         chosen[pid] = {"id": pid, "stratum": "random", "drawn": "uniform"}
+    if args.random_only:
+        pointers: dict[str, dict[str, float]] = {}
+    else:
+        pointers = _load_pointers()
 
     # 2. pointed: per warning, passages a detector or keyword list points at, spread over
     # score bands (strong hits, weak hits, near-misses) so both hard positives and hard
@@ -237,23 +241,21 @@ def cmd_sample(args: argparse.Namespace) -> None:
                     taken += 1
         scene_left -= taken
 
-    # the annotation order: every block of BATCH_SIZE mixes the strata in proportion, so any
-    # prefix of the queue is a fair sample of the whole
-    strata = {s: [r for r in chosen.values() if r["stratum"] == s] for s in
-              ("random", "pointed", "scene")}
+    # the annotation order: the random stratum first (b001-b060: the natural distribution
+    # the baseline and the alarm rate need), then blocks of BATCH_SIZE that mix pointed
+    # and scene passages in proportion, so any prefix of the queue is a fair sample
+    queue = [r for r in chosen.values() if r["stratum"] == "random"]
+    strata = {s: [r for r in chosen.values() if r["stratum"] == s] for s in ("pointed", "scene")}
     for rows in strata.values():
         rng.shuffle(rows)
     total = sum(len(r) for r in strata.values())
-    queue: list[dict] = []
     cursor = dict.fromkeys(strata, 0.0)
-    while len(queue) < total:
+    while any(strata.values()):
         for s, rows in strata.items():
-            cursor[s] += len(rows) / total * BATCH_SIZE
+            cursor[s] += len(rows) / max(1, total) * BATCH_SIZE
             while cursor[s] >= 1 and rows:
                 queue.append(rows.pop())
                 cursor[s] -= 1
-        if all(not rows for rows in strata.values()):
-            break
     for n, row in enumerate(queue):
         row["queue"] = n
     with open(SAMPLE_FILE, "w", encoding="utf-8") as f:
@@ -281,27 +283,52 @@ def passage_text(pid: str, data: Path = DEFAULT_DATA) -> tuple[str, str, str]:
     """(before, passage, after) for a corpus or modern passage id."""
     if pid.startswith("modern:"):
         return modern_passage(pid)
+    if pid.startswith("ao3:"):
+        return "", ao3_passages(data)[pid]["text"], ""
     p = lookup(pid, data)
     before, after = neighbours(p, data)
     return before, p.text, after
 
 
-def _modern_index() -> dict[str, dict]:
-    out = {}
-    for path in sorted(MODERN_DIR.glob("w*.jsonl")):
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip()]
-        for i, row in enumerate(rows):
-            row["_before"] = rows[i - 1]["text"] if i and rows[i - 1]["scene"] == row["scene"] else ""
-            row["_after"] = (rows[i + 1]["text"] if i + 1 < len(rows)
-                             and rows[i + 1]["scene"] == row["scene"] else "")
-            out[row["id"]] = row
+def modern_scenes() -> list[Path]:
+    """Every scene file written for the project (``modern/wNN/sNN.txt``)."""
+    return sorted(MODERN_DIR.glob("w*/s*.txt"))
+
+
+def modern_passages(path: Path) -> list[tuple[str, str]]:
+    """(id, text) of a scene's passages, segmented by forewarn like any plain-text story."""
+    from forewarn.ingest.text import parse_text
+    from forewarn.segment import segment
+
+    text = path.read_text(encoding="utf-8")
+    work = parse_text(text, source=path.name)
+    offsets = {ch.number: ch.offset for ch in work.chapters}
+    scene = f"{path.parent.name}-{path.stem}"
+    out = []
+    for p in segment(work):
+        start, end = offsets[p.chapter] + p.start, offsets[p.chapter] + p.end
+        assert text[start:end] == p.text
+        out.append((f"modern:{scene}:{start}-{end}", p.text))
     return out
 
 
 def modern_passage(pid: str) -> tuple[str, str, str]:
-    row = _modern_index()[pid]
-    return row["_before"], row["text"], row["_after"]
+    _, scene, _ = pid.split(":")
+    batch, stem = scene.split("-", 1)
+    ps = modern_passages(MODERN_DIR / batch / f"{stem}.txt")
+    ids = [i for i, _ in ps]
+    k = ids.index(pid)
+    before = ps[k - 1][1] if k else ""
+    after = ps[k + 1][1] if k + 1 < len(ps) else ""
+    return before, ps[k][1], after
+
+
+@functools.cache
+def ao3_passages(data: Path = DEFAULT_DATA) -> dict[str, dict]:
+    """The AO3 passages (evaluation only) by id ``ao3:<example_id>``."""
+    path = Path(data) / "passage-warnings" / "passages.jsonl"
+    with open(path, encoding="utf-8") as f:
+        return {f"ao3:{r['example_id']}": r for r in map(json.loads, f)}
 
 
 def write_batch(name: str, ids: list[str], data: Path) -> Path:
@@ -329,6 +356,14 @@ def cmd_export(args: argparse.Namespace) -> None:
     data = Path(args.data)
     if args.ids:
         ids = [line.strip() for line in Path(args.ids).read_text().splitlines() if line.strip()]
+    elif args.modern:
+        ids = [pid for path in modern_scenes() if path.parent.name in args.modern
+               for pid, _ in modern_passages(path)]
+    elif args.ao3 is not None:
+        # AO3 passages in a fixed shuffled order, BATCH_SIZE per block
+        allids = sorted(ao3_passages(data))
+        random.Random(SEED).shuffle(allids)
+        ids = allids[args.ao3 * BATCH_SIZE:(args.ao3 + 1) * BATCH_SIZE]
     else:
         m = re.fullmatch(r"b(\d+)", args.name)
         if not m:
@@ -464,7 +499,7 @@ def validate(data: Path | None = DEFAULT_DATA) -> list[str]:
                 except KeyError as e:
                     problems.append(str(e))
         elif row["source"] == "modern":
-            batch = row["id"].split(":")[1]
+            batch = row["id"].split(":")[1].split("-")[0]
             if batch not in mseen:
                 problems.append(f"{row['id']}: writing batch in no split")
     return problems
@@ -523,10 +558,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("pointers").set_defaults(fn=cmd_pointers)
-    sub.add_parser("sample").set_defaults(fn=cmd_sample)
+    sm = sub.add_parser("sample")
+    sm.add_argument("--random-only", action="store_true",
+                    help="draw the random stratum only (before the pointers exist)")
+    sm.set_defaults(fn=cmd_sample)
     e = sub.add_parser("export")
     e.add_argument("name")
-    e.add_argument("--ids")
+    e.add_argument("--ids", help="a file of passage ids, one a line")
+    e.add_argument("--modern", nargs="+", help="every passage of these writing batches")
+    e.add_argument("--ao3", type=int, help="block N (from 0) of the shuffled AO3 passages")
     e.set_defaults(fn=cmd_export)
     i = sub.add_parser("import")
     i.add_argument("batch")

@@ -68,10 +68,16 @@ def book_stem(file_name: str) -> str:
     return file_name.removesuffix(".txt.gz")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 @cache
 def book_text(book: str, data: Path = DEFAULT_DATA) -> str:
+    """The book's decompressed text. The few stray control characters (one book has a
+    U+0016 that forewarn refuses as corrupt input) become spaces, one for one, so that
+    offsets still address the file's text."""
     with gzip.open(corpus_dir(data) / f"{book}.txt.gz", "rt", encoding="utf-8") as f:
-        return f.read()
+        return _CONTROL.sub(" ", f.read())
 
 
 @cache
