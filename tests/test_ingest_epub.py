@@ -88,12 +88,15 @@ def test_spine_order_not_manifest_order() -> None:
     assert paragraph_texts(parse_epub(build_epub(spec))) == [["Comes first."], ["Comes second."]]
 
 
-def test_non_linear_items_are_skipped() -> None:
+def test_non_linear_items_are_read() -> None:
+    # linear="no" marks notes, appendices and extra scenes: still the book, still read
     spec = EpubSpec(
         documents=[("a.xhtml", "<p>Story.</p>"), ("notes.xhtml", "<p>Footnotes.</p>")],
         non_linear={"notes.xhtml"},
     )
-    assert paragraph_texts(parse_epub(build_epub(spec))) == [["Story."]]
+    work = parse_epub(build_epub(spec))
+    assert paragraph_texts(work) == [["Story."], ["Footnotes."]]
+    assert work.coverage is not None and work.coverage.fully_read
 
 
 def test_ao3_preface_page_gives_tags_not_a_chapter() -> None:

@@ -128,10 +128,29 @@ def test_summary_continues_until_blank_line() -> None:
     assert paragraph_texts(work) == [["Story starts."]]
 
 
-def test_summary_on_following_lines() -> None:
-    work = read_text("Title: T\nSummary:\n\nThe summary text.\n\nStory starts.\n")
+def test_summary_on_following_lines_when_the_header_goes_on() -> None:
+    work = read_text("Title: T\nSummary:\n\nThe summary text.\n\nRating: Teen\n\nStory starts.\n")
     assert work.summary == "The summary text."
     assert paragraph_texts(work) == [["Story starts."]]
+
+
+def test_empty_notes_line_does_not_take_the_story() -> None:
+    # the paragraph after an empty "Notes:" is story unless the header goes on after it
+    work = read_text("Title: T\nNotes:\n\nShe swallowed every pill in the bottle.\n\nMorning came.\n")
+    assert work.notes is None
+    assert paragraph_texts(work) == [["She swallowed every pill in the bottle.", "Morning came."]]
+    assert work.coverage is not None and work.coverage.fully_read
+
+
+def test_summary_does_not_run_into_the_story() -> None:
+    work = read_text("Title: T\nSummary: Two sisters.\nShe cut her arm again that night.\n")
+    assert work.summary == "Two sisters."
+    assert paragraph_texts(work) == [["She cut her arm again that night."]]
+
+
+def test_a_story_that_starts_with_note_is_read() -> None:
+    work = read_text("note: he had hanged himself in the barn before the family woke.\n")
+    assert "hanged himself" in work.chapters[0].text
 
 
 def test_header_blocks_separated_by_blank_lines() -> None:

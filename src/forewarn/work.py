@@ -11,6 +11,10 @@ Offsets are always character offsets (Python ``str`` indices):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from forewarn.coverage import Coverage
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,9 @@ class Work:
     format: str = "text"
     source_text: str = ""
     encoding: str | None = None
+    # what the reader read and did not read (forewarn.coverage); None for a Work built
+    # by hand, which is taken as read in full
+    coverage: Coverage | None = None
 
     @property
     def word_count(self) -> int:

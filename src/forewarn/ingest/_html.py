@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup, Tag
 
+    from forewarn.coverage import Ledger
+
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 BLOCK_TAGS = HEADINGS | frozenset(
     {
@@ -25,13 +27,25 @@ BLOCK_TAGS = HEADINGS | frozenset(
         "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
     }
 )  # fmt: skip
+# Never text a reader sees as prose: skipped without a word.
 SKIP_TAGS = frozenset(
-    {
-        "base", "button", "embed", "form", "iframe", "input", "link", "math", "meta", "nav",
-        "noscript", "object", "option", "script", "select", "style", "svg", "template",
-        "textarea", "title",
-    }
+    {"base", "embed", "iframe", "input", "link", "meta", "object", "script", "style",
+     "template", "title"}
 )  # fmt: skip
+# Text a reader sees but that is not story: form controls and formulas. Their words are
+# entered in the coverage ledger (select/option as navigation, the rest as unread text).
+ASIDE_TAGS = frozenset({"math", "option", "select", "textarea"})
+# Interface containers: a short block without a sentence end inside one of them is a menu
+# item or a label (navigation, entered in the ledger); anything else in them is read as
+# story, since story text has been found in each. <svg> (its <text>) is always read.
+INTERFACE_TAGS = frozenset({"button", "form", "nav", "noscript"})
+_NAV_MAX_WORDS = 8
+_SENTENCE_END = re.compile(r"[.!?…\"”’)]\s*$")
+
+
+def is_navigation_text(text: str) -> bool:
+    """A menu item or label: a few words and no sentence end."""
+    return len(text.split()) <= _NAV_MAX_WORDS and not _SENTENCE_END.search(text)
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
 _PARAGRAPH_BREAK = re.compile(r"\n *\n")
 
@@ -77,25 +91,33 @@ def inline_text(tag: Tag) -> str:
     return " ".join(" ".join(block.text for block in extract_blocks(tag)).split())
 
 
-def extract_blocks(root: Tag) -> list[Block]:
+def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "") -> list[Block]:
     """Text blocks under ``root`` in document order.
 
     Block-level elements (``p``, ``div``, headings, list items...) each give a block;
     ``<br>`` is a line break and two of them in a row a paragraph break; ``<hr>`` gives an
-    ``"hr"`` block; scripts, styles, forms and the like are skipped. Whitespace inside a
-    block is collapsed. The walk is iterative, so deeply nested markup cannot overflow
-    the stack.
+    ``"hr"`` block; scripts and styles are skipped, and the text of form controls and
+    formulas goes to ``ledger`` (when given) as text not read. CDATA sections are text.
+    Whitespace inside a block is collapsed. The walk is iterative, so deeply nested
+    markup cannot overflow the stack.
     """
-    from bs4.element import NavigableString, PreformattedString, Tag
+    from bs4.element import CData, NavigableString, PreformattedString, Tag
 
     blocks: list[Block] = []
     parts: list[str | None] = []  # None marks a <br>
     headings: list[str] = []
 
+    interface = 0  # open interface containers
+
     def flush() -> None:
         if parts:
             kind = headings[-1] if headings else "p"
-            blocks.extend(Block(kind, text) for text in _paragraphs(parts))
+            for text in _paragraphs(parts):
+                if interface and is_navigation_text(text):
+                    if ledger is not None:
+                        ledger.add(f"{where} menu".strip(), text, "navigation", "navigation")
+                    continue
+                blocks.append(Block(kind, text))
             parts.clear()
 
     stack: list[tuple[Iterator[object], str]] = [(iter(root.children), "")]
@@ -104,16 +126,24 @@ def extract_blocks(root: Tag) -> list[Block]:
         child = next(children, None)
         if child is None:
             stack.pop()
-            if name in BLOCK_TAGS:
+            if name in BLOCK_TAGS or name in INTERFACE_TAGS:
                 flush()
+            if name in INTERFACE_TAGS:
+                interface -= 1
             if name in HEADINGS:
                 headings.pop()
         elif isinstance(child, NavigableString):
-            if not isinstance(child, PreformattedString):
+            if not isinstance(child, PreformattedString) or isinstance(child, CData):
                 parts.append(str(child))
         elif isinstance(child, Tag):
             tag = (child.name or "").lower()
             if tag in SKIP_TAGS:
+                continue
+            if tag in ASIDE_TAGS:
+                if ledger is not None:
+                    text = child.get_text(" ")
+                    kind = "navigation" if tag in ("select", "option") else "content"
+                    ledger.add(f"{where}<{tag}>".lstrip(), text, kind, f"<{tag}> not read")
                 continue
             if tag == "br":
                 parts.append(None)
@@ -121,8 +151,10 @@ def extract_blocks(root: Tag) -> list[Block]:
                 flush()
                 blocks.append(Block("hr", ""))
             else:
-                if tag in BLOCK_TAGS:
+                if tag in BLOCK_TAGS or tag in INTERFACE_TAGS:
                     flush()
+                if tag in INTERFACE_TAGS:
+                    interface += 1
                 if tag in HEADINGS:
                     headings.append(tag)
                 stack.append((iter(child.children), tag))
@@ -145,3 +177,24 @@ def _paragraphs(parts: list[str | None]) -> list[str]:
         if text:
             paragraphs.append(text)
     return paragraphs
+
+
+# text no reader shows, and form controls (extract_blocks enters those in the ledger)
+_UNSEEN = frozenset({"script", "style", "title", "template", "head"}) | ASIDE_TAGS
+
+
+def visible_text(root: Tag) -> str:
+    """Every text a person would see under ``root`` (scripts, styles, comments aside):
+    what the coverage audit holds a reader's output against."""
+    from bs4.element import CData, NavigableString, PreformattedString
+
+    out: list[str] = []
+    for node in root.find_all(string=True):
+        if not isinstance(node, NavigableString):
+            continue
+        if isinstance(node, PreformattedString) and not isinstance(node, CData):
+            continue
+        if any((p.name or "").lower() in _UNSEEN for p in node.parents):
+            continue
+        out.append(str(node))
+    return " ".join(out)

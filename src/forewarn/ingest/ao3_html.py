@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from forewarn.coverage import Ledger, audit
 from forewarn.errors import EmptyInput
 from forewarn.ingest._common import (
     Meta,
@@ -51,6 +52,7 @@ from forewarn.ingest._html import (
     inline_text,
     parse_soup,
     tag_children,
+    visible_text,
 )
 from forewarn.work import Work
 
@@ -78,11 +80,13 @@ def parse_html(text: str, source: str = "<html>", *, encoding: str | None = None
     elif is_ao3(soup):
         found, fmt = extract_ao3(soup), "ao3-html"
     else:
-        found, fmt = extract_generic(soup), "html"
+        ledger = Ledger()
+        found, fmt = extract_generic(soup, ledger), "html"
+        ledger.add("html", visible_text(soup))
     chapters, source_text = assemble(found.chapters)
     if not chapters:
         raise EmptyInput(f"{source}: no story text")
-    return Work(
+    work = Work(
         chapters,
         **found.meta.work_fields(),
         source=source,
@@ -90,6 +94,10 @@ def parse_html(text: str, source: str = "<html>", *, encoding: str | None = None
         source_text=source_text,
         encoding=encoding,
     )
+    # AO3's downloads are read by their known structure (its page furniture is not
+    # story); other HTML is audited against everything a person would see in it
+    work.coverage = audit(work, ledger if fmt == "html" else None)
+    return work
 
 
 # --- AO3 ------------------------------------------------------------------------------------
@@ -314,7 +322,7 @@ def _strip_by(text: str) -> str:
 # --- generic HTML -----------------------------------------------------------------------------
 
 
-def extract_generic(soup: BeautifulSoup | Tag) -> Extracted:
+def extract_generic(soup: BeautifulSoup | Tag, ledger: Ledger | None = None) -> Extracted:
     """Chapters of ordinary story HTML: ``<h1>``-``<h3>`` "Chapter" headings split it.
 
     The page ``<title>`` (or a leading non-chapter ``<h1>``) is the work title. When no
@@ -323,7 +331,7 @@ def extract_generic(soup: BeautifulSoup | Tag) -> Extracted:
     found = Extracted()
     page_title = soup.find("title")
     found.meta.title = clean_title(inline_text(page_title)) if page_title else None
-    blocks = [b for b in extract_blocks(soup) if b.kind != "hr"]
+    blocks = [b for b in extract_blocks(soup, ledger, "html") if b.kind != "hr"]
     blocks = _drop_title_heading(blocks, found.meta)
     splits = _split_test(blocks)
     chapters: list[RawChapter] = [(None, [])]

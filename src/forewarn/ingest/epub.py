@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 
+from forewarn.coverage import Ledger, audit
 from forewarn.errors import EmptyInput, MalformedInput
 from forewarn.ingest._common import (
     DEFAULT_MAX_BYTES,
@@ -35,10 +36,19 @@ from forewarn.ingest._common import (
     assemble,
     clean_title,
     dedupe,
+    field_for,
     is_chapter_heading,
     is_scene_break,
 )
-from forewarn.ingest._html import Block, block_texts, extract_blocks, inline_text, parse_soup
+from forewarn.ingest._html import (
+    Block,
+    block_texts,
+    extract_blocks,
+    inline_text,
+    is_navigation_text,
+    parse_soup,
+    visible_text,
+)
 from forewarn.ingest.ao3_html import RawChapter, extract_ao3, is_ao3
 from forewarn.ingest.decode import decode_member
 from forewarn.work import Work
@@ -51,7 +61,8 @@ MAX_RATIO = 100
 RATIO_MIN_SIZE = 10 * 1024 * 1024
 EXPANSION = 8  # total uncompressed size may be this many times max_bytes
 
-_HTML_TYPES = frozenset({"application/xhtml+xml", "text/html", "application/x-dtbook+xml"})
+_HTML_TYPES = frozenset({"application/xhtml+xml", "text/html", "application/x-dtbook+xml",
+                         "text/xml", "application/xml", "text/xhtml"})
 _HTML_SUFFIXES = (".xhtml", ".html", ".htm", ".xml")
 _NCX_TYPE = "application/x-dtbncx+xml"
 _BARE_AMPERSAND = re.compile(rb"&(?!#?\w{1,32};)")
@@ -75,6 +86,7 @@ class _Book:
     meta: Meta
     subjects: list[str]
     chapters: list[RawChapter] = field(default_factory=list)
+    ledger: Ledger = field(default_factory=Ledger)
     ao3: bool = False
     previous_ao3: bool = False
 
@@ -93,14 +105,21 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
     documents = 0
     for idref in spine:
         item = manifest.get(idref)
-        if item is None or "nav" in item.properties or not _is_html(item):
+        if item is None:
+            continue
+        if not _is_html(item):
+            if item.media_type.startswith("text/") and archive.has(item.path):
+                # a text document of a type no reader reads: say so, never drop it silently
+                book.ledger.add(item.path, decode_member(archive.read(item.path)),
+                                reason=f"media type {item.media_type} not read")
             continue
         try:
             raw = archive.read(item.path)
         except KeyError:
+            book.ledger.missing.append(item.path)
             continue
         documents += 1
-        _read_document(book, parse_soup(decode_member(raw)), labels.get(item.path))
+        _read_document(book, parse_soup(decode_member(raw)), labels.get(item.path), item.path)
     if not documents:
         raise MalformedInput(f"{source}: not a valid EPUB (no readable documents in the spine)")
     chapters, source_text = assemble(book.chapters)
@@ -108,7 +127,9 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
         raise EmptyInput(f"{source}: no story text")
     fields = book.meta.work_fields()
     fields["freeform_tags"] = _freeform(book)
-    return Work(chapters, **fields, source=source, format="epub", source_text=source_text)
+    work = Work(chapters, **fields, source=source, format="epub", source_text=source_text)
+    work.coverage = audit(work, book.ledger)
+    return work
 
 
 # --- the archive --------------------------------------------------------------------------------
@@ -246,7 +267,8 @@ def _manifest(opf: Element, opf_dir: str) -> dict[str, Item]:
         path = _resolve(opf_dir, href) if href else None
         if ident and path:
             properties = frozenset((el.get("properties") or "").split())
-            items[ident] = Item(path, (el.get("media-type") or "").lower(), properties)
+            media_type = (el.get("media-type") or "").split(";", 1)[0].strip().lower()
+            items[ident] = Item(path, media_type, properties)
     return items
 
 
@@ -257,8 +279,8 @@ def _spine(opf: Element, source: str) -> tuple[list[str], str | None]:
     idrefs = [
         str(el.get("idref"))
         for el in spine
-        if local(el.tag) == "itemref" and el.get("idref") and el.get("linear") != "no"
-    ]
+        if local(el.tag) == "itemref" and el.get("idref")
+    ]  # linear="no" items (notes, appendices, extra scenes) are part of the book: read them
     if not idrefs:
         raise MalformedInput(f"{source}: not a valid EPUB (empty spine)")
     return idrefs, spine.get("toc")
@@ -351,8 +373,10 @@ def _ncx_labels(root: Element, base: str, labels: dict[str, str]) -> None:
 # --- content documents ------------------------------------------------------------------------
 
 
-def _read_document(book: _Book, soup: BeautifulSoup, label: str | None) -> None:
-    """Add one spine document's chapters (or metadata) to ``book``."""
+def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: str) -> None:
+    """Add one spine document's chapters (or metadata) to ``book``, and its text to the
+    book's coverage ledger."""
+    visible = visible_text(soup)
     if is_ao3(soup, known=book.ao3):
         found = extract_ao3(soup)
         book.ao3 = True
@@ -363,19 +387,48 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None) -> None:
             else:
                 book.chapters.append((title or label, paragraphs))
             book.previous_ao3 = True
-        return
+        return  # AO3's own page furniture (stats, kudos notes) is known: not audited
     book.previous_ao3 = False
-    blocks = [block for block in extract_blocks(soup) if block.kind != "hr"]
+    blocks = [block for block in extract_blocks(soup, book.ledger, where) if block.kind != "hr"]
+    book.ledger.add(where, visible)
     if _is_navigation(soup, blocks):
+        # a table of contents: its link items are navigation; any prose in it is read
+        links = {inline_text(a) for a in soup.find_all("a", href=True)}
+        prose = [b for b in blocks if b.text not in links and not is_navigation_text(b.text)
+                 and b.kind not in _HEADINGS]
+        for b in blocks:
+            if b not in prose:
+                book.ledger.add(f"{where} contents", b.text, "navigation", "table of contents")
+        book.ledger.sources = [s for s in book.ledger.sources
+                               if not (s.where == where and s.kind == "content")]
+        for b in prose:
+            book.ledger.add(where, b.text)
+        if prose:
+            book.chapters.extend(_document_chapters(prose, label))
         return
     if not book.chapters and _read_title_page(blocks, book.meta):
+        # the Key: value lines are metadata; any other line of the page is story
+        rest = []
+        for b in blocks:
+            for line in b.text.split("\n"):
+                if _known_key_line(line):  # a field: its words are accounted for as metadata
+                    book.ledger.add(f"{where} field", line, "navigation", "title page field")
+                elif line.strip() and b.kind not in _HEADINGS:
+                    rest.append(line)
+        if rest:
+            book.chapters.append((label, rest))
         return
     book.chapters.extend(_document_chapters(blocks, label))
 
 
+def _known_key_line(line: str) -> bool:
+    m = HEADER_LINE.match(line)
+    return bool(m) and field_for(m["key"]) is not None
+
+
 def _is_navigation(soup: BeautifulSoup, blocks: list[Block]) -> bool:
-    """A table of contents: apart from headings, most of its text is links."""
-    links = soup.find_all("a", href=True)
+    """A table of contents: apart from headings, most of its text is short links."""
+    links = [a for a in soup.find_all("a", href=True) if is_navigation_text(inline_text(a))]
     if len(links) < 3:
         return False
     linked = sum(len(inline_text(a)) for a in links)
@@ -384,9 +437,12 @@ def _is_navigation(soup: BeautifulSoup, blocks: list[Block]) -> bool:
 
 
 def _read_title_page(blocks: list[Block], meta: Meta) -> bool:
-    """A page of ``Key: value`` lines before the story: read it as metadata."""
+    """A page of ``Key: value`` lines before the story: read it as metadata. Only keys
+    forewarn knows count ("Title", "Rating", "Warnings"...): dialogue written as
+    ``Name: line`` is story."""
     lines = [line for block in blocks for line in block.text.split("\n") if line.strip()]
-    keyed = [m for m in (HEADER_LINE.match(line) for line in lines) if m]
+    keyed = [m for m in (HEADER_LINE.match(line) for line in lines)
+             if m and field_for(m["key"]) is not None]
     if len(keyed) < 3 or len(keyed) < 0.5 * len(lines):
         return False
     page = Meta()

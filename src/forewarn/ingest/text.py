@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from forewarn.coverage import Ledger, audit
 from forewarn.errors import EmptyInput
 from forewarn.ingest._common import (
     HEADER_LINE,
@@ -59,10 +60,15 @@ def parse_text(text: str, source: str = "<text>", *, encoding: str | None = None
     body = parse_header(text, meta)
     segments = split_segments(text, body)
     chapters = build_chapters(text, segments, meta)
+    if not chapters and body and (meta.summary or meta.notes):
+        # the "header" took every word and some of it was prose ("Note: she ..." as a
+        # story's only paragraph): a story is never all notes, so read it all as story
+        meta, body = Meta(), 0
+        chapters = build_chapters(text, split_segments(text, 0), meta)
     if not chapters:
         where = " after the header" if body else ""
         raise EmptyInput(f"{source}: no story text{where}")
-    return Work(
+    work = Work(
         chapters,
         **meta.work_fields(),
         source=source,
@@ -70,6 +76,10 @@ def parse_text(text: str, source: str = "<text>", *, encoding: str | None = None
         source_text=text,
         encoding=encoding,
     )
+    ledger = Ledger()
+    ledger.add("text", text[body:])
+    work.coverage = audit(work, ledger)
+    return work
 
 
 def normalize_newlines(text: str) -> str:
@@ -127,19 +137,36 @@ def _header_lines(text: str, lines: list[Span], meta: Meta) -> int:
             i += 1
         elif not line.strip():
             nxt = _skip_blank(text, lines, i)
+            # an empty "Notes:" may have its text in the next paragraph, but only when the
+            # header goes on after it: otherwise that paragraph is the story's first
             waiting = field in MULTILINE_FIELDS and not any(values)
-            if nxt < len(lines) and (_is_key_line(text, lines, nxt) or waiting):
+            if nxt < len(lines) and (
+                _is_key_line(text, lines, nxt) or (waiting and _header_resumes(text, lines, nxt))
+            ):
                 i = nxt
                 continue
             i = nxt
             break
-        elif field is not None and _continues(field, values):
+        elif field is not None and _continues(field, values) and _header_resumes(text, lines, i):
+            # a field's further lines, when the header goes on after them; a story that
+            # starts right under "Summary: ..." is story, not summary
             values.append(line.strip())
             i += 1
         else:
             break
     _commit(meta, field, values)
     return i
+
+
+def _header_resumes(text: str, lines: list[Span], i: int) -> bool:
+    """Whether a key line follows the paragraph that line ``i`` is in (the header goes on)."""
+    while i < len(lines):
+        if _is_key_line(text, lines, i):
+            return True
+        if not text[lines[i][0] : lines[i][1]].strip():
+            return _is_key_line(text, lines, _skip_blank(text, lines, i))
+        i += 1
+    return False
 
 
 def _continues(field: str, values: list[str]) -> bool:
