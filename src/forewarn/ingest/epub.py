@@ -4,6 +4,10 @@
 * Zip bombs are refused (:class:`MalformedInput`): more than ``8 * max_bytes`` in all
   once uncompressed, a member over 10 MB with a compression ratio above 100, or more
   than 10,000 members.
+* Like a plain file, the book is limited to ``max_bytes``
+  (:class:`~forewarn.errors.InputTooLarge`): no member may be larger once uncompressed,
+  and the story text extracted from the spine may not hold more characters (counted
+  while reading, so a bomb stops early). A document repeated in the spine is read once.
 * ``container.xml``, the OPF and the NCX are parsed with :mod:`defusedxml`; content
   documents with BeautifulSoup's ``html.parser``, which is lenient with broken XHTML and
   never expands DTD entities.
@@ -27,7 +31,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 
-from forewarn.errors import EmptyInput, MalformedInput
+from forewarn.errors import EmptyInput, InputTooLarge, MalformedInput
+from forewarn.ingest import _human
 from forewarn.ingest._common import (
     DEFAULT_MAX_BYTES,
     HEADER_LINE,
@@ -77,6 +82,7 @@ class _Book:
     chapters: list[RawChapter] = field(default_factory=list)
     ao3: bool = False
     previous_ao3: bool = False
+    text_chars: int = 0  # characters of story text so far, capped at max_bytes
 
 
 def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_MAX_BYTES) -> Work:
@@ -91,16 +97,25 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
     meta, subjects = _opf_metadata(opf)
     book = _Book(meta, subjects)
     documents = 0
+    seen: set[str] = set()
     for idref in spine:
         item = manifest.get(idref)
         if item is None or "nav" in item.properties or not _is_html(item):
             continue
+        if item.path in seen:
+            continue  # a document repeated in the spine is read once
+        seen.add(item.path)
         try:
             raw = archive.read(item.path)
         except KeyError:
             continue
         documents += 1
+        mark = _text_mark(book)
         _read_document(book, parse_soup(decode_member(raw)), labels.get(item.path))
+        del raw
+        book.text_chars += _text_since(book, mark)
+        if book.text_chars > max_bytes:
+            raise _text_too_large(source, max_bytes)
     if not documents:
         raise MalformedInput(f"{source}: not a valid EPUB (no readable documents in the spine)")
     chapters, source_text = assemble(book.chapters)
@@ -111,6 +126,29 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
     return Work(chapters, **fields, source=source, format="epub", source_text=source_text)
 
 
+def _text_mark(book: _Book) -> tuple[int, int]:
+    """Where the book's text ends now: (number of chapters, paragraphs in the last one)."""
+    return len(book.chapters), len(book.chapters[-1][1]) if book.chapters else 0
+
+
+def _text_since(book: _Book, mark: tuple[int, int]) -> int:
+    """Characters of the paragraphs added since ``mark`` (a continued chapter included)."""
+    chapters, paragraphs = mark
+    added = 0
+    if chapters and len(book.chapters) >= chapters:
+        added += sum(len(p) for p in book.chapters[chapters - 1][1][paragraphs:])
+    for _, texts in book.chapters[chapters:]:
+        added += sum(len(p) for p in texts)
+    return added
+
+
+def _text_too_large(source: str, limit: int) -> InputTooLarge:
+    return InputTooLarge(
+        f"{source}: the book's text is too large (more than {_human(limit)}; "
+        f"the limit is {_human(limit)})"
+    )
+
+
 # --- the archive --------------------------------------------------------------------------------
 
 
@@ -119,6 +157,7 @@ class Archive:
 
     def __init__(self, data: bytes, source: str, max_bytes: int) -> None:
         self.source = source
+        self.max_bytes = max_bytes
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
@@ -156,10 +195,16 @@ class Archive:
         return name in self.members or name.casefold() in self.folded
 
     def read(self, name: str) -> bytes:
-        """A member's bytes; ``KeyError`` if absent, :class:`MalformedInput` if unreadable."""
+        """A member's bytes; ``KeyError`` if absent, :class:`MalformedInput` if unreadable,
+        :class:`InputTooLarge` if it is larger than ``max_bytes`` (like a plain file)."""
         info = self.members.get(name) or self.folded.get(name.casefold())
         if info is None:
             raise KeyError(name)
+        if info.file_size > self.max_bytes:
+            raise InputTooLarge(
+                f"{self.source}: {name!r} in the EPUB is too large ({_human(info.file_size)}; "
+                f"the limit is {_human(self.max_bytes)})"
+            )
         try:
             with self.zip.open(info) as member:
                 data = member.read(info.file_size + 1)
