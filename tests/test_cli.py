@@ -155,3 +155,31 @@ def test_taxonomy_command_lists_every_warning(capsys):
     assert code == 0
     ids = {w["id"] for w in json.loads(out)}
     assert {"miscarriage", "child-death", "vomiting", "self-harm"} <= ids
+
+
+@pytest.fixture
+def fifo(tmp_path: Path):
+    import os
+
+    from ingest_helpers import Fifo
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    pipe = Fifo(tmp_path / "pipe.txt")
+    yield pipe.path
+    pipe.close()
+
+
+def test_a_fifo_is_refused_by_scan_check_and_read(capsys, fifo, tmp_path):
+    code, out, err = run(capsys, "scan", "--lexicon-only", str(fifo), str(EXAMPLE))
+    assert code == 3, err
+    assert "The Lighthouse Keeper" in out  # the good file is still scanned
+    assert err == f"forewarn: {fifo}: is a FIFO (named pipe), not a regular file " \
+                  "(use - to read standard input)\n"
+    profile = ROOT / "tests" / "fixtures" / "profiles" / "reader.toml"
+    code, _, err = run(capsys, "check", "--profile", str(profile), str(fifo))
+    assert code == 3 and err.count("\n") == 1 and "is a FIFO" in err, err
+    code, _, err = run(capsys, "read", "--lexicon-only", str(fifo), "-o",
+                       str(tmp_path / "copy.html"))
+    assert code == 3 and err.count("\n") == 1 and "is a FIFO" in err, err
+    assert not (tmp_path / "copy.html").exists()

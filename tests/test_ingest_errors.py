@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from ingest_helpers import EpubSpec, build_epub, paragraph_texts, zip_bytes
+from ingest_helpers import EpubSpec, Fifo, build_epub, paragraph_texts, zip_bytes
 
 from forewarn import ingest
 from forewarn.errors import (
@@ -65,6 +65,50 @@ def test_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "dir").mkdir()
     with pytest.raises(InputNotFound, match=r"^dir: is a directory, not a file$"):
         read_path("dir")
+
+
+@pytest.fixture
+def fifo(tmp_path: Path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    pipe = Fifo(tmp_path / "pipe.txt")
+    yield pipe.path
+    pipe.close()
+
+
+def test_fifo_is_refused_without_blocking(fifo: Path) -> None:
+    started = time.perf_counter()
+    with pytest.raises(InputNotFound) as caught:
+        read_path(fifo)
+    assert _one_line(caught.value, str(fifo)) == (
+        f"{fifo}: is a FIFO (named pipe), not a regular file (use - to read standard input)"
+    )
+    with pytest.raises(InputNotFound, match="is a FIFO"):
+        ingest.read_file_bytes(str(fifo))  # batch reads files through this
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_device_is_refused() -> None:
+    with pytest.raises(InputNotFound, match=r"^/dev/zero: is a device, not a regular file"):
+        read_path("/dev/zero")
+    with pytest.raises(InputNotFound, match=r"^/dev/zero: is a device"):
+        ingest.read_file_bytes("/dev/zero")
+
+
+def test_socket_is_refused(tmp_path: Path) -> None:
+    import socket
+
+    if not hasattr(socket, "AF_UNIX"):
+        pytest.skip("no Unix sockets")
+    path = tmp_path / "s.txt"
+    with socket.socket(socket.AF_UNIX) as server:
+        try:
+            server.bind(str(path))
+        except OSError as exc:  # a path too long for a socket address
+            pytest.skip(f"cannot bind a Unix socket: {exc}")
+        with pytest.raises(InputNotFound, match=r"s\.txt: is a socket, not a regular file"):
+            read_path(path)
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read anything")
