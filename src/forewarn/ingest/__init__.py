@@ -198,9 +198,10 @@ def _read_markdown(data: bytes, name: str, encoding: str | None, max_bytes: int)
 
 def _read_html(data: bytes, name: str, encoding: str | None, max_bytes: int) -> Work:
     from forewarn.ingest.ao3_html import parse_html
-    from forewarn.ingest.decode import decode_markup
+    from forewarn.ingest.decode import check_controls, decode_markup
 
     text, used = decode_markup(data, name, encoding)
+    check_controls(text, name)
     return parse_html(text, name, encoding=used)
 
 

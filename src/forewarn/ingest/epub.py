@@ -45,7 +45,7 @@ from forewarn.ingest._common import (
 )
 from forewarn.ingest._html import Block, block_texts, extract_blocks, inline_text, parse_soup
 from forewarn.ingest.ao3_html import RawChapter, extract_ao3, is_ao3
-from forewarn.ingest.decode import decode_member
+from forewarn.ingest.decode import check_controls, decode_member
 from forewarn.work import Work
 
 if TYPE_CHECKING:
@@ -111,8 +111,11 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
             continue
         documents += 1
         mark = _text_mark(book)
-        _read_document(book, parse_soup(decode_member(raw)), labels.get(item.path))
+        text = decode_member(raw, f"{source}: {item.path}")
         del raw
+        check_controls(text, f"{source}: {item.path}")
+        _read_document(book, parse_soup(text), labels.get(item.path))
+        del text
         book.text_chars += _text_since(book, mark)
         if book.text_chars > max_bytes:
             raise _text_too_large(source, max_bytes)
