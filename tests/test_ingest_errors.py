@@ -530,3 +530,11 @@ def test_forced_encoding_that_fits_is_read() -> None:
     assert read_bytes((chinese * 5).encode("utf-16"), "z.txt", encoding="utf-16").word_count > 0
     short = read_bytes("Hi.\n".encode("utf-16-le"), "z.txt", encoding="utf-16-le")
     assert short.source_text.strip() == "Hi."
+
+
+def test_forced_encoding_without_spaces_is_read_when_nothing_reads_better() -> None:
+    # a one-line Japanese text with no space or line break, in Shift JIS: the forced
+    # encoding gives no spaces, but neither does any other reading
+    japanese = "\u71c8\u53f0\u5b88\u306f\u968e\u6bb5\u3092\u767b\u3063\u3066\u706f\u3092" * 4
+    work = read_bytes(japanese.encode("shift_jis"), "j.txt", encoding="shift_jis")
+    assert work.source_text == japanese

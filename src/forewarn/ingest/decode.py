@@ -109,9 +109,16 @@ def _decode(data: bytes, source: str, encoding: str | None, *, markup: bool) -> 
         text = _decode_forced(data, source, encoding)
         problem = _garbled(text)
         if problem:
+            detected = _detect(data, source, markup)
+            if problem == _NO_SPACES and (detected is None or not _has_space(detected[0])):
+                return text, encoding  # no better reading: a text without spaces, perhaps
+            hint = (
+                f"it reads as {detected[1]}: leave out --encoding or pass --encoding {detected[1]}"
+                if detected is not None
+                else "check the --encoding you passed"
+            )
             raise MalformedInput(
-                f"{source}: decoding as {encoding} gives {problem}, not text; "
-                f"{_encoding_hint(data, source, markup)}"
+                f"{source}: decoding as {encoding} gives {problem}, not text; {hint}"
             )
         return text, encoding
     bom = _decode_bom(data, source)
@@ -292,6 +299,7 @@ def _looks_like_utf8(data: bytes) -> bool:
 _JUNK_CATEGORIES = frozenset({"Cn", "Co", "Cs", "Cc"})
 _GARBLED_SAMPLE = 4096
 _GARBLED_MIN_LENGTH = 32
+_NO_SPACES = "no spaces or line breaks"
 
 
 def _garbled(text: str) -> str | None:
@@ -299,16 +307,16 @@ def _garbled(text: str) -> str | None:
 
     NUL characters (a UTF-16 file read as 8-bit), no space or line break at all in a
     text of some length (an 8-bit file read as UTF-16/32: every pair of bytes becomes
-    one CJK-looking character), or more than a tenth of unassigned, private-use or control
-    characters.
+    one CJK-looking character; refused only when the detected encoding does give spaces),
+    or more than a tenth of unassigned, private-use or control characters.
     """
     if "\x00" in text:
         return "NUL characters"
     sample = text[:_GARBLED_SAMPLE]
     if len(sample.strip()) < _GARBLED_MIN_LENGTH:
         return None
-    if not any(char.isspace() for char in sample.strip()):
-        return "no spaces or line breaks"
+    if not _has_space(sample):
+        return _NO_SPACES
     import unicodedata
 
     junk = sum(
@@ -321,13 +329,16 @@ def _garbled(text: str) -> str | None:
     return None
 
 
-def _encoding_hint(data: bytes, source: str, markup: bool) -> str:
-    """What to do instead of the forced encoding: the detected one, if detection works."""
+def _detect(data: bytes, source: str, markup: bool) -> tuple[str, str] | None:
+    """The text and encoding without a forced encoding, or ``None`` if that fails too."""
     try:
-        _, detected = _decode(data, source, None, markup=markup)
+        return _decode(data, source, None, markup=markup)
     except (MalformedInput, UnsupportedFormat):
-        return "check the --encoding you passed"
-    return f"it reads as {detected}: leave out --encoding or pass --encoding {detected}"
+        return None
+
+
+def _has_space(text: str) -> bool:
+    return any(char.isspace() for char in text[:_GARBLED_SAMPLE].strip())
 
 
 def _decode_legacy(data: bytes, source: str) -> tuple[str, str]:
