@@ -207,3 +207,39 @@ AO3_PREFACE = """
   </div>
 </div>
 """
+
+
+class Fifo:
+    """A named pipe for tests; a watchdog unblocks a reader stuck on it after ``timeout``.
+
+    Opening a FIFO for reading waits for a writer: code that does not refuse FIFOs hangs.
+    The watchdog opens it for writing and closes it, so such code sees an empty file (and
+    the test fails on the exit code) instead of hanging the test run.
+    """
+
+    def __init__(self, path: Path, timeout: float = 15.0) -> None:
+        import os
+        import threading
+
+        self.path = path
+        os.mkfifo(path)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, args=(timeout,), daemon=True)
+        self._thread.start()
+
+    def _watch(self, timeout: float) -> None:
+        import os
+
+        if self._stop.wait(timeout):
+            return
+        while not self._stop.is_set():
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # no reader yet (ENXIO) or the FIFO is gone
+                self._stop.wait(0.1)
+                continue
+            os.close(fd)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()

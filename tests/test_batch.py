@@ -337,3 +337,28 @@ def test_format_duration():
     assert format_duration(725) == "12:05"
     assert format_duration(3 * 3600 + 130) == "3:02:10"
     assert format_duration(float("nan")) == "?"
+
+
+def test_a_fifo_in_a_folder_is_a_stored_failure_and_the_batch_goes_on(tmp_path, capsys):
+    from ingest_helpers import Fifo
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "quiet-months.txt").write_bytes((STORIES / "quiet-months.txt").read_bytes())
+    pipe = Fifo(folder / "pipe.txt")
+    try:
+        code, summary, err = batch_json(capsys, str(folder), "--store", str(tmp_path / "r.db"),
+                                        "--jobs", "1")
+        assert code == 11, err  # finished, a work failed
+        assert summary["scanned"] == 1 and summary["failures"] == {"not-found": 1}
+        works = check_consistent(tmp_path / "r.db")
+        assert works["pipe.txt"][:2] == ("failed", "not-found")
+        assert "is a FIFO (named pipe), not a regular file" in works["pipe.txt"][2]
+        assert works["quiet-months.txt"][0] == "ok"
+        # named as an INPUT, it is refused up front
+        code, _, err = batch_json(capsys, str(pipe.path), "--store", str(tmp_path / "r2.db"))
+        assert code == 3 and err.count("\n") == 1 and "not a regular file" in err, err
+    finally:
+        pipe.close()

@@ -155,3 +155,53 @@ def test_taxonomy_command_lists_every_warning(capsys):
     assert code == 0
     ids = {w["id"] for w in json.loads(out)}
     assert {"miscarriage", "child-death", "vomiting", "self-harm"} <= ids
+
+
+@pytest.fixture
+def fifo(tmp_path: Path):
+    import os
+
+    from ingest_helpers import Fifo
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    pipe = Fifo(tmp_path / "pipe.txt")
+    yield pipe.path
+    pipe.close()
+
+
+def test_a_fifo_is_refused_by_scan_check_and_read(capsys, fifo, tmp_path):
+    code, out, err = run(capsys, "scan", "--lexicon-only", str(fifo), str(EXAMPLE))
+    assert code == 3, err
+    assert "The Lighthouse Keeper" in out  # the good file is still scanned
+    assert err == f"forewarn: {fifo}: is a FIFO (named pipe), not a regular file " \
+                  "(use - to read standard input)\n"
+    profile = ROOT / "tests" / "fixtures" / "profiles" / "reader.toml"
+    code, _, err = run(capsys, "check", "--profile", str(profile), str(fifo))
+    assert code == 3 and err.count("\n") == 1 and "is a FIFO" in err, err
+    code, _, err = run(capsys, "read", "--lexicon-only", str(fifo), "-o",
+                       str(tmp_path / "copy.html"))
+    assert code == 3 and err.count("\n") == 1 and "is a FIFO" in err, err
+    assert not (tmp_path / "copy.html").exists()
+
+
+def test_hostile_encodings_are_exit_6_with_one_line(capsys, tmp_path):
+    utf8 = tmp_path / "story.txt"
+    utf8.write_bytes(("The keeper climbed the stairs and lit the lamp. " * 20 + "\n\n").encode())
+    rot13 = tmp_path / "rot13.html"
+    rot13.write_bytes(b'<html><head><meta charset="rot13"></head><body><p>Caf\xe9.</p></body>')
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_bytes("Caf\u00e9 at the harbour. ".encode() + b"Then \x93quoted\x94 here.\n")
+    control = tmp_path / "control.html"
+    control.write_bytes(b"<html><body><p>She opened \x01 the door.</p></body></html>")
+    for argv, fragment in [
+        (["--encoding", "hex", str(utf8)], "'hex' is not a text encoding"),
+        (["--encoding", "utf-16", str(utf8)], "it reads as utf-8"),
+        ([str(rot13)], "declared charset 'rot13' is not a text encoding"),
+        ([str(mixed)], "invalid UTF-8 at byte"),
+        ([str(control)], "control character U+0001"),
+    ]:
+        code, out, err = run(capsys, "scan", "--lexicon-only", *argv)
+        assert code == 6, (argv, err)
+        assert out == "" and err.count("\n") == 1 and fragment in err, err
+        assert err.startswith("forewarn: ") and "Traceback" not in err

@@ -19,7 +19,7 @@ from ingest_helpers import (
     zip_bytes,
 )
 
-from forewarn.errors import EmptyInput, MalformedInput
+from forewarn.errors import EmptyInput, InputTooLarge, MalformedInput
 from forewarn.ingest import read_bytes, read_path
 from forewarn.ingest.epub import parse_epub
 
@@ -341,3 +341,80 @@ def test_nothing_is_extracted_to_disk(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(zipfile.ZipFile, "extractall", refuse)
     parse_epub(build_epub(_spec(2)))
     assert list(tmp_path.iterdir()) == []
+
+
+# --- bombs: bounded work and memory ---------------------------------------------------------------
+
+
+def _bomb(documents: dict[str, str], spine: list[str]) -> bytes:
+    """An EPUB whose spine may repeat documents (built from explicit members)."""
+    manifest = "".join(
+        f'<item id="{n}" href="{n}" media-type="application/xhtml+xml"/>' for n in documents
+    )
+    refs = "".join(f'<itemref idref="{n}"/>' for n in spine)
+    opf = (
+        '<package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+        f"<metadata/><manifest>{manifest}</manifest><spine>{refs}</spine></package>"
+    )
+    members = {
+        "mimetype": "application/epub+zip",
+        "META-INF/container.xml": container_xml("content.opf"),
+        "content.opf": opf,
+    }
+    members.update({n: document(n, body) for n, body in documents.items()})
+    return zip_bytes(members)
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from forewarn.ingest.epub import Archive
+
+    reads: list[str] = []
+    original = Archive.read
+
+    def read(self: Archive, name: str) -> bytes:
+        reads.append(name)
+        return original(self, name)
+
+    monkeypatch.setattr(Archive, "read", read)
+    return reads
+
+
+def test_document_repeated_in_the_spine_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = "<p>" + "The tide came in over the stones. " * 60 + "</p>"
+    data = _bomb({"c.xhtml": body, "d.xhtml": "<p>The end.</p>"},
+                 ["c.xhtml"] * 2000 + ["d.xhtml", "c.xhtml"])
+    assert len(data) < 30_000
+    reads = _count_reads(monkeypatch)
+    work = parse_epub(data, "repeat.epub")
+    assert reads.count("c.xhtml") == 1
+    assert [c.paragraphs[0].text[:13] for c in work.chapters] == ["The tide came", "The end."]
+
+
+def test_text_over_the_limit_is_too_large_and_reading_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ten documents of 5,000 characters: their markup is under the zip-bomb limit
+    # (8 x max_bytes) but their text is over max_bytes; reading stops at the 5th.
+    documents = {f"c{i}.xhtml": "<p>" + f"Wave {i:04d}. " * 454 + "</p>" for i in range(10)}
+    data = _bomb(documents, list(documents))
+    reads = _count_reads(monkeypatch)
+    with pytest.raises(InputTooLarge) as caught:
+        read_bytes(data, "many.epub", max_bytes=20_000)
+    assert str(caught.value) == (
+        "many.epub: the book's text is too large (more than 20000 bytes; "
+        "the limit is 20000 bytes)"
+    )
+    assert InputTooLarge.exit_code == 7
+    assert len([r for r in reads if r.endswith(".xhtml")]) == 5
+
+
+def test_member_over_the_limit_is_too_large() -> None:
+    data = _bomb({"c.xhtml": "<p>" + "Wave. " * 5000 + "</p>"}, ["c.xhtml"])
+    with pytest.raises(InputTooLarge, match=r"^big\.epub: 'c\.xhtml' in the EPUB is too large "):
+        read_bytes(data, "big.epub", max_bytes=20_000)
+
+
+def test_text_at_the_limit_is_read() -> None:
+    documents = {f"c{i}.xhtml": "<p>" + "Wave. " * 500 + "</p>" for i in range(6)}
+    work = read_bytes(_bomb(documents, list(documents)), "ok.epub", max_bytes=20_000)
+    assert len(work.chapters) == 6

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from ingest_helpers import EpubSpec, build_epub, paragraph_texts, zip_bytes
+from ingest_helpers import EpubSpec, Fifo, build_epub, paragraph_texts, zip_bytes
 
 from forewarn import ingest
 from forewarn.errors import (
@@ -65,6 +65,50 @@ def test_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "dir").mkdir()
     with pytest.raises(InputNotFound, match=r"^dir: is a directory, not a file$"):
         read_path("dir")
+
+
+@pytest.fixture
+def fifo(tmp_path: Path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this platform")
+    pipe = Fifo(tmp_path / "pipe.txt")
+    yield pipe.path
+    pipe.close()
+
+
+def test_fifo_is_refused_without_blocking(fifo: Path) -> None:
+    started = time.perf_counter()
+    with pytest.raises(InputNotFound) as caught:
+        read_path(fifo)
+    assert _one_line(caught.value, str(fifo)) == (
+        f"{fifo}: is a FIFO (named pipe), not a regular file (use - to read standard input)"
+    )
+    with pytest.raises(InputNotFound, match="is a FIFO"):
+        ingest.read_file_bytes(str(fifo))  # batch reads files through this
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_device_is_refused() -> None:
+    with pytest.raises(InputNotFound, match=r"^/dev/zero: is a device, not a regular file"):
+        read_path("/dev/zero")
+    with pytest.raises(InputNotFound, match=r"^/dev/zero: is a device"):
+        ingest.read_file_bytes("/dev/zero")
+
+
+def test_socket_is_refused(tmp_path: Path) -> None:
+    import socket
+
+    if not hasattr(socket, "AF_UNIX"):
+        pytest.skip("no Unix sockets")
+    path = tmp_path / "s.txt"
+    with socket.socket(socket.AF_UNIX) as server:
+        try:
+            server.bind(str(path))
+        except OSError as exc:  # a path too long for a socket address
+            pytest.skip(f"cannot bind a Unix socket: {exc}")
+        with pytest.raises(InputNotFound, match=r"s\.txt: is a socket, not a regular file"):
+            read_path(path)
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can read anything")
@@ -359,3 +403,138 @@ def test_import_is_cheap() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# --- hostile charset names -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (
+            b'<html><head><meta charset="rot13"></head><body><p>Caf\xe9 story.</p></body></html>',
+            "a.html",
+            "a.html: declared charset 'rot13' is not a text encoding",
+        ),
+        (
+            b'<?xml version="1.0" encoding="base64"?>\n<html><body><p>Caf\xe9.</p></body></html>',
+            "b.html",
+            "b.html: declared charset 'base64' is not a text encoding",
+        ),
+        (
+            b"<html><head><meta charset='zlib_codec'></head><body><p>\xe9t\xe9</p></body></html>",
+            "c.html",
+            "c.html: declared charset 'zlib_codec' is not a text encoding",
+        ),
+    ],
+)
+def test_declared_charset_that_is_not_a_text_encoding(data: bytes, name: str, message: str) -> None:
+    with pytest.raises(MalformedInput) as caught:
+        read_bytes(data, name)
+    assert _one_line(caught.value, name) == message
+
+
+@pytest.mark.parametrize("encoding", ["hex", "base64", "rot13", "zlib", "uu", "idna",
+                                      "punycode", "unicode_escape", "undefined"])
+def test_forced_encoding_that_is_not_a_text_encoding(encoding: str) -> None:
+    with pytest.raises(MalformedInput) as caught:
+        read_bytes(b"A story about the sea.\n", "x.txt", encoding=encoding)
+    message = _one_line(caught.value, "x.txt")
+    assert message.endswith("is not a text encoding; check the --encoding you passed")
+
+
+def test_epub_member_declaring_a_bytes_codec(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest_helpers
+
+    monkeypatch.setattr(
+        ingest_helpers, "XHTML", ingest_helpers.XHTML.replace('encoding="utf-8"', 'encoding="hex"')
+    )
+    data = build_epub(EpubSpec(documents=[("c.xhtml", "<p>The tide came in.</p>")]))
+    with pytest.raises(MalformedInput) as caught:
+        read_bytes(data, "h.epub")
+    assert str(caught.value) == "h.epub: OEBPS/c.xhtml: declared charset 'hex' is not a text encoding"
+
+
+# --- mixed encodings, control characters in every format ---------------------------------------
+
+
+def test_mostly_utf8_with_a_few_cp1252_bytes_is_refused() -> None:
+    # one UTF-8 "é" and three cp1252 quotes: more bad bytes than good sequences, but the
+    # good one is a UTF-8 letter, so reading it all as cp1252 would garble it ("Ã©")
+    data = "Caf\u00e9 at the harbour. ".encode() + b"Then \x93quoted\x94 and \x92 here.\n"
+    with pytest.raises(MalformedInput) as caught:
+        read_bytes(data, "mixed.txt")
+    assert _one_line(caught.value, "mixed.txt") == (
+        "mixed.txt: invalid UTF-8 at byte 27; re-save the file as UTF-8 or pass --encoding"
+    )
+    assert read_bytes(data, "mixed.txt", encoding="cp1252").source_text.startswith("Caf\u00c3")
+
+
+def test_pure_cp1252_is_still_read() -> None:
+    data = "\u201cCaf\u00e9,\u201d she said \u2014 na\u00efve \u00c9mile\u2019s.\n".encode("cp1252")
+    work = read_bytes(data, "legacy.txt")
+    assert work.encoding == "cp1252"
+    assert work.source_text.startswith("\u201cCaf\u00e9,\u201d")
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"<html><body><p>She opened \x01 the door.</p></body></html>", "c.html",
+         "c.html: control character U+0001 at offset 26"),
+        (b"<p>The \x1b[31mred door.</p>", "c.htm", "c.htm: control character U+001B at offset 7"),
+    ],
+)
+def test_control_characters_in_html(data: bytes, name: str, message: str) -> None:
+    with pytest.raises(MalformedInput) as caught:
+        read_bytes(data, name)
+    assert str(caught.value) == message
+
+
+def test_control_characters_in_epub() -> None:
+    data = build_epub(EpubSpec(documents=[("c.xhtml", "<p>She opened \x02 the door.</p>")]))
+    with pytest.raises(MalformedInput, match=r"^e\.epub: OEBPS/c\.xhtml: control character "
+                                             r"U\+0002 at offset \d+$"):
+        read_bytes(data, "e.epub")
+
+
+def test_tab_newline_and_form_feed_are_fine_in_html() -> None:
+    work = read_bytes(b"<html><body><p>One\ttwo\r\nthree\x0cfour.</p></body></html>", "ok.html")
+    assert "four" in work.source_text
+
+
+# --- a forced encoding that gives garbage ----------------------------------------------------
+
+
+def test_forced_utf16_on_a_utf8_file_is_refused() -> None:
+    data = ("The keeper climbed the stairs and lit the lamp. " * 20 + "\n\n").encode()
+    assert len(data) % 2 == 0
+    with pytest.raises(MalformedInput) as caught:
+        read_bytes(data, "s.txt", encoding="utf-16")
+    assert _one_line(caught.value, "s.txt") == (
+        "s.txt: decoding as utf-16 gives no spaces or line breaks, not text; "
+        "it reads as utf-8: leave out --encoding or pass --encoding utf-8"
+    )
+
+
+def test_forced_8bit_on_a_utf16_file_is_refused() -> None:
+    data = "The keeper lit the lamp.\n".encode("utf-16-le")
+    with pytest.raises(MalformedInput, match=r"^s\.txt: decoding as latin-1 gives NUL characters"):
+        read_bytes(data, "s.txt", encoding="latin-1")
+    with pytest.raises(MalformedInput, match=r"gives NUL characters, not text; it reads as utf-16"):
+        read_bytes(data, "s.html", encoding="cp1252")
+
+
+def test_forced_encoding_that_fits_is_read() -> None:
+    chinese = "\u706f\u5854\u770b\u5b88\u4eba\u722c\u4e0a\u697c\u68af\uff0c\u70b9\u4eae\u4e86\u706f\u3002\n"
+    assert read_bytes((chinese * 5).encode("utf-16"), "z.txt", encoding="utf-16").word_count > 0
+    short = read_bytes("Hi.\n".encode("utf-16-le"), "z.txt", encoding="utf-16-le")
+    assert short.source_text.strip() == "Hi."
+
+
+def test_forced_encoding_without_spaces_is_read_when_nothing_reads_better() -> None:
+    # a one-line Japanese text with no space or line break, in Shift JIS: the forced
+    # encoding gives no spaces, but neither does any other reading
+    japanese = "\u71c8\u53f0\u5b88\u306f\u968e\u6bb5\u3092\u767b\u3063\u3066\u706f\u3092" * 4
+    work = read_bytes(japanese.encode("shift_jis"), "j.txt", encoding="shift_jis")
+    assert work.source_text == japanese

@@ -460,6 +460,23 @@ def test_422_for_a_broken_epub(client: TestClient):
     error_of(client.post("/v1/scan", files={"file": ("cut.epub", truncated)}), 422, "malformed")
 
 
+def test_hostile_charsets_and_epub_bombs_are_4xx_not_500():
+    """A charset that is not a text encoding is 422; an EPUB whose text (or one member) is
+    over the upload limit once extracted is 413, like a file over it."""
+    with TestClient(create_app(Settings(max_body_bytes=50_000, warm_up=False))) as small:
+        page = b'<html><head><meta charset="rot13"></head><body><p>Caf\xe9.</p></body></html>'
+        error = error_of(small.post("/v1/scan", files={"file": ("r.html", page)}), 422,
+                         "malformed")
+        assert error["message"] == "r.html: declared charset 'rot13' is not a text encoding"
+        words = "<p>" + "The tide came in over the stones. " * 200 + "</p>"
+        spine = [(f"c{i}.xhtml", words) for i in range(12)]
+        book = build_epub(EpubSpec(documents=spine))
+        assert len(book) < 50_000
+        error = error_of(small.post("/v1/scan", files={"file": ("many.epub", book)}), 413,
+                         "too-large")
+        assert error["message"].startswith("many.epub: the book's text is too large")
+
+
 def test_zip_bombs_and_climbing_member_names_are_refused():
     """The EPUB reader's own limits hold through the API (it reads the archive in memory,
     never extracting): the upload limit also bounds what an EPUB may expand to (8 times

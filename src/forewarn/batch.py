@@ -317,6 +317,8 @@ class Corpus:
             if not os.access(path, os.R_OK | os.X_OK):
                 raise InputNotFound(f"{path}: permission denied")
             return _Input(path, "folder")
+        if not os.path.isfile(path):  # a FIFO, device or socket would hang or never end
+            raise InputNotFound(f"{path}: not a regular file or folder")
         if not os.access(path, os.R_OK):
             raise InputNotFound(f"{path}: permission denied")
         lower = path.lower()

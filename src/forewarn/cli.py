@@ -1,7 +1,8 @@
 """The ``forewarn`` command: a thin shell over the library. See docs/cli.md.
 
 Exit codes: 0 every input scanned; 1 unexpected internal error; 2 usage error (bad
-option, unknown warning name); 3 input not found or a directory; 4 empty input;
+option, unknown warning name); 3 input not found, a directory or not a regular file
+(a FIFO, device or socket); 4 empty input;
 5 unsupported or binary format; 6 malformed input (broken EPUB/HTML, bad encoding,
 control characters); 7 input too large. Commands may add their own (``check``: 10 when a
 work is not safe for the profile). With several inputs every input is tried; the exit

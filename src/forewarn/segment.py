@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 
 from forewarn.work import Chapter, Passage, Work
 
 _SENTENCE = re.compile(r"[^.!?\u2026]*(?:[.!?\u2026]+[\"'\u201d\u2019)\]]*|$)\s*")
+
+_WORD = re.compile(r"\S+")  # \s is exactly str.isspace(), as str.split() uses
 
 
 def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -32,7 +35,11 @@ def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]
 def _split_long(
     chapter: Chapter, start: int, end: int, max_words: int
 ) -> Iterator[tuple[int, int]]:
-    """Split chapter.text[start:end] into chunks of whole sentences of at most ~max_words."""
+    """Split chapter.text[start:end] into chunks of whole sentences of at most ~max_words.
+
+    Linear in the length of the paragraph: a sentence longer than 3x ``max_words`` (no
+    punctuation) is cut every ``max_words`` words, walking its words once.
+    """
     chunk_start, words = start, 0
     text = chapter.text
     for s, e in _sentence_spans(text, start, end):
@@ -41,29 +48,20 @@ def _split_long(
             yield chunk_start, s
             chunk_start, words = s, 0
         words += n
-        # a single sentence longer than 3x max_words (no punctuation): cut on whitespace
-        while words > 3 * max_words:
-            cut = _cut_at_word(text, chunk_start, max_words)
-            yield chunk_start, cut
-            chunk_start = cut
-            words = len(text[chunk_start:e].split())
+        if words > 3 * max_words:
+            # a single sentence longer than 3x max_words (no punctuation): cut on whitespace
+            # every max_words words. A cut before e falls on the whitespace after a word, so
+            # text[cut:e] holds exactly max_words words fewer: count once, not per cut.
+            exact = len(text[chunk_start:e].split())
+            ends = (m.end() for m in _WORD.finditer(text, chunk_start))
+            while words > 3 * max_words:
+                cut = next(islice(ends, max_words - 1, None), len(text))
+                yield chunk_start, cut
+                chunk_start = cut
+                exact -= max_words
+                words = exact if cut < e else 0
     if chunk_start < end:
         yield chunk_start, end
-
-
-def _cut_at_word(text: str, start: int, n_words: int) -> int:
-    count, i, in_word = 0, start, False
-    while i < len(text):
-        if text[i].isspace():
-            if in_word:
-                count += 1
-                if count >= n_words:
-                    return i
-            in_word = False
-        else:
-            in_word = True
-        i += 1
-    return len(text)
 
 
 def segment(work: Work, target_words: int = 90, max_words: int = 140) -> list[Passage]:

@@ -84,6 +84,8 @@ _FORMAT_NAMES: dict[str, str] = {
     "epub": "epub",
 }
 _STDIN = "<stdin>"
+# open without waiting for a FIFO's writer, so that a FIFO can be refused rather than hang
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def read_path(
@@ -104,10 +106,12 @@ def read_path(
     info = _stat(name)
     if stat.S_ISDIR(info.st_mode):
         raise InputNotFound(f"{name}: is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_regular(name, info.st_mode)
     suffix = os.path.splitext(name)[1].lower()
     if suffix in _UNSUPPORTED_EXTENSIONS:
         raise _unsupported(name, _UNSUPPORTED_EXTENSIONS[suffix])
-    if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+    if info.st_size > max_bytes:
         raise _too_large(name, info.st_size, max_bytes)
     data = read_file_bytes(name, max_bytes)
     return read_bytes(
@@ -194,9 +198,10 @@ def _read_markdown(data: bytes, name: str, encoding: str | None, max_bytes: int)
 
 def _read_html(data: bytes, name: str, encoding: str | None, max_bytes: int) -> Work:
     from forewarn.ingest.ao3_html import parse_html
-    from forewarn.ingest.decode import decode_markup
+    from forewarn.ingest.decode import check_controls, decode_markup
 
     text, used = decode_markup(data, name, encoding)
+    check_controls(text, name)
     return parse_html(text, name, encoding=used)
 
 
@@ -229,9 +234,19 @@ def _stat(name: str) -> os.stat_result:
 
 
 def read_file_bytes(name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """A file's bytes, at most ``max_bytes`` (InputNotFound / InputTooLarge otherwise)."""
+    """A file's bytes, at most ``max_bytes`` (InputNotFound / InputTooLarge otherwise).
+
+    Only a regular file is read: a FIFO, device or socket is :class:`InputNotFound`, found
+    without blocking (the file is opened non-blocking and checked with ``fstat``).
+    """
     try:
-        with open(name, "rb") as handle:
+        fd = os.open(name, os.O_RDONLY | _NONBLOCK)
+        with open(fd, "rb") as handle:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(name)
+            if not stat.S_ISREG(mode):
+                raise _not_regular(name, mode)
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise InputNotFound(f"{name}: no such file") from None
@@ -254,6 +269,18 @@ def _read_stdin(max_bytes: int) -> bytes:
     if len(data) > max_bytes:
         raise _too_large(_STDIN, len(data), max_bytes, at_least=True)
     return bytes(data)
+
+
+def _not_regular(name: str, mode: int) -> InputNotFound:
+    if stat.S_ISFIFO(mode):
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    else:
+        kind = "a special file"
+    return InputNotFound(f"{name}: is {kind}, not a regular file (use - to read standard input)")
 
 
 def _reason(exc: BaseException) -> str:

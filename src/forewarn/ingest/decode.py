@@ -53,12 +53,36 @@ _NOT_HIGH_LETTER = bytes(b for b in range(256) if b not in _HIGH_LETTERS)
 _UTF8_MULTIBYTE = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
+_UTF8_LATIN = re.compile(rb"[\xc2-\xc9][\x80-\xbf]|\xe2[\x80-\x82][\x80-\xbf]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _DECLARED = re.compile(
     rb"""(?:<\?xml[^>]{0,200}?encoding\s*=\s*["']|<meta[^>]{0,200}?charset\s*=\s*["']?)"""
     rb"""([A-Za-z0-9._:-]{1,40})""",
     re.IGNORECASE,
 )
+
+
+# Codecs that exist but do not decode a document's bytes: bytes-to-bytes codecs (base64,
+# hex, rot13, zlib... are refused by ``_is_text_encoding``) and these text codecs meant for
+# other things (domain names, Python literals) or for nothing at all.
+_NOT_DOCUMENT_CODECS = frozenset(
+    {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"}
+)
+
+
+def text_codec(name: str) -> str | None:
+    """The canonical name of the text encoding ``name``; ``None`` if Python has no such codec.
+
+    Raises :class:`ValueError` for a codec that is not a text encoding (``base64``,
+    ``hex``, ``rot13``, ``idna``...): such a name is never an acceptable charset.
+    """
+    try:
+        codec = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
+        return None
+    if not getattr(codec, "_is_text_encoding", True) or codec.name in _NOT_DOCUMENT_CODECS:
+        raise ValueError(f"{name!r} is not a text encoding")
+    return codec.name
 
 
 def binary_message(source: str) -> str:
@@ -82,7 +106,21 @@ def decode_markup(data: bytes, source: str, encoding: str | None = None) -> tupl
 
 def _decode(data: bytes, source: str, encoding: str | None, *, markup: bool) -> tuple[str, str]:
     if encoding:
-        return _decode_forced(data, source, encoding), encoding
+        text = _decode_forced(data, source, encoding)
+        problem = _garbled(text)
+        if problem:
+            detected = _detect(data, source, markup)
+            if problem == _NO_SPACES and (detected is None or not _has_space(detected[0])):
+                return text, encoding  # no better reading: a text without spaces, perhaps
+            hint = (
+                f"it reads as {detected[1]}: leave out --encoding or pass --encoding {detected[1]}"
+                if detected is not None
+                else "check the --encoding you passed"
+            )
+            raise MalformedInput(
+                f"{source}: decoding as {encoding} gives {problem}, not text; {hint}"
+            )
+        return text, encoding
     bom = _decode_bom(data, source)
     if bom is not None:
         return bom
@@ -93,9 +131,9 @@ def _decode(data: bytes, source: str, encoding: str | None, *, markup: bool) -> 
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
-        declared = declared_charset(data) if markup else None
+        declared = declared_charset(data, source) if markup else None
         if declared and declared != "utf-8":
-            return data.decode(declared, errors="replace"), declared
+            return _decode_replacing(data, declared), declared
         if _looks_like_utf8(data):
             raise MalformedInput(
                 f"{source}: invalid UTF-8 at byte {exc.start}; "
@@ -104,25 +142,48 @@ def _decode(data: bytes, source: str, encoding: str | None, *, markup: bool) -> 
     return _decode_legacy(data, source)
 
 
-def decode_member(data: bytes) -> str:
-    """Decode one XHTML/XML document inside an EPUB, leniently (bad bytes become U+FFFD)."""
+def decode_member(data: bytes, source: str | None = None) -> str:
+    """Decode one XHTML/XML document inside an EPUB, leniently (bad bytes become U+FFFD).
+
+    A declared charset that is not a text encoding (``base64``) is :class:`MalformedInput`
+    naming ``source``; without a ``source`` it is ignored (the document is read as UTF-8).
+    """
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(name, errors="replace")
-    declared = declared_charset(data) or "utf-8"
-    return data.decode(declared, errors="replace")
+    try:
+        declared = declared_charset(data, source) or "utf-8"
+    except MalformedInput:
+        if source is not None:
+            raise
+        declared = "utf-8"
+    return _decode_replacing(data, declared)
 
 
-def declared_charset(data: bytes) -> str | None:
-    """The encoding an XML declaration or ``<meta>`` tag names in the first 2 KB, if known."""
+def declared_charset(data: bytes, source: str | None = None) -> str | None:
+    """The encoding an XML declaration or ``<meta>`` tag names in the first 2 KB, if known.
+
+    An unknown name is ``None``; a codec that is not a text encoding (``rot13``,
+    ``base64``) is :class:`MalformedInput`: such a file is broken or hostile.
+    """
     match = _DECLARED.search(data[:2048])
     if not match:
         return None
     name = match.group(1).decode("ascii").lower()
     try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
+        return text_codec(name)
+    except ValueError:
+        raise MalformedInput(
+            f"{source or '<input>'}: declared charset {name!r} is not a text encoding"
+        ) from None
+
+
+def _decode_replacing(data: bytes, encoding: str) -> str:
+    """``data.decode(encoding, errors="replace")``; a codec that fails outright is UTF-8."""
+    try:
+        return data.decode(encoding, errors="replace")
+    except (UnicodeError, LookupError):
+        return data.decode("utf-8", errors="replace")
 
 
 def reject_binary(data: bytes, source: str) -> None:
@@ -160,17 +221,23 @@ def looks_like_text(data: bytes) -> bool:
 
 def _decode_forced(data: bytes, source: str, encoding: str) -> str:
     try:
-        codec = codecs.lookup(encoding)
-    except LookupError:
-        raise MalformedInput(f"{source}: unknown encoding {encoding!r}") from None
-    if codec.name == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        name = text_codec(encoding)
+    except ValueError as exc:
+        raise MalformedInput(f"{source}: {exc}; check the --encoding you passed") from None
+    if name is None:
+        raise MalformedInput(f"{source}: unknown encoding {encoding!r}")
+    if name == "utf-8" and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
-        text = data.decode(codec.name)
+        text = data.decode(name)
     except UnicodeDecodeError as exc:
         raise MalformedInput(
             f"{source}: cannot decode as {encoding} at byte {exc.start}; "
             "check the --encoding you passed"
+        ) from None
+    except UnicodeError:
+        raise MalformedInput(
+            f"{source}: cannot decode as {encoding}; check the --encoding you passed"
         ) from None
     return text.removeprefix("\ufeff")
 
@@ -214,11 +281,64 @@ def _readable(text: str) -> bool:
 
 
 def _looks_like_utf8(data: bytes) -> bool:
+    """Whether undecodable bytes are more likely UTF-8 gone wrong than a legacy encoding.
+
+    True when valid multi-byte sequences are at least as many as invalid bytes, or when
+    any of them is a common accented Latin letter or punctuation mark in UTF-8 (``é`` is
+    ``Ã©`` and ``’`` is ``â€™`` in cp1252, which real legacy text hardly ever holds): a
+    file mixing UTF-8 with cp1252 cannot be decoded either way without garbling a part.
+    """
     valid = len(_UTF8_MULTIBYTE.findall(data))
     if not valid:
         return False
     invalid = data.decode("utf-8", errors="replace").count("\ufffd") - data.count(b"\xef\xbf\xbd")
-    return valid >= invalid
+    return valid >= invalid or _UTF8_LATIN.search(data) is not None
+
+
+# Characters that only garbage decodes to: unassigned, private use, surrogates, controls.
+_JUNK_CATEGORIES = frozenset({"Cn", "Co", "Cs", "Cc"})
+_GARBLED_SAMPLE = 4096
+_GARBLED_MIN_LENGTH = 32
+_NO_SPACES = "no spaces or line breaks"
+
+
+def _garbled(text: str) -> str | None:
+    """Why ``text`` (decoded with a forced encoding) is not text, or ``None`` if it reads.
+
+    NUL characters (a UTF-16 file read as 8-bit), no space or line break at all in a
+    text of some length (an 8-bit file read as UTF-16/32: every pair of bytes becomes
+    one CJK-looking character; refused only when the detected encoding does give spaces),
+    or more than a tenth of unassigned, private-use or control characters.
+    """
+    if "\x00" in text:
+        return "NUL characters"
+    sample = text[:_GARBLED_SAMPLE]
+    if len(sample.strip()) < _GARBLED_MIN_LENGTH:
+        return None
+    if not _has_space(sample):
+        return _NO_SPACES
+    import unicodedata
+
+    junk = sum(
+        1
+        for char in sample
+        if char not in "\t\n\r\f" and unicodedata.category(char) in _JUNK_CATEGORIES
+    )
+    if junk > 0.1 * len(sample):
+        return "mostly unassigned or control characters"
+    return None
+
+
+def _detect(data: bytes, source: str, markup: bool) -> tuple[str, str] | None:
+    """The text and encoding without a forced encoding, or ``None`` if that fails too."""
+    try:
+        return _decode(data, source, None, markup=markup)
+    except (MalformedInput, UnsupportedFormat):
+        return None
+
+
+def _has_space(text: str) -> bool:
+    return any(char.isspace() for char in text[:_GARBLED_SAMPLE].strip())
 
 
 def _decode_legacy(data: bytes, source: str) -> tuple[str, str]:

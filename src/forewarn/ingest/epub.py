@@ -4,6 +4,10 @@
 * Zip bombs are refused (:class:`MalformedInput`): more than ``8 * max_bytes`` in all
   once uncompressed, a member over 10 MB with a compression ratio above 100, or more
   than 10,000 members.
+* Like a plain file, the book is limited to ``max_bytes``
+  (:class:`~forewarn.errors.InputTooLarge`): no member may be larger once uncompressed,
+  and the story text extracted from the spine may not hold more characters (counted
+  while reading, so a bomb stops early). A document repeated in the spine is read once.
 * ``container.xml``, the OPF and the NCX are parsed with :mod:`defusedxml`; content
   documents with BeautifulSoup's ``html.parser``, which is lenient with broken XHTML and
   never expands DTD entities.
@@ -28,7 +32,8 @@ from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 
 from forewarn.coverage import Ledger, audit
-from forewarn.errors import EmptyInput, MalformedInput
+from forewarn.errors import EmptyInput, InputTooLarge, MalformedInput
+from forewarn.ingest import _human
 from forewarn.ingest._common import (
     DEFAULT_MAX_BYTES,
     HEADER_LINE,
@@ -50,7 +55,7 @@ from forewarn.ingest._html import (
     visible_text,
 )
 from forewarn.ingest.ao3_html import RawChapter, extract_ao3, is_ao3
-from forewarn.ingest.decode import decode_member
+from forewarn.ingest.decode import check_controls, decode_member
 from forewarn.work import Work
 
 if TYPE_CHECKING:
@@ -89,6 +94,7 @@ class _Book:
     ledger: Ledger = field(default_factory=Ledger)
     ao3: bool = False
     previous_ao3: bool = False
+    text_chars: int = 0  # characters of story text so far, capped at max_bytes
 
 
 def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_MAX_BYTES) -> Work:
@@ -103,6 +109,7 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
     meta, subjects = _opf_metadata(opf)
     book = _Book(meta, subjects)
     documents = 0
+    seen: set[str] = set()
     for idref in spine:
         item = manifest.get(idref)
         if item is None:
@@ -110,16 +117,27 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
         if not _is_html(item):
             if item.media_type.startswith("text/") and archive.has(item.path):
                 # a text document of a type no reader reads: say so, never drop it silently
-                book.ledger.add(item.path, decode_member(archive.read(item.path)),
+                book.ledger.add(item.path, decode_member(archive.read(item.path), f"{source}: {item.path}"),
                                 reason=f"media type {item.media_type} not read")
             continue
+        if item.path in seen:
+            continue  # a document repeated in the spine is read once
+        seen.add(item.path)
         try:
             raw = archive.read(item.path)
         except KeyError:
             book.ledger.missing.append(item.path)
             continue
         documents += 1
-        _read_document(book, parse_soup(decode_member(raw)), labels.get(item.path), item.path)
+        mark = _text_mark(book)
+        text = decode_member(raw, f"{source}: {item.path}")
+        del raw
+        check_controls(text, f"{source}: {item.path}")
+        _read_document(book, parse_soup(text), labels.get(item.path), item.path)
+        del text
+        book.text_chars += _text_since(book, mark)
+        if book.text_chars > max_bytes:
+            raise _text_too_large(source, max_bytes)
     if not documents:
         raise MalformedInput(f"{source}: not a valid EPUB (no readable documents in the spine)")
     chapters, source_text = assemble(book.chapters)
@@ -132,6 +150,29 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
     return work
 
 
+def _text_mark(book: _Book) -> tuple[int, int]:
+    """Where the book's text ends now: (number of chapters, paragraphs in the last one)."""
+    return len(book.chapters), len(book.chapters[-1][1]) if book.chapters else 0
+
+
+def _text_since(book: _Book, mark: tuple[int, int]) -> int:
+    """Characters of the paragraphs added since ``mark`` (a continued chapter included)."""
+    chapters, paragraphs = mark
+    added = 0
+    if chapters and len(book.chapters) >= chapters:
+        added += sum(len(p) for p in book.chapters[chapters - 1][1][paragraphs:])
+    for _, texts in book.chapters[chapters:]:
+        added += sum(len(p) for p in texts)
+    return added
+
+
+def _text_too_large(source: str, limit: int) -> InputTooLarge:
+    return InputTooLarge(
+        f"{source}: the book's text is too large (more than {_human(limit)}; "
+        f"the limit is {_human(limit)})"
+    )
+
+
 # --- the archive --------------------------------------------------------------------------------
 
 
@@ -140,6 +181,7 @@ class Archive:
 
     def __init__(self, data: bytes, source: str, max_bytes: int) -> None:
         self.source = source
+        self.max_bytes = max_bytes
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
@@ -177,10 +219,16 @@ class Archive:
         return name in self.members or name.casefold() in self.folded
 
     def read(self, name: str) -> bytes:
-        """A member's bytes; ``KeyError`` if absent, :class:`MalformedInput` if unreadable."""
+        """A member's bytes; ``KeyError`` if absent, :class:`MalformedInput` if unreadable,
+        :class:`InputTooLarge` if it is larger than ``max_bytes`` (like a plain file)."""
         info = self.members.get(name) or self.folded.get(name.casefold())
         if info is None:
             raise KeyError(name)
+        if info.file_size > self.max_bytes:
+            raise InputTooLarge(
+                f"{self.source}: {name!r} in the EPUB is too large ({_human(info.file_size)}; "
+                f"the limit is {_human(self.max_bytes)})"
+            )
         try:
             with self.zip.open(info) as member:
                 data = member.read(info.file_size + 1)

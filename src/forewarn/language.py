@@ -1,0 +1,131 @@
+"""Which language each passage is in, so that forewarn only judges what it can read.
+
+forewarn's detectors are built for English. A French story about a suicide attempt gets
+no warnings from them, and "no warnings" must not become "safe". So every passage is
+assigned a language, and the report says how many words are in languages forewarn does
+not judge (:data:`JUDGED`).
+
+Two steps, cheapest first:
+
+1. English function words ("the", "and", "of", "was"...) make up a quarter or more of any
+   English prose, period or modern, dialogue or narration, and almost none of other
+   languages: a passage where they are at least :data:`ENGLISH_SHARE` of the words (two
+   different ones at least) is English without further ado. This keeps dialect, archaic spelling and names (which
+   statistical identifiers sometimes take for Scots, Latin or Afrikaans) English.
+2. Anything else goes to py3langid (a small offline n-gram model, MIT/BSD licensed,
+   loaded on first use); passages under :data:`MIN_WORDS` words are not judged either way.
+
+``bench/bench_language.py`` compares py3langid with lingua-language-detector and this
+combination on short and long texts, and measures load time (see docs/model-card.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+JUDGED = frozenset({"en"})
+ENGLISH_SHARE = 0.15
+MIN_WORDS = 6
+#: A work is "not checked: language" when less than this share of its words is in a
+#: judged language.
+MIN_JUDGED_SHARE = 0.5
+
+# English function words that are not also common words of French, German, Dutch,
+# Spanish, Italian or Portuguese ("a", "as", "do", "no", "in", "is", "was", "so" are).
+_FUNCTION_WORDS = frozenset(
+    "the and of to with from for but or be been were are it its he she they we you him "
+    "her them us my his their our your this that these those not had has have did does "
+    "would could should will shall there what which who when where if then than out into "
+    "over about upon said any all one".split()
+)
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+
+_NAMES = {
+    "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+    "nl": "Dutch", "pt": "Portuguese", "sv": "Swedish", "da": "Danish", "no": "Norwegian",
+    "fi": "Finnish", "pl": "Polish", "cs": "Czech", "ru": "Russian", "uk": "Ukrainian",
+    "el": "Greek", "tr": "Turkish", "ja": "Japanese", "zh": "Chinese", "ko": "Korean",
+    "ar": "Arabic", "he": "Hebrew", "hi": "Hindi", "la": "Latin", "ro": "Romanian",
+    "hu": "Hungarian", "id": "Indonesian", "vi": "Vietnamese", "ca": "Catalan",
+}
+
+
+def language_name(code: str) -> str:
+    return _NAMES.get(code, code)
+
+
+@cache
+def _identifier() -> Any:
+    import py3langid
+
+    return py3langid
+
+
+def passage_language(text: str) -> str | None:
+    """The passage's language (ISO 639-1), or None when it is too short to tell."""
+    found = _WORD.findall(text.casefold())
+    if len(found) < MIN_WORDS:
+        return None
+    function = [w for w in found if w in _FUNCTION_WORDS]
+    if len(function) >= ENGLISH_SHARE * len(found) and len(set(function)) >= 2:
+        return "en"
+    code, _ = _identifier().classify(text)
+    return str(code)
+
+
+@dataclass(frozen=True, slots=True)
+class Languages:
+    """Words per language over a work's passages; passages too short to tell count as
+    judged (they are a line of dialogue or a heading among the rest)."""
+
+    words: dict[str, int]
+    undetermined: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.words.values()) + self.undetermined
+
+    @property
+    def judged_words(self) -> int:
+        return sum(n for code, n in self.words.items() if code in JUDGED) + self.undetermined
+
+    @property
+    def not_judged(self) -> dict[str, int]:
+        return {c: n for c, n in sorted(self.words.items(), key=lambda kv: -kv[1])
+                if c not in JUDGED}
+
+    @property
+    def main(self) -> str | None:
+        return max(self.words, key=self.words.__getitem__) if self.words else None
+
+    @property
+    def judgeable(self) -> bool:
+        """Whether forewarn can judge the work at all (mostly in a judged language)."""
+        return self.total == 0 or self.judged_words >= MIN_JUDGED_SHARE * self.total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "main": self.main,
+            "words": dict(sorted(self.words.items(), key=lambda kv: -kv[1])),
+            "judged": sorted(JUDGED),
+            "not_judged_words": sum(self.not_judged.values()),
+            "judgeable": self.judgeable,
+        }
+
+
+def languages(texts: Iterable[str]) -> Languages:
+    words: Counter[str] = Counter()
+    undetermined = 0
+    for text in texts:
+        n = len(text.split())
+        code = passage_language(text)
+        if code is None:
+            undetermined += n
+        else:
+            words[code] += n
+    return Languages(dict(words), undetermined)
