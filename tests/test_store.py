@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
 import sys
 
@@ -288,3 +289,63 @@ def test_export_and_stats_bad_input_is_one_line(capsys, tmp_path, filled):
     assert code == 8 and err.count("\n") == 1
     code, _out, err = run(capsys, "export", "--store", filled, "--warning", "not-a-warning")
     assert code == 2 and err.count("\n") == 1
+
+
+# --- read-only media -----------------------------------------------------------------------
+
+
+def _read_only_folder_store(tmp_path):
+    """A WAL-mode store cleanly closed (no -wal or -shm file left) in its own folder."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "r.db"
+    with SQLiteStore(str(path)) as s:
+        s.write([result("a", [("violence", "graphic", 0.99)]), result("b")])
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    assert sorted(p.name for p in folder.iterdir()) == ["r.db"]
+    return folder, path
+
+
+def _stats_and_export_read(capsys, path) -> None:
+    code, out, err = run(capsys, "stats", "--store", str(path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["works"] == 2
+    code, out, err = run(capsys, "export", "--store", str(path))
+    assert code == 0, err
+    assert [json.loads(line)["work_id"] for line in out.splitlines()] == ["a", "b"]
+
+
+def test_stats_and_export_read_a_wal_store_in_a_folder_they_cannot_write(capsys, tmp_path,
+                                                                          monkeypatch):
+    # Tests often run as root, for whom chmod 0555 changes nothing: the folder is made
+    # "unwritable" by monkeypatching os.access, and what shows that the store was opened
+    # read-only and immutable is that SQLite made no -shm or -wal file next to it (opening
+    # a WAL database any other way makes both, which read-only media would refuse).
+    folder, path = _read_only_folder_store(tmp_path)
+    real_access = os.access
+
+    def access(p, mode, *args, **kwargs):
+        if os.path.abspath(p) == str(folder) and mode & os.W_OK:
+            return False
+        return real_access(p, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    before = path.read_bytes()
+    _stats_and_export_read(capsys, path)
+    assert sorted(p.name for p in folder.iterdir()) == ["r.db"]
+    assert path.read_bytes() == before
+    with open_store(str(path), read_only=True) as s, pytest.raises(StoreError):
+        s.write([result("c")])  # read-only: one StoreError line, not a crash
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="chmod does not stop root from writing")
+def test_stats_and_export_read_a_wal_store_in_a_read_only_folder(capsys, tmp_path):
+    folder, path = _read_only_folder_store(tmp_path)
+    folder.chmod(0o555)
+    try:
+        _stats_and_export_read(capsys, path)
+    finally:
+        folder.chmod(0o755)

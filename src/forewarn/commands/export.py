@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         err("export: --format parquet needs -o FILE")
         return 2
     filters = _filters(args)
-    with open_store(args.store, create=False) as store:
+    with open_store(args.store, read_only=True) as store:
         if args.format == "parquet":
             return _parquet(store, args, filters)
         out: IO[str]
