@@ -4,6 +4,7 @@ PostgreSQL), and the `export` and `stats` commands that read it."""
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -267,6 +268,81 @@ def test_export_parquet(capsys, filled, tmp_path):
     code, _, _ = run(capsys, "export", "--store", filled, "--format", "parquet", "--table",
                      "warnings", "-o", str(target))
     assert len(pq.read_table(target)) == 3
+
+
+
+class _FullDisk:
+    """A text file that takes ``room`` characters, then fails as a full disk does."""
+
+    def __init__(self, real, room: int) -> None:
+        self.real = real
+        self.room = room
+
+    def write(self, text: str) -> int:
+        if len(text) > self.room:
+            self.real.write(text[: self.room])
+            self.room = 0
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(text)
+        return self.real.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.real.close()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_export_to_a_full_disk_leaves_no_partial_file(capsys, filled, tmp_path, monkeypatch,
+                                                      fmt):
+    from forewarn.commands import export
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / f"w.{fmt}"
+    target.write_text("the previous export\n", encoding="utf-8")
+
+    def full_open(path, *args, **kwargs):
+        return _FullDisk(open(path, *args, **kwargs), room=40)
+
+    monkeypatch.setattr(export, "open", full_open, raising=False)
+    code, out, err = run(capsys, "export", "--store", filled, "--format", fmt,
+                         "-o", str(target))
+    assert code == 3, err
+    assert err.count("\n") == 1 and "No space left on device" in err and str(target) in err
+    assert "Traceback" not in err and out == ""
+    # the old file is as it was, and no temporary file is left behind
+    assert target.read_text(encoding="utf-8") == "the previous export\n"
+    assert [p.name for p in out_dir.iterdir()] == [target.name]
+
+    monkeypatch.undo()
+    code, _, err = run(capsys, "export", "--store", filled, "--format", fmt,
+                       "-o", str(target))
+    assert code == 0, err
+    assert "violence" in target.read_text(encoding="utf-8")
+    assert [p.name for p in out_dir.iterdir()] == [target.name]
+
+
+def test_export_parquet_to_a_full_disk_leaves_no_partial_file(capsys, filled, tmp_path,
+                                                              monkeypatch):
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow (the parquet extra) is not "
+                             "installed")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "w.parquet"
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
+    code, _, err = run(capsys, "export", "--store", filled, "--format", "parquet",
+                       "-o", str(target))
+    assert code == 3 and err.count("\n") == 1 and "No space left on device" in err, err
+    assert list(out_dir.iterdir()) == []
 
 
 def test_stats_text_and_json(capsys, filled):
