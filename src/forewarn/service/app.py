@@ -52,12 +52,16 @@ from forewarn.errors import (
     TaxonomyError,
     UnsupportedFormat,
 )
+from forewarn.ingest import DEFAULT_MAX_BYTES
 from forewarn.profile import Profile, ProfileError
 from forewarn.scanner import DEFAULT_MIN_CONFIDENCE
 from forewarn.service import jobs
 from forewarn.service.jobs import Job, JobKind, ScannerFactory, WorkInput
 from forewarn.service.limits import (
+    BodiesOverBudget,
+    BodyBudget,
     BodyLimit,
+    BodyTimeout,
     BodyTooLarge,
     Overloaded,
     ScanGate,
@@ -111,10 +115,15 @@ class Settings:
     ``scan_workers`` and ``max_queue`` are per HTTP worker process: each runs at most
     ``scan_workers`` scans at once (in as many spawned processes with
     ``scan_processes``, else in threads of its own) and lets at most ``max_queue`` more
-    wait; it answers ``503`` beyond that.
+    wait; it answers ``503`` beyond that. ``max_body_bytes`` is the ingest readers' limit
+    (:data:`forewarn.ingest.DEFAULT_MAX_BYTES`, 32 MiB) unless set; all the bodies being
+    received at once may hold at most ``max_buffered_bytes`` (``503`` beyond), and a body
+    must arrive within ``body_timeout_s`` (``408``).
     """
 
-    max_body_bytes: int = 25_000_000
+    max_body_bytes: int = DEFAULT_MAX_BYTES
+    max_buffered_bytes: int = 4 * DEFAULT_MAX_BYTES
+    body_timeout_s: float = 30.0
     timeout_s: float = 60.0
     scan_workers: int = 1
     scan_processes: bool = False
@@ -124,8 +133,10 @@ class Settings:
     access_log: bool = True
 
     def __post_init__(self) -> None:
-        if self.max_body_bytes < 1:
-            raise ValueError("max_body_bytes must be at least 1")
+        if self.max_body_bytes < 1 or self.max_buffered_bytes < 1:
+            raise ValueError("max_body_bytes and max_buffered_bytes must be at least 1")
+        if not self.body_timeout_s > 0:
+            raise ValueError("body_timeout_s must be more than 0")
         if not self.timeout_s > 0:
             raise ValueError("timeout_s must be more than 0")
         if self.scan_workers < 1 or self.max_queue < 0:
@@ -195,6 +206,7 @@ _FOREWARN_STATUS: tuple[tuple[type[ForewarnError], int, str], ...] = (
     (TaxonomyError, 422, "unknown-warning"),
 )
 _HTTP_CODES = {400: "bad-request", 404: "not-found", 405: "method-not-allowed",
+               408: "body-timeout",
                413: "too-large", 415: "unsupported-media-type", 422: "invalid-request",
                503: "unavailable"}
 
@@ -209,6 +221,20 @@ def _forewarn_error(exc: ForewarnError) -> JSONResponse:
 def _overloaded(exc: Overloaded) -> JSONResponse:
     return error_response(503, "overloaded", str(exc),
                           headers={"Retry-After": str(exc.retry_after)})
+
+
+def _body_timeout(exc: Exception) -> JSONResponse:
+    # the rest of the body is not read: the connection cannot be used again
+    return error_response(408, "body-timeout", str(exc), headers={"Connection": "close"})
+
+
+def _body_error(exc: Exception) -> JSONResponse:
+    """The answer to a body over the limit (413), over the budget (503) or too slow (408)."""
+    if isinstance(exc, BodiesOverBudget):
+        return _overloaded(exc)
+    if isinstance(exc, BodyTimeout):
+        return _body_timeout(exc)
+    return error_response(413, "too-large", str(exc))
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -234,6 +260,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_too_large(request: Request, exc: Exception) -> Response:
         return error_response(413, "too-large", str(exc))
 
+    async def on_body_timeout(request: Request, exc: Exception) -> Response:
+        return _body_timeout(exc)
+
     async def on_overloaded(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Overloaded)
         return _overloaded(exc)
@@ -249,6 +278,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(BodyTooLarge, on_too_large)
+    app.add_exception_handler(BodyTimeout, on_body_timeout)
     app.add_exception_handler(Overloaded, on_overloaded)
     app.add_exception_handler(TimedOut, on_timeout)
     app.add_exception_handler(Unavailable, on_unavailable)
@@ -544,11 +574,12 @@ def _json_and_upload_body(model: type[BaseModel], *, profile: ProfileNeed) -> di
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     text = {
+        408: "the body did not arrive within the time limit for bodies",
         413: "the body is larger than the limit",
         415: "not JSON or multipart, or a file format forewarn does not read",
         422: "malformed input: JSON, form, profile, query option, or an unreadable story",
         500: "an internal error (no internals are shown)",
-        503: "the worker is busy (see Retry-After)",
+        503: "the worker is busy, or receiving too much at once (see Retry-After)",
         504: "the request took longer than the time limit",
     }
     return {s: {"model": ErrorOut, "description": text[s]} for s in statuses}
@@ -621,8 +652,10 @@ def create_app(settings: Settings | None = None, *,
     app.state.model_loaded = False
     _install_error_handlers(app)
     # add_middleware puts each new one outside the previous: Guard, Shed, BodyLimit, app.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       respond=lambda exc: error_response(413, "too-large", str(exc)))
+    budget = BodyBudget(settings.max_buffered_bytes)
+    app.state.body_budget = budget
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, respond=_body_error,
+                       budget=budget, timeout=settings.body_timeout_s)
     app.add_middleware(Shed, gate=gate, paths=SCAN_PATHS, respond=_overloaded)
     app.add_middleware(Guard, access=settings.access_log)
 
@@ -651,7 +684,7 @@ def create_app(settings: Settings | None = None, *,
               summary="Scan a story: the core JSON report",
               responses={200: {"model": ReportOut, "description": "the report "
                                "(schema forewarn.report/1)"},
-                         **_errors(413, 415, 422, 500, 503, 504)},
+                         **_errors(408, 413, 415, 422, 500, 503, 504)},
               openapi_extra=_json_and_upload_body(ScanRequest, profile="none"))
     async def scan(request: Request, evidence: bool = evidence_q,
                    min_confidence: float | None = confidence_q,
@@ -674,7 +707,7 @@ def create_app(settings: Settings | None = None, *,
               summary="Is this story safe for a reader's profile? The verdict",
               responses={200: {"model": CheckOut, "description": "the verdict, as "
                                "forewarn check --json (schema forewarn.check/1)"},
-                         **_errors(413, 415, 422, 500, 503, 504)},
+                         **_errors(408, 413, 415, 422, 500, 503, 504)},
               openapi_extra=_json_and_upload_body(CheckRequest, profile="required"))
     async def check(request: Request,
                     min_confidence: float | None = confidence_q,
@@ -691,7 +724,7 @@ def create_app(settings: Settings | None = None, *,
               summary="Audit the warnings a work declares against what it contains",
               responses={200: {"model": AuditOut, "description": "the audit "
                                "(schema forewarn.audit/1)"},
-                         **_errors(413, 415, 422, 500, 503, 504)},
+                         **_errors(408, 413, 415, 422, 500, 503, 504)},
               openapi_extra=_json_and_upload_body(ScanRequest, profile="none"))
     async def audit(request: Request, evidence: bool = evidence_q,
                     min_confidence: float | None = confidence_q,
@@ -704,7 +737,7 @@ def create_app(settings: Settings | None = None, *,
               summary="The reading copy: the story with flagged scenes collapsed (HTML)",
               responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
                                "description": "one self-contained HTML page"},
-                         **_errors(413, 415, 422, 500, 503, 504)},
+                         **_errors(408, 413, 415, 422, 500, 503, 504)},
               openapi_extra=_json_and_upload_body(ReadRequest, profile="optional"))
     async def read(request: Request,
                    min_confidence: float | None = confidence_q,

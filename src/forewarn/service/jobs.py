@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from forewarn.ingest import DEFAULT_MAX_BYTES
 from forewarn.lifeline import die_with_parent
 from forewarn.profile import Profile
 from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
@@ -68,7 +69,7 @@ class Job:
     kind: JobKind
     work: WorkInput
     floor: float = DEFAULT_MIN_CONFIDENCE
-    max_bytes: int = 25_000_000
+    max_bytes: int = DEFAULT_MAX_BYTES
     lexicon_only: bool = False
     evidence: bool = False
     only: frozenset[str] | None = None

@@ -3,6 +3,10 @@
 * :class:`BodyLimit` is ASGI middleware that refuses a request body over the limit
   (``413``): at once when ``Content-Length`` says so, otherwise while the body streams in,
   by counting the bytes each ``receive()`` delivers; nothing past the limit is buffered.
+  It also keeps the bytes buffered by all requests at once within a :class:`BodyBudget`
+  (``503`` + ``Retry-After`` beyond it: :class:`BodiesOverBudget`) and gives a body a
+  time limit to arrive in (``408``: :class:`BodyTimeout`), so that slow or partial bodies
+  can hold neither memory nor connections without bound.
 * :class:`ScanGate` runs the CPU-bound work (reading, scanning, rendering) in a small
   pool of processes (or threads) of its own, admits at most ``workers + max_queue``
   requests at a time and refuses the rest at once (:class:`Overloaded`: ``503`` with
@@ -34,14 +38,16 @@ from typing import Any, TypeVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "BodyTooLarge", "Overloaded", "ScanGate", "Shed", "TimedOut",
-           "Unavailable", "human_size"]
+__all__ = ["BodiesOverBudget", "BodyBudget", "BodyLimit", "BodyTimeout", "BodyTooLarge",
+           "Overloaded", "ScanGate", "Shed", "TimedOut", "Unavailable", "human_size"]
 
 T = TypeVar("T")
 
 
 def human_size(size: int) -> str:
-    """``25 MB`` / ``512 KB`` / ``300 bytes`` (powers of 1000, as limits are given)."""
+    """``25 MB`` / ``512 KB`` / ``32 MiB`` / ``300 bytes`` (as the limit was given)."""
+    if size >= 1024**2 and size % (1024**2 // 4) == 0:
+        return f"{size / 1024**2:g} MiB"
     if size >= 1_000_000 and size % 100_000 == 0:
         return f"{size / 1_000_000:g} MB"
     if size >= 1_000 and size % 100 == 0:
@@ -65,6 +71,54 @@ class Overloaded(Exception):
         self.retry_after = retry_after
 
 
+class BodiesOverBudget(Overloaded):
+    """The bodies being received by this worker already use the whole buffer budget."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.args = ("the server is receiving too much at once; try again shortly",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class BodyTimeout(Exception):
+    """The request body did not arrive within its time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request body did not arrive within {seconds:g} s")
+        self.seconds = seconds
+
+
+class BodyBudget:
+    """The bytes of request body that all the requests of one worker may buffer at once.
+
+    Each request reserves what it has received (or its whole ``Content-Length`` up front)
+    and gives it back when it ends, so ``used`` is what the bodies can hold in memory."""
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        self.max_bytes = max_bytes
+        self.used = 0
+        self.refused = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def reserve(self, n: int) -> bool:
+        with self._lock:
+            if self.used + n > self.max_bytes:
+                self.refused += 1
+                return False
+            self.used += n
+            self.peak = max(self.peak, self.used)
+            return True
+
+    def release(self, n: int) -> None:
+        with self._lock:
+            self.used = max(0, self.used - n)
+
+
 class TimedOut(Exception):
     """The request did not finish within the time limit."""
 
@@ -77,41 +131,77 @@ class TimedOut(Exception):
 
 
 class BodyLimit:
-    """ASGI middleware: at most ``max_bytes`` of request body, checked as it streams in.
+    """ASGI middleware: at most ``max_bytes`` of request body, checked as it streams in;
+    at most ``budget.max_bytes`` buffered by all requests at once; the whole body within
+    ``timeout`` seconds.
 
     A declared ``Content-Length`` over the limit gets ``413`` before any of the body is
-    read; otherwise the wrapped ``receive`` raises :class:`BodyTooLarge` as soon as the
-    running total passes the limit, and whoever reads the body (the endpoint) turns that
-    into ``413``. Should it escape, this middleware answers ``413`` itself if the response
-    has not started.
+    read, and one that does not fit in the budget ``503``; otherwise the wrapped
+    ``receive`` raises :class:`BodyTooLarge`, :class:`BodiesOverBudget` or
+    :class:`BodyTimeout` as soon as the running total passes the limit, passes the budget,
+    or the time is up, and whoever reads the body (the endpoint) turns that into ``413``,
+    ``503`` or ``408``. Should one escape, this middleware answers it itself if the
+    response has not started. What a request reserved is given back when it ends.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int,
-                 respond: Callable[[BodyTooLarge], Any]) -> None:
+                 respond: Callable[[Exception], Any], budget: BodyBudget | None = None,
+                 timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.respond = respond
+        self.budget = budget
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        limit, budget, timeout = self.max_bytes, self.budget, self.timeout
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             response = self.respond(BodyTooLarge(limit))
             await response(scope, receive, send)
             return
+        reserved = 0
+        if budget is not None and declared:
+            if not budget.reserve(declared):
+                response = self.respond(BodiesOverBudget())
+                await response(scope, receive, send)
+                return
+            reserved = declared
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         received = 0
+        more = scope.get("method") not in ("GET", "HEAD")
         started = False
 
         async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, reserved, more
+            if not more:  # the body is in: no limits on waiting for a disconnect
+                return await receive()
+            if deadline is None:
+                message = await receive()
+            else:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise BodyTimeout(timeout or 0.0)
+                try:
+                    message = await asyncio.wait_for(receive(), remaining)
+                except TimeoutError:
+                    raise BodyTimeout(timeout or 0.0) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge(limit)
+                if budget is not None and received > reserved:
+                    if not budget.reserve(received - reserved):
+                        raise BodiesOverBudget()
+                    reserved = received
+                if not message.get("more_body", False):
+                    more = False
+            else:
+                more = False
             return message
 
         async def watched_send(message: Message) -> None:
@@ -122,11 +212,14 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted_receive, watched_send)
-        except BodyTooLarge as exc:
+        except (BodyTooLarge, BodiesOverBudget, BodyTimeout) as exc:
             if started:
                 raise
             response = self.respond(exc)
             await response(scope, receive, send)
+        finally:
+            if budget is not None and reserved:
+                budget.release(reserved)
 
 
 class Shed:
