@@ -7,6 +7,7 @@ test runs uvicorn on 127.0.0.1 to show the body limit is enforced while the body
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -674,6 +675,49 @@ def test_504_when_the_time_limit_passes():
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert c.get("/healthz").json()["scans"]["timed_out"] == 1
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat.rsplit(b")", 1)[1].split()[0] != b"Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_scan_past_its_deadline_is_stopped_and_its_slot_is_free_again():
+    """In scan processes (``forewarn serve``'s default) a scan still running at its
+    deadline is killed with its process, and the slot gets a fresh process at once."""
+    import service_helpers
+
+    from forewarn.service.limits import ScanGate, TimedOut
+
+    gate = ScanGate(1, 0, timeout=3.0, processes=True)
+
+    async def scenario() -> None:
+        gate.start()
+        first = await gate.run(service_helpers.pid)  # the slot's process is up
+        started = time.monotonic()
+        with pytest.raises(TimedOut):
+            await gate.run(service_helpers.slow, 120)
+        assert time.monotonic() - started < 5
+        # the slot is free again at once (before: held until the scan ended, 2 minutes)
+        assert not gate.full()
+        assert gate.stats()["running"] == 0 and gate.stats()["timed_out"] == 1
+        assert gate.stopped == 1
+        second = await gate.run(service_helpers.pid)
+        assert second != first  # a fresh process; the one scanning was killed
+        deadline = time.monotonic() + 5
+        while _process_alive(first):
+            assert time.monotonic() < deadline, "the timed-out scan's process is alive"
+            await asyncio.sleep(0.05)
+        assert await gate.run(service_helpers.slow, 0.01) == second
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        gate.close(grace=1)
 
 
 def test_503_with_retry_after_when_the_worker_is_full_and_healthz_still_answers():

@@ -12,8 +12,10 @@
   requests at a time and refuses the rest at once (:class:`Overloaded`: ``503`` with
   ``Retry-After``) rather than queueing without bound. Each admitted request has a
   deadline (:class:`TimedOut`: ``504``) that counts its time in the queue too. A scan
-  still running at its deadline finishes in the background and keeps its slot until it
-  does (the slot accounts for the CPU it still uses); one still queued then is cancelled.
+  still running at its deadline in a scan process is stopped (the process is killed and
+  replaced), so its slot is free again at once; one in a thread (no scan processes)
+  finishes in the background and keeps its slot until it does; one still queued then is
+  cancelled.
 
 The event loop never scans, so ``/healthz`` and the shedding answers stay quick under
 load.
@@ -22,6 +24,7 @@ load.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import multiprocessing
 import threading
@@ -263,17 +266,28 @@ class Unavailable(Exception):
         self.retry_after = 1
 
 
+def _noop() -> tuple[float, None]:
+    """Nothing: submitting it starts a fresh scan process (and its initializer)."""
+    return 0.0, None
+
+
 class ScanGate:
     """Runs CPU-bound jobs on ``workers`` threads or processes, with at most ``max_queue``
     waiting.
 
     ``run(fn, *args)`` raises :class:`Overloaded` at once when ``workers + max_queue``
     jobs are already admitted, and :class:`TimedOut` when the job has not finished
-    ``timeout`` seconds after admission (a job still queued then is cancelled; a running
-    one finishes and keeps its slot until it does). ``fn`` returns ``(seconds, result)``,
-    the seconds it worked (for ``Retry-After``). With ``processes=True`` the jobs run in a
-    pool of spawned processes (``initializer`` runs in each as it starts), so a scan never
-    holds the event loop's GIL; ``fn`` and its arguments must then be picklable.
+    ``timeout`` seconds after admission. ``fn`` returns ``(seconds, result)``, the seconds
+    it worked (for ``Retry-After``).
+
+    With ``processes=True`` each worker is a *slot*: a spawned process of its own
+    (``initializer`` runs in it as it starts) that runs one job at a time, so a scan never
+    holds the event loop's GIL; ``fn`` and its arguments must then be picklable. A job
+    still running at its deadline (or whose request went away) is stopped: its process is
+    killed and the slot gets a fresh one, started at once, so the slot is free again
+    straight away. With threads a running job cannot be stopped: it finishes in the
+    background and keeps its slot until it does (the slot accounts for the CPU it uses);
+    a job still queued at its deadline is cancelled either way.
     """
 
     def __init__(self, workers: int, max_queue: int, timeout: float, *,
@@ -294,7 +308,10 @@ class ScanGate:
         self._seconds = 0.5  # moving average of a job's duration, for Retry-After
         self._shed = 0
         self._timed_out = 0
-        self._executor: Executor | None = None
+        self._stopped = 0
+        self._executor: Executor | None = None  # threads
+        self._slots: list[ProcessPoolExecutor] = []  # processes: one per slot
+        self._free: asyncio.Queue[ProcessPoolExecutor] | None = None
 
     @property
     def capacity(self) -> int:
@@ -313,6 +330,11 @@ class ScanGate:
                 "timed_out": self._timed_out,
             }
 
+    @property
+    def stopped(self) -> int:
+        """How many running jobs were stopped (their scan process killed)."""
+        return self._stopped
+
     def full(self) -> bool:
         """Whether a new request would be refused now."""
         with self._lock:
@@ -330,30 +352,50 @@ class ScanGate:
             self._shed += 1
             return Overloaded(self._retry_after_locked())
 
-    def start(self) -> Executor:
-        """The pool, created on first use."""
+    def start(self) -> None:
+        """The pool (the threads, or a process per slot), created on first use."""
         with self._lock:
-            if self._executor is None:
-                if self.processes:
-                    self._executor = ProcessPoolExecutor(
-                        self.workers, mp_context=multiprocessing.get_context("spawn"),
-                        initializer=self._initializer, initargs=self._initargs)
-                else:
-                    self._executor = ThreadPoolExecutor(self.workers,
-                                                        thread_name_prefix="forewarn-scan")
-            return self._executor
+            if self.processes:
+                if self._free is None:
+                    self._free = asyncio.Queue()
+                    self._slots = [self._new_slot() for _ in range(self.workers)]
+                    for slot in self._slots:
+                        self._free.put_nowait(slot)
+            elif self._executor is None:
+                self._executor = ThreadPoolExecutor(self.workers,
+                                                    thread_name_prefix="forewarn-scan")
+
+    def _new_slot(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=self._initializer, initargs=self._initargs)
+
+    def _replace(self, slot: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """Kill ``slot``'s process (a job it runs is abandoned) and return a fresh slot
+        whose process starts now, in the background."""
+        for process in _processes_of(slot):
+            with contextlib.suppress(Exception):
+                process.kill()
+        slot.shutdown(wait=False, cancel_futures=True)
+        fresh = self._new_slot()
+        with self._lock:
+            self._slots = [fresh if s is slot else s for s in self._slots]
+        with contextlib.suppress(Exception):
+            fresh.submit(_noop)
+        return fresh
 
     def close(self, grace: float = 10.0) -> None:
         """Stop the pool: queued jobs are cancelled, running ones get ``grace`` seconds to
         finish; scan processes still alive then are terminated. Returns when they are
         gone (uvicorn may end the process by its signal right after, with no clean-up)."""
         with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        # the pool's processes (a long-standing private attribute; [] if it ever goes)
-        processes = list((getattr(executor, "_processes", None) or {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
+            executors: list[Executor] = [*self._slots]
+            if self._executor is not None:
+                executors.append(self._executor)
+            self._executor, self._slots, self._free = None, [], None
+        processes = [p for e in executors if isinstance(e, ProcessPoolExecutor)
+                     for p in _processes_of(e)]
+        for executor in executors:
+            executor.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + grace
         for process in processes:
             process.join(max(0.0, deadline - time.monotonic()))
@@ -361,10 +403,11 @@ class ScanGate:
             if process.is_alive():
                 process.terminate()
                 process.join(2)
-        if processes:
-            # with its processes gone this is quick, and it releases the pool's queues and
-            # their semaphores now (else the resource tracker warns of "leaked" ones)
-            executor.shutdown(wait=True)
+        for executor in executors:
+            if isinstance(executor, ProcessPoolExecutor):
+                # with its processes gone this is quick, and it releases the pool's queues
+                # and their semaphores now (else the resource tracker warns of "leaked" ones)
+                executor.shutdown(wait=True)
 
     def _broken(self, executor: Executor) -> None:
         with self._lock:
@@ -379,7 +422,71 @@ class ScanGate:
                 self._shed += 1
                 raise Overloaded(self._retry_after_locked())
             self._admitted += 1
-        executor = self.start()
+        if self.processes:
+            return await self._run_in_slot(fn, args)
+        return await self._run_in_thread(fn, args)
+
+    async def _run_in_slot(self, fn: Callable[..., tuple[float, T]], args: tuple[Any, ...]) -> T:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        slot: ProcessPoolExecutor | None = None
+        future: Future[Any] | None = None
+        try:
+            self.start()
+            free = self._free
+            assert free is not None
+            try:
+                slot = await asyncio.wait_for(free.get(), self.timeout)
+            except TimeoutError:
+                self._count_timeout()
+                raise TimedOut(self.timeout) from None
+            try:
+                future = slot.submit(fn, *args)
+            except (RuntimeError, BrokenExecutor):  # its process died while idle
+                slot = self._replace(slot)
+                raise Unavailable() from None
+            with self._lock:
+                self._inflight.add(future)
+            try:
+                seconds, result = await asyncio.wait_for(
+                    asyncio.wrap_future(future), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                self._count_timeout()
+                if not future.done():  # still scanning: stop it, free the slot
+                    slot = self._stop(slot)
+                raise TimedOut(self.timeout) from None
+            except asyncio.CancelledError:  # the request went away (or shutdown)
+                if not future.done():
+                    slot = self._stop(slot)
+                raise
+            except BrokenExecutor:
+                slot = self._replace(slot)
+                raise Unavailable() from None
+            with self._lock:
+                self._seconds = 0.8 * self._seconds + 0.2 * seconds
+            return result
+        finally:
+            with self._lock:
+                self._admitted -= 1
+                if future is not None:
+                    self._inflight.discard(future)
+            if slot is not None and self._free is not None and slot in self._slots:
+                self._free.put_nowait(slot)
+
+    def _stop(self, slot: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        with self._lock:
+            self._stopped += 1
+        return self._replace(slot)
+
+    def _count_timeout(self) -> None:
+        with self._lock:
+            self._timed_out += 1
+
+    async def _run_in_thread(self, fn: Callable[..., tuple[float, T]],
+                             args: tuple[Any, ...]) -> T:
+        self.start()
+        executor = self._executor
+        assert executor is not None
         try:
             future = executor.submit(fn, *args)
         except (RuntimeError, BrokenExecutor):  # shut down, or broken: rebuild
@@ -396,8 +503,7 @@ class ScanGate:
             # cancels ``future`` unless it is already running
             seconds, result = await asyncio.wait_for(waiter, self.timeout)
         except TimeoutError:
-            with self._lock:
-                self._timed_out += 1
+            self._count_timeout()
             raise TimedOut(self.timeout) from None
         except BrokenExecutor:
             self._broken(executor)
@@ -414,3 +520,8 @@ class ScanGate:
     def _retry_after_locked(self) -> int:
         backlog = max(1, self._admitted - self.workers + 1)
         return max(1, min(60, math.ceil(backlog * self._seconds / self.workers)))
+
+
+def _processes_of(executor: ProcessPoolExecutor) -> list[Any]:
+    """The pool's processes (a long-standing private attribute; [] if it ever goes)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
