@@ -375,8 +375,8 @@ def test_413_before_the_whole_body_is_sent_to_a_real_server():
 
 
 @contextlib.contextmanager
-def serving(app: Any, **config: Any) -> Iterator[int]:
-    """``app`` under uvicorn on 127.0.0.1 in a thread; yields the port."""
+def serving(app: Any, **config: Any) -> Iterator[tuple[int, Any]]:
+    """``app`` under uvicorn on 127.0.0.1 in a thread; yields the port and the server."""
     uvicorn = pytest.importorskip("uvicorn")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error",
                                            lifespan="on", **config))
@@ -387,7 +387,7 @@ def serving(app: Any, **config: Any) -> Iterator[int]:
         while not server.started:
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.02)
-        yield server.servers[0].sockets[0].getsockname()[1]
+        yield server.servers[0].sockets[0].getsockname()[1], server
     finally:
         server.should_exit = True
         thread.join(15)
@@ -439,7 +439,7 @@ def test_bodies_held_back_are_bounded_by_a_buffer_budget():
                         body_timeout_s=30, warm_up=False, access_log=False)
     app = create_app(settings)
     budget = app.state.body_budget
-    with serving(app) as port:
+    with serving(app) as (port, _server):
         holders = [held_back(port, 9_000, 8_999) for _ in range(2)]
         try:
             deadline = time.monotonic() + 5
@@ -477,7 +477,7 @@ def test_bodies_held_back_are_bounded_by_a_buffer_budget():
 def test_408_when_a_body_does_not_arrive_in_time():
     settings = Settings(body_timeout_s=0.5, warm_up=False, access_log=False)
     app = create_app(settings)
-    with serving(app) as port:
+    with serving(app) as (port, _server):
         for length, sent in ((100, 50), (100, 0)):
             started = time.monotonic()
             with held_back(port, length, sent) as sock:
@@ -791,6 +791,95 @@ def test_scans_in_a_process_pool_give_the_same_answers(client: TestClient):
         assert statuses[-1] == 200 and len(statuses) <= 3, statuses
     with pytest.raises(ValueError):
         create_app(settings, make_scanner=lambda floor: Scanner())
+
+
+def test_requests_running_at_shutdown_are_answered_503_after_the_grace_period():
+    """Shutdown (SIGTERM / Ctrl-C, which start ``app.state.draining``): a request still
+    running after ``shutdown_grace_s`` gets a JSON 503 rather than an empty reply."""
+    release, started = threading.Event(), threading.Event()
+    settings = Settings(shutdown_grace_s=0.5, timeout_s=30, warm_up=False, access_log=False)
+    app = create_app(settings, make_scanner=lambda floor: SlowScanner(
+        floor, release=release, started=started))
+    try:
+        with serving(app, timeout_graceful_shutdown=5) as (port, server):
+            story = json.dumps({"text": BLEEDING}).encode()
+            with held_back(port, len(story), 0) as sock:
+                sock.sendall(story)
+                assert started.wait(10)
+                begun = time.monotonic()
+                app.state.draining.start()  # what the SIGTERM handler does first
+                server.should_exit = True  # and then uvicorn's own
+                status, headers, body = http_reply(sock, timeout=4)
+            assert status == 503 and 0.4 < time.monotonic() - begun < 3
+            assert "shutting down" in json_error(status, body, "shutting-down")["message"]
+            assert headers["retry-after"] == "1"
+    finally:
+        release.set()
+
+
+def test_requests_arriving_during_shutdown_are_answered_503():
+    with TestClient(create_app(Settings(warm_up=False))) as c:
+        assert c.get("/healthz").status_code == 200
+        c.app.state.draining.start()
+        error_of(c.get("/healthz"), 503, "shutting-down")
+        response = c.post("/v1/scan", json={"text": BLEEDING})
+        error_of(response, 503, "shutting-down")
+        assert response.headers["connection"] == "close"
+
+
+SIGTERM_SERVER = """
+import sys, threading, uvicorn
+sys.path.insert(0, sys.argv[1])
+from test_service_api import SlowScanner
+from forewarn.service.app import Settings, create_app
+release = threading.Event()
+app = create_app(Settings(shutdown_grace_s=1, warm_up=False, access_log=False),
+                 make_scanner=lambda floor: SlowScanner(floor, release=release))
+config = uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="error",
+                        timeout_graceful_shutdown=5)
+uvicorn.Server(config).run()
+release.set()
+"""
+
+
+def test_sigterm_answers_the_running_request_503_and_the_server_exits(tmp_path: Path):
+    """The real thing: uvicorn in its own process, SIGTERM while a scan runs."""
+    import signal
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = tmp_path / "server.py"
+    script.write_text(SIGTERM_SERVER, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), str(Path(__file__).parent),
+                             str(port)], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "no server"
+                time.sleep(0.1)
+        with sock:
+            story = json.dumps({"text": BLEEDING}).encode()
+            sock.sendall(b"POST /v1/scan HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                         b"application/json\r\nContent-Length: %d\r\n\r\n" % len(story)
+                         + story)
+            time.sleep(0.5)  # the scan is running (it waits for ever)
+            proc.send_signal(signal.SIGTERM)
+            status, _, body = http_reply(sock, timeout=6)
+        json_error(status, body, "shutting-down")
+        # uvicorn ends by the signal it was stopped with, once it has shut down cleanly
+        assert proc.wait(timeout=15) in (0, -signal.SIGTERM)
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_an_unexpected_error_is_a_json_500_without_internals(caplog: pytest.LogCaptureFixture):

@@ -10,6 +10,7 @@ queue. Listens on 127.0.0.1 unless told otherwise. Needs the ``serve`` extra
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 
@@ -19,7 +20,8 @@ from forewarn.ingest._common import DEFAULT_MAX_BYTES
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_CONNECTIONS = 256
-SHUTDOWN_GRACE_S = 10
+DEFAULT_SHUTDOWN_GRACE = 8.0
+UVICORN_EXTRA_S = 2  # uvicorn's own graceful-shutdown time is ours plus this
 
 LOG_CONFIG: dict[str, object] = {
     "version": 1,
@@ -87,6 +89,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--max-queue", type=non_negative, default=16, metavar="N",
                    help="requests that may wait for a scan, per worker; more get 503 "
                    "(default 16)")
+    p.add_argument("--shutdown-grace", type=seconds, default=DEFAULT_SHUTDOWN_GRACE,
+                   metavar="S", help="on SIGTERM or Ctrl-C, time the running requests get "
+                   "to finish before they are answered 503 (default 8 s)")
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the embedding model (faster, less recall)")
     p.add_argument("--no-access-log", action="store_true",
@@ -167,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body,
         max_buffered_bytes=max(args.max_buffered, args.max_body),
         body_timeout_s=args.body_timeout,
+        shutdown_grace_s=args.shutdown_grace,
         timeout_s=args.timeout,
         scan_workers=max(1, processes),
         scan_processes=processes > 0,
@@ -188,6 +194,6 @@ def run(args: argparse.Namespace) -> int:
         server_header=False,
         proxy_headers=False,
         limit_concurrency=args.max_connections,
-        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        timeout_graceful_shutdown=math.ceil(args.shutdown_grace) + UVICORN_EXTRA_S,
     )
     return 0
