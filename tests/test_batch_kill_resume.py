@@ -9,6 +9,7 @@ uninterrupted run, and the re-runs skipped what was already stored.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -19,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from test_batch import check_consistent
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,10 +68,10 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start(folder: Path, db: Path) -> subprocess.Popen[bytes]:
+def start(folder: Path, db: Path, chunk_size: int = 2) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [*forewarn(), "batch", str(folder), "--store", str(db), "--jobs", "2",
-         "--chunk-size", "2", "--json", "--progress-interval", "0.5"],
+         "--chunk-size", str(chunk_size), "--json", "--progress-interval", "0.5"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         preexec_fn=_default_sigint)
 
@@ -158,3 +160,117 @@ def test_ctrl_c_stops_cleanly_with_exit_code_130(tmp_path):
     assert summary["interrupted"] is True
     assert count_rows(db) >= summary["scanned"] + summary["failed"] > 0
     check_consistent(db)
+
+
+def _read_until(proc: subprocess.Popen[bytes], marker: bytes, timeout: float) -> bytes:
+    """Standard error as it comes, until it holds ``marker`` (or ``timeout`` passes)."""
+    import select
+
+    assert proc.stderr is not None
+    seen = b""
+    stop = time.monotonic() + timeout
+    while marker not in seen and time.monotonic() < stop:
+        ready, _, _ = select.select([proc.stderr], [], [], 0.1)
+        if ready:
+            chunk = os.read(proc.stderr.fileno(), 65536)
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+@pytest.mark.parametrize("when", ["at-once", "after-the-message"])
+def test_a_second_ctrl_c_exits_at_once_with_130_keeping_what_is_stored(tmp_path, when):
+    folder = tmp_path / "corpus"
+    make_corpus(folder)
+    db = tmp_path / "results.db"
+    # chunks of 16 works take a while each: plenty of time for a Ctrl-C while the first
+    # is handled (before, the run then waited at exit for the workers' chunks to finish)
+    proc = start(folder, db, chunk_size=16)
+    stop = time.monotonic() + 90
+    while count_rows(db) < 10 and proc.poll() is None and time.monotonic() < stop:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)
+    if when == "at-once":  # while the first is being handled
+        time.sleep(0.02)
+        early = b""
+    else:  # once it has said so (before: it then waited for the workers, at exit)
+        early = _read_until(proc, b"interrupted", 30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    stopped = time.monotonic()
+    try:
+        _out, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:  # before: a traceback, then it hung
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError("a second Ctrl-C left forewarn batch hanging") from None
+    err = early + err
+    assert time.monotonic() - stopped < 10
+    assert proc.returncode == 130, err.decode()[-2000:]
+    assert b"Traceback" not in err and b"interrupted" in err
+    assert all(line.startswith(b"forewarn") for line in err.splitlines()), err.decode()
+    assert count_rows(db) >= 10  # what was stored is still there, and consistent
+    check_consistent(db)
+    _no_process_left(proc.pid)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rsplit(b")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != b"Z"  # a zombie has ended (a container's init may not reap it)
+
+
+def _no_process_left(group: int) -> None:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return
+    alive = [p for p in os.listdir("/proc") if p.isdigit() and _alive(int(p))
+             and os.getpgid(int(p)) == group] if sys.platform.startswith("linux") else []
+    if alive:
+        os.killpg(group, signal.SIGKILL)
+        raise AssertionError(f"processes of the run are still alive: {alive}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_exit_when_the_batch_parent_is_killed(tmp_path, method):
+    folder = tmp_path / "corpus"
+    make_corpus(folder)
+    db = tmp_path / "results.db"
+    proc = subprocess.Popen(
+        [*forewarn(), "batch", str(folder), "--store", str(db), "--jobs", "2",
+         "--chunk-size", "2", "-q", "--start-method", method],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        stop = time.monotonic() + 90
+        while count_rows(db) < 6 and proc.poll() is None and time.monotonic() < stop:
+            time.sleep(0.01)
+        workers = [p for p in _children(proc.pid) if _alive(p)]
+        assert len(workers) >= 2, workers  # (spawn adds a resource tracker)
+        os.kill(proc.pid, signal.SIGKILL)  # the parent only, as the OOM killer would
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [p for p in workers if _alive(p)]
+        assert not left, f"workers outlived their parent: {left}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)

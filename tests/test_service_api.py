@@ -7,6 +7,8 @@ test runs uvicorn on 127.0.0.1 to show the body limit is enforced while the body
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -372,6 +374,142 @@ def test_413_before_the_whole_body_is_sent_to_a_real_server():
         thread.join(10)
 
 
+@contextlib.contextmanager
+def serving(app: Any, **config: Any) -> Iterator[tuple[int, Any]]:
+    """``app`` under uvicorn on 127.0.0.1 in a thread; yields the port and the server."""
+    uvicorn = pytest.importorskip("uvicorn")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error",
+                                           lifespan="on", **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.02)
+        yield server.servers[0].sockets[0].getsockname()[1], server
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+def http_reply(sock: socket.socket, timeout: float = 5.0) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of the one response on ``sock`` (fails if none comes)."""
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        try:
+            part = sock.recv(65536)
+        except TimeoutError:
+            raise AssertionError(f"no answer within {timeout} s") from None
+        assert part, f"the connection closed with no answer: {data!r}"
+        data += part
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in
+               (line.split(":", 1) for line in lines[1:])}
+    while len(body) < int(headers.get("content-length", 0)):
+        part = sock.recv(65536)
+        if not part:
+            break
+        body += part
+    return int(lines[0].split()[1]), headers, body
+
+
+def held_back(port: int, length: int, sent: int) -> socket.socket:
+    """A POST declaring ``length`` bytes of body that sends only ``sent`` of them."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(b"POST /v1/scan HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                 b"application/json\r\nContent-Length: %d\r\n\r\n" % length)
+    sock.sendall(b"x" * sent)
+    return sock
+
+
+def json_error(status: int, body: bytes, code: str) -> dict[str, Any]:
+    data = json.loads(body)
+    ErrorOut.model_validate(data)
+    assert data["error"]["code"] == code, data
+    return data["error"]
+
+
+def test_bodies_held_back_are_bounded_by_a_buffer_budget():
+    """Slow clients holding back the last byte of big bodies: the worker buffers at most
+    the budget, and refuses what does not fit at once (503), before reading it."""
+    settings = Settings(max_body_bytes=10_000, max_buffered_bytes=20_000,
+                        body_timeout_s=30, warm_up=False, access_log=False)
+    app = create_app(settings)
+    budget = app.state.body_budget
+    with serving(app) as (port, _server):
+        holders = [held_back(port, 9_000, 8_999) for _ in range(2)]
+        try:
+            deadline = time.monotonic() + 5
+            while budget.used < 18_000:
+                assert time.monotonic() < deadline, budget.used
+                time.sleep(0.02)
+            # a third declared body does not fit: 503 at once, nothing of it read
+            with held_back(port, 9_000, 0) as third:
+                status, headers, body = http_reply(third)
+            assert status == 503 and int(headers["retry-after"]) >= 1
+            assert "too much at once" in json_error(status, body, "overloaded")["message"]
+            # a chunked one is refused as soon as what it sends passes the budget
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as chunked:
+                chunked.sendall(b"POST /v1/scan HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                b"Content-Type: application/json\r\n"
+                                b"Transfer-Encoding: chunked\r\n\r\n")
+                chunked.sendall(b"1000\r\n" + b"x" * 4096 + b"\r\n")
+                status, _, body = http_reply(chunked)
+            json_error(status, body, "overloaded")
+            assert budget.used == 18_000 and budget.peak <= 20_000
+        finally:
+            for sock in holders:
+                sock.close()
+        # the clients went away: what they held is given back
+        deadline = time.monotonic() + 5
+        while budget.used:
+            assert time.monotonic() < deadline, budget.used
+            time.sleep(0.02)
+        story = json.dumps({"text": BLEEDING}).encode()
+        with held_back(port, len(story), 0) as sock:
+            sock.sendall(story)
+            assert http_reply(sock)[0] == 200
+
+
+def test_408_when_a_body_does_not_arrive_in_time():
+    settings = Settings(body_timeout_s=0.5, warm_up=False, access_log=False)
+    app = create_app(settings)
+    with serving(app) as (port, _server):
+        for length, sent in ((100, 50), (100, 0)):
+            started = time.monotonic()
+            with held_back(port, length, sent) as sock:
+                status, headers, body = http_reply(sock)
+            assert status == 408 and time.monotonic() - started < 3
+            assert headers.get("connection") == "close"
+            assert "0.5 s" in json_error(status, body, "body-timeout")["message"]
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                         b"application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"5\r\n{\"tex\r\n")
+            status, _, body = http_reply(sock)
+        json_error(status, body, "body-timeout")
+        deadline = time.monotonic() + 5
+        while app.state.body_budget.used:  # given back as each request ends
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+
+def test_the_body_limit_is_the_readers_limit():
+    from forewarn.ingest import DEFAULT_MAX_BYTES
+    from forewarn.service.jobs import Job, WorkInput
+
+    assert Settings().max_body_bytes == DEFAULT_MAX_BYTES == 32 * 1024 * 1024
+    assert Job("scan", WorkInput(text="x")).max_bytes == DEFAULT_MAX_BYTES
+    with TestClient(create_app(Settings(warm_up=False))) as c:
+        response = c.post("/v1/scan", content=b"{}", headers={
+            "content-type": "application/json",
+            "content-length": str(DEFAULT_MAX_BYTES + 1)})
+        assert "32 MiB" in error_of(response, 413, "too-large")["message"]
+
+
 @pytest.mark.parametrize("name,data,media", [
     ("paper.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "application/pdf"),
     ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"),
@@ -556,6 +694,49 @@ def test_504_when_the_time_limit_passes():
         assert c.get("/healthz").json()["scans"]["timed_out"] == 1
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat.rsplit(b")", 1)[1].split()[0] != b"Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_scan_past_its_deadline_is_stopped_and_its_slot_is_free_again():
+    """In scan processes (``forewarn serve``'s default) a scan still running at its
+    deadline is killed with its process, and the slot gets a fresh process at once."""
+    import service_helpers
+
+    from forewarn.service.limits import ScanGate, TimedOut
+
+    gate = ScanGate(1, 0, timeout=3.0, processes=True)
+
+    async def scenario() -> None:
+        gate.start()
+        first = await gate.run(service_helpers.pid)  # the slot's process is up
+        started = time.monotonic()
+        with pytest.raises(TimedOut):
+            await gate.run(service_helpers.slow, 120)
+        assert time.monotonic() - started < 5
+        # the slot is free again at once (before: held until the scan ended, 2 minutes)
+        assert not gate.full()
+        assert gate.stats()["running"] == 0 and gate.stats()["timed_out"] == 1
+        assert gate.stopped == 1
+        second = await gate.run(service_helpers.pid)
+        assert second != first  # a fresh process; the one scanning was killed
+        deadline = time.monotonic() + 5
+        while _process_alive(first):
+            assert time.monotonic() < deadline, "the timed-out scan's process is alive"
+            await asyncio.sleep(0.05)
+        assert await gate.run(service_helpers.slow, 0.01) == second
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        gate.close(grace=1)
+
+
 def test_503_with_retry_after_when_the_worker_is_full_and_healthz_still_answers():
     release, started = threading.Event(), threading.Event()
     settings = Settings(scan_workers=1, max_queue=1, timeout_s=20, warm_up=False)
@@ -629,6 +810,95 @@ def test_scans_in_a_process_pool_give_the_same_answers(client: TestClient):
         create_app(settings, make_scanner=lambda floor: Scanner())
 
 
+def test_requests_running_at_shutdown_are_answered_503_after_the_grace_period():
+    """Shutdown (SIGTERM / Ctrl-C, which start ``app.state.draining``): a request still
+    running after ``shutdown_grace_s`` gets a JSON 503 rather than an empty reply."""
+    release, started = threading.Event(), threading.Event()
+    settings = Settings(shutdown_grace_s=0.5, timeout_s=30, warm_up=False, access_log=False)
+    app = create_app(settings, make_scanner=lambda floor: SlowScanner(
+        floor, release=release, started=started))
+    try:
+        with serving(app, timeout_graceful_shutdown=5) as (port, server):
+            story = json.dumps({"text": BLEEDING}).encode()
+            with held_back(port, len(story), 0) as sock:
+                sock.sendall(story)
+                assert started.wait(10)
+                begun = time.monotonic()
+                app.state.draining.start()  # what the SIGTERM handler does first
+                server.should_exit = True  # and then uvicorn's own
+                status, headers, body = http_reply(sock, timeout=4)
+            assert status == 503 and 0.4 < time.monotonic() - begun < 3
+            assert "shutting down" in json_error(status, body, "shutting-down")["message"]
+            assert headers["retry-after"] == "1"
+    finally:
+        release.set()
+
+
+def test_requests_arriving_during_shutdown_are_answered_503():
+    with TestClient(create_app(Settings(warm_up=False))) as c:
+        assert c.get("/healthz").status_code == 200
+        c.app.state.draining.start()
+        error_of(c.get("/healthz"), 503, "shutting-down")
+        response = c.post("/v1/scan", json={"text": BLEEDING})
+        error_of(response, 503, "shutting-down")
+        assert response.headers["connection"] == "close"
+
+
+SIGTERM_SERVER = """
+import sys, threading, uvicorn
+sys.path.insert(0, sys.argv[1])
+from test_service_api import SlowScanner
+from forewarn.service.app import Settings, create_app
+release = threading.Event()
+app = create_app(Settings(shutdown_grace_s=1, warm_up=False, access_log=False),
+                 make_scanner=lambda floor: SlowScanner(floor, release=release))
+config = uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="error",
+                        timeout_graceful_shutdown=5)
+uvicorn.Server(config).run()
+release.set()
+"""
+
+
+def test_sigterm_answers_the_running_request_503_and_the_server_exits(tmp_path: Path):
+    """The real thing: uvicorn in its own process, SIGTERM while a scan runs."""
+    import signal
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = tmp_path / "server.py"
+    script.write_text(SIGTERM_SERVER, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), str(Path(__file__).parent),
+                             str(port)], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "no server"
+                time.sleep(0.1)
+        with sock:
+            story = json.dumps({"text": BLEEDING}).encode()
+            sock.sendall(b"POST /v1/scan HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                         b"application/json\r\nContent-Length: %d\r\n\r\n" % len(story)
+                         + story)
+            time.sleep(0.5)  # the scan is running (it waits for ever)
+            proc.send_signal(signal.SIGTERM)
+            status, _, body = http_reply(sock, timeout=6)
+        json_error(status, body, "shutting-down")
+        # uvicorn ends by the signal it was stopped with, once it has shut down cleanly
+        assert proc.wait(timeout=15) in (0, -signal.SIGTERM)
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_an_unexpected_error_is_a_json_500_without_internals(caplog: pytest.LogCaptureFixture):
     class Broken(Scanner):
         def scan_work(self, work: Work) -> Report:
@@ -690,6 +960,19 @@ def test_serve_command_options(monkeypatch: pytest.MonkeyPatch):
     settings = Settings.from_json(os.environ[ENV_SETTINGS])
     assert settings.max_body_bytes == 1_000_000 and settings.timeout_s == 5
     assert settings.max_queue == 4
+    assert call["limit_concurrency"] == 256 and call["timeout_graceful_shutdown"] == 10
+    from forewarn.ingest import DEFAULT_MAX_BYTES
+
+    main(["serve"])
+    defaults = Settings.from_json(os.environ[ENV_SETTINGS])
+    assert defaults.max_body_bytes == DEFAULT_MAX_BYTES
+    assert defaults.max_buffered_bytes == 4 * DEFAULT_MAX_BYTES
+    assert defaults.body_timeout_s == 30
+    main(["serve", "--max-connections", "20", "--body-timeout", "5", "--max-buffered",
+          "64MB"])
+    assert calls[-1]["limit_concurrency"] == 20
+    tuned = Settings.from_json(os.environ[ENV_SETTINGS])
+    assert tuned.body_timeout_s == 5 and tuned.max_buffered_bytes == 64_000_000
     assert settings.scan_processes and settings.scan_workers == (os.cpu_count() or 1)
     main(["serve", "--scan-processes", "0"])
     threads = Settings.from_json(os.environ[ENV_SETTINGS])

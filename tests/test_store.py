@@ -4,8 +4,10 @@ PostgreSQL), and the `export` and `stats` commands that read it."""
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import os
 import sqlite3
 import sys
 
@@ -268,6 +270,81 @@ def test_export_parquet(capsys, filled, tmp_path):
     assert len(pq.read_table(target)) == 3
 
 
+
+class _FullDisk:
+    """A text file that takes ``room`` characters, then fails as a full disk does."""
+
+    def __init__(self, real, room: int) -> None:
+        self.real = real
+        self.room = room
+
+    def write(self, text: str) -> int:
+        if len(text) > self.room:
+            self.real.write(text[: self.room])
+            self.room = 0
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(text)
+        return self.real.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.real.close()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_export_to_a_full_disk_leaves_no_partial_file(capsys, filled, tmp_path, monkeypatch,
+                                                      fmt):
+    from forewarn.commands import export
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / f"w.{fmt}"
+    target.write_text("the previous export\n", encoding="utf-8")
+
+    def full_open(path, *args, **kwargs):
+        return _FullDisk(open(path, *args, **kwargs), room=40)
+
+    monkeypatch.setattr(export, "open", full_open, raising=False)
+    code, out, err = run(capsys, "export", "--store", filled, "--format", fmt,
+                         "-o", str(target))
+    assert code == 3, err
+    assert err.count("\n") == 1 and "No space left on device" in err and str(target) in err
+    assert "Traceback" not in err and out == ""
+    # the old file is as it was, and no temporary file is left behind
+    assert target.read_text(encoding="utf-8") == "the previous export\n"
+    assert [p.name for p in out_dir.iterdir()] == [target.name]
+
+    monkeypatch.undo()
+    code, _, err = run(capsys, "export", "--store", filled, "--format", fmt,
+                       "-o", str(target))
+    assert code == 0, err
+    assert "violence" in target.read_text(encoding="utf-8")
+    assert [p.name for p in out_dir.iterdir()] == [target.name]
+
+
+def test_export_parquet_to_a_full_disk_leaves_no_partial_file(capsys, filled, tmp_path,
+                                                              monkeypatch):
+    pq = pytest.importorskip("pyarrow.parquet", reason="pyarrow (the parquet extra) is not "
+                             "installed")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "w.parquet"
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
+    code, _, err = run(capsys, "export", "--store", filled, "--format", "parquet",
+                       "-o", str(target))
+    assert code == 3 and err.count("\n") == 1 and "No space left on device" in err, err
+    assert list(out_dir.iterdir()) == []
+
+
 def test_stats_text_and_json(capsys, filled):
     code, out, err = run(capsys, "stats", "--store", filled)
     assert code == 0, err
@@ -288,3 +365,63 @@ def test_export_and_stats_bad_input_is_one_line(capsys, tmp_path, filled):
     assert code == 8 and err.count("\n") == 1
     code, _out, err = run(capsys, "export", "--store", filled, "--warning", "not-a-warning")
     assert code == 2 and err.count("\n") == 1
+
+
+# --- read-only media -----------------------------------------------------------------------
+
+
+def _read_only_folder_store(tmp_path):
+    """A WAL-mode store cleanly closed (no -wal or -shm file left) in its own folder."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "r.db"
+    with SQLiteStore(str(path)) as s:
+        s.write([result("a", [("violence", "graphic", 0.99)]), result("b")])
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    assert sorted(p.name for p in folder.iterdir()) == ["r.db"]
+    return folder, path
+
+
+def _stats_and_export_read(capsys, path) -> None:
+    code, out, err = run(capsys, "stats", "--store", str(path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["works"] == 2
+    code, out, err = run(capsys, "export", "--store", str(path))
+    assert code == 0, err
+    assert [json.loads(line)["work_id"] for line in out.splitlines()] == ["a", "b"]
+
+
+def test_stats_and_export_read_a_wal_store_in_a_folder_they_cannot_write(capsys, tmp_path,
+                                                                          monkeypatch):
+    # Tests often run as root, for whom chmod 0555 changes nothing: the folder is made
+    # "unwritable" by monkeypatching os.access, and what shows that the store was opened
+    # read-only and immutable is that SQLite made no -shm or -wal file next to it (opening
+    # a WAL database any other way makes both, which read-only media would refuse).
+    folder, path = _read_only_folder_store(tmp_path)
+    real_access = os.access
+
+    def access(p, mode, *args, **kwargs):
+        if os.path.abspath(p) == str(folder) and mode & os.W_OK:
+            return False
+        return real_access(p, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    before = path.read_bytes()
+    _stats_and_export_read(capsys, path)
+    assert sorted(p.name for p in folder.iterdir()) == ["r.db"]
+    assert path.read_bytes() == before
+    with open_store(str(path), read_only=True) as s, pytest.raises(StoreError):
+        s.write([result("c")])  # read-only: one StoreError line, not a crash
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="chmod does not stop root from writing")
+def test_stats_and_export_read_a_wal_store_in_a_read_only_folder(capsys, tmp_path):
+    folder, path = _read_only_folder_store(tmp_path)
+    folder.chmod(0o555)
+    try:
+        _stats_and_export_read(capsys, path)
+    finally:
+        folder.chmod(0o755)

@@ -223,7 +223,11 @@ def _worker_state(config: ScanConfig) -> tuple[Any, dict[str, str]]:
 
 
 def _init_worker(config: ScanConfig) -> None:
-    """Process-pool initializer: ignore Ctrl-C (the parent decides) and build the Scanner."""
+    """Process-pool initializer: end with the parent however it ends, ignore Ctrl-C (the
+    parent decides) and build the Scanner."""
+    from forewarn.lifeline import die_with_parent
+
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # One core per worker: the tokenizer's own thread pool would only oversubscribe.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -570,9 +574,31 @@ class PoolRunner:
             self._harvest(block=True)
 
     def close(self, cancel: bool = False) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
-            self.pool = None
+        """Stop the pool: with ``cancel`` (Ctrl-C) at once, the workers terminated and the
+        chunks they were scanning dropped (they are not stored, so the next run scans
+        them); otherwise once every chunk is done."""
+        pool, self.pool = self.pool, None
+        if pool is None:
+            return
+        if not cancel:
+            pool.shutdown(wait=True)
+            return
+        # the pool's processes (a long-standing private attribute; [] if it ever goes)
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.terminate()
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(5)
+                if process.is_alive():
+                    process.kill()
+                    process.join(1)
+        # with the workers gone this returns at once; it ends the pool's manager thread,
+        # which the interpreter would otherwise wait for at exit
+        pool.shutdown(wait=True)
+        self.inflight.clear()
 
 
 class DaskRunner:
@@ -945,6 +971,32 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+EXIT_INTERRUPTED = 130
+
+
+def _second_interrupt_exits(say: Callable[[str], object]) -> None:
+    """After a first Ctrl-C, while the run stops: a second one ends the process at once
+    (exit code 130, one line), without waiting for anything. What is stored stays stored
+    (each chunk is one transaction; one being written is rolled back by SQLite); the
+    workers are killed first, and would end with this process anyway
+    (:mod:`forewarn.lifeline`). Only from the main thread, over Python's own handler."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        return
+
+    def now(signum: int, frame: Any) -> None:
+        with contextlib.suppress(Exception):
+            say("interrupted again: stopping now; what finished is stored: run the same "
+                "command again to go on")
+            sys.stderr.flush()
+        for child in multiprocessing.active_children():
+            with contextlib.suppress(Exception):
+                os.kill(child.pid, signal.SIGKILL)
+        os._exit(EXIT_INTERRUPTED)
+
+    signal.signal(signal.SIGINT, now)
+
+
 def run_batch(
     corpus: Corpus,
     store: Store,
@@ -958,13 +1010,16 @@ def run_batch(
     start_method: str | None = None,
     warn: Callable[[str], object] | None = None,
     cluster_timeout: float = 15.0,
+    second_interrupt_exits: bool = False,
 ) -> BatchSummary:
     """Scan every work of ``corpus`` not yet in ``store``; return what was done.
 
     ``jobs`` worker processes (default: all cores; 1 scans in this process), or the Dask
     cluster at ``cluster`` (a scheduler address). Results are written by this process
     only, one transaction per chunk. A KeyboardInterrupt stops the run after writing what
-    has finished (``summary.interrupted``).
+    has finished (``summary.interrupted``), terminating the workers. With
+    ``second_interrupt_exits`` (the CLI), a second Ctrl-C while it stops ends the process
+    at once with exit code 130 (the handler stays: the process is about to exit).
     """
     from forewarn.progress import Progress
 
@@ -999,6 +1054,8 @@ def run_batch(
         batch.run()
     except KeyboardInterrupt:
         summary.interrupted = cancel = True
+        if second_interrupt_exits:
+            _second_interrupt_exits(say)
     finally:
         if batch.runner is not None:
             batch.runner.close(cancel=cancel)

@@ -114,12 +114,18 @@ def is_postgres_url(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://"))
 
 
-def open_store(target: str, *, create: bool = True) -> Store:
+def open_store(target: str, *, create: bool = True, read_only: bool = False) -> Store:
     """Open (and with ``create``, create or migrate) the store at a path or URL.
+
+    ``read_only`` (for commands that only read: ``export``, ``stats``) opens a SQLite
+    file read-only, so a store on read-only media or in a folder one cannot write to
+    opens too (see :class:`SQLiteStore`); it implies ``create=False``.
 
     Raises :class:`StoreError` with one line naming the target for anything that goes
     wrong, and :class:`MissingDependency` for a PostgreSQL URL without psycopg.
     """
+    if read_only:
+        create = False
     if is_postgres_url(target):
         return PostgresStore(target, create=create)
     if "://" in target:
@@ -128,7 +134,20 @@ def open_store(target: str, *, create: bool = True) -> Store:
             f"{target}: unsupported store URL scheme {scheme!r} "
             "(give a file path for SQLite or a postgresql:// URL)"
         )
-    return SQLiteStore(target, create=create)
+    return SQLiteStore(target, create=create, read_only=read_only)
+
+
+def _sqlite_read_only_uri(path: str) -> str:
+    """A ``file:`` URI that opens ``path`` read-only (``mode=ro``), and also ``immutable=1``
+    when its folder cannot be written: a WAL-mode database needs its ``-shm`` file, which
+    SQLite cannot create there, so it must be told that nobody writes the file at all."""
+    from urllib.parse import quote
+
+    absolute = os.path.abspath(path)
+    uri = f"file:{quote(absolute)}?mode=ro"
+    if not os.access(os.path.dirname(absolute), os.W_OK):
+        uri += "&immutable=1"
+    return uri
 
 
 def _now() -> str:
@@ -436,8 +455,11 @@ class SQLiteStore(Store):
 
     dialect = "sqlite"
 
-    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True,
+                 read_only: bool = False) -> None:
         self.target = os.fspath(path)
+        if read_only:
+            create = False
         if os.path.isdir(self.target):
             raise StoreError(f"{self.target}: is a directory, not a store file")
         if not create and not os.path.exists(self.target):
@@ -447,12 +469,18 @@ class SQLiteStore(Store):
             raise StoreError(f"{self.target}: cannot create the store: "
                              f"folder {parent} does not exist")
         try:
-            self.conn = sqlite3.connect(self.target, timeout=30.0, isolation_level=None,
-                                        check_same_thread=False)
+            if read_only:
+                self.conn = sqlite3.connect(_sqlite_read_only_uri(self.target), uri=True,
+                                            timeout=30.0, isolation_level=None,
+                                            check_same_thread=False)
+            else:
+                self.conn = sqlite3.connect(self.target, timeout=30.0, isolation_level=None,
+                                            check_same_thread=False)
             self.conn.execute("PRAGMA busy_timeout = 30000")
             if create:
                 self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = NORMAL")
+            if not read_only:
+                self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             self._prepare(create)
         except sqlite3.DatabaseError as exc:

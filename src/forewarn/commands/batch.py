@@ -12,7 +12,8 @@ finished but some works failed (each recorded in the store with its error); 2 us
 error; 3 an INPUT is missing or unreadable; 5 an INPUT is not a folder, JSONL, Parquet
 or story file; 6 a Parquet file is unreadable or lacks the columns; 8 the store cannot be
 opened or written; 9 an optional extra is missing (pyarrow, psycopg, dask); 12 the Dask
-cluster cannot be reached or failed; 130 interrupted (what finished is stored).
+cluster cannot be reached or failed; 130 interrupted (what finished is stored; a second
+Ctrl-C while it stops ends it at once, also with 130).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 
 from forewarn.cli import confidence, err
@@ -104,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
                             config=config, retry_failed=args.retry_failed,
                             chunk_size=args.chunk_size, progress=progress,
                             start_method=args.start_method, warn=err,
-                            cluster_timeout=args.cluster_timeout)
+                            cluster_timeout=args.cluster_timeout,
+                            second_interrupt_exits=True)
         summary.total = total
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
@@ -113,5 +116,8 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if summary.interrupted:
         err("interrupted; what finished is stored: run the same command again to go on")
+        # Nothing is left to stop: a further Ctrl-C while Python exits changes nothing
+        # (and would otherwise end it by the signal, not with the exit code).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         return 130
     return EXIT_SOME_FAILED if summary.failed else 0

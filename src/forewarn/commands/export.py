@@ -12,16 +12,22 @@ Writes what a results store holds, for researchers:
 ``--warning W [--min-severity S] [--min-confidence X]`` keeps only works (or rows) with
 that warning at least that strong: the same indexed query as in docs/store.md.
 
-Exit codes: 0 written; 2 usage error (an unknown warning, parquet without ``-o``); 8 the
-store cannot be opened or read; 9 pyarrow (for parquet) or psycopg (for a PostgreSQL
-store) is not installed.
+``-o FILE`` is written to a temporary file in the same folder that replaces FILE only when
+complete: a full disk or an error leaves no partial file (and an existing FILE as it was).
+
+Exit codes: 0 written; 2 usage error (an unknown warning, parquet without ``-o``); 3
+``-o FILE`` cannot be written (its folder is missing or read-only, the disk is full: the
+file is then not written at all); 8 the store cannot be opened or read; 9 pyarrow (for
+parquet) or psycopg (for a PostgreSQL store) is not installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterator
 from typing import IO, Any
@@ -78,35 +84,85 @@ def run(args: argparse.Namespace) -> int:
         err("export: --format parquet needs -o FILE")
         return 2
     filters = _filters(args)
-    with open_store(args.store, create=False) as store:
-        if args.format == "parquet":
-            return _parquet(store, args, filters)
-        out: IO[str]
-        if args.output:
-            try:
-                out = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
-            except OSError as exc:
-                from forewarn.errors import InputNotFound
-
-                raise InputNotFound(f"{args.output}: cannot write ({exc.strerror})") from None
-        else:
-            out = sys.stdout
-        try:
-            if args.format == "jsonl":
-                for work in store.iter_works(**filters):
-                    out.write(json.dumps(_json_record(work), ensure_ascii=False) + "\n")
+    with open_store(args.store, read_only=True) as store:
+        if not args.output:
+            _write_text(store, args, filters, sys.stdout)
+            sys.stdout.flush()
+            return 0
+        with _AtomicOutput(args.output) as temp:
+            if args.format == "parquet":
+                _parquet(store, args, filters, temp)
             else:
-                writer = csv.writer(out)
-                columns = WORK_COLUMNS if args.table == "works" else WARNING_COLUMNS
-                writer.writerow(columns)
-                for row in _rows(store, args.table, filters):
-                    writer.writerow([row.get(c) for c in columns])
-        finally:
-            if out is not sys.stdout:
-                out.close()
-            else:
-                out.flush()
+                with open(temp, "w", encoding="utf-8", newline="") as out:
+                    _write_text(store, args, filters, out)
     return 0
+
+
+class _AtomicOutput:
+    """``-o FILE``: the export is written to a temporary file in FILE's folder, which
+    replaces FILE (``os.replace``) only once it is complete. On any failure (a full disk,
+    a store error) the temporary file is removed and FILE is left as it was; an
+    ``OSError`` becomes one line and exit code 3."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.temp: str | None = None
+
+    def __enter__(self) -> str:
+        import tempfile
+
+        folder = os.path.dirname(os.path.abspath(self.path))
+        try:
+            fd, self.temp = tempfile.mkstemp(
+                dir=folder, prefix=f".{os.path.basename(self.path)}.", suffix=".tmp")
+            os.close(fd)
+            # mkstemp makes the file 0600; give it the mode a plain open() would
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.temp, 0o666 & ~umask)
+        except OSError as exc:
+            self._remove()
+            raise self._error(exc) from None
+        return self.temp
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if exc is None:
+            try:
+                assert self.temp is not None
+                os.replace(self.temp, self.path)
+                self.temp = None
+                return
+            except OSError as error:
+                exc = error
+        self._remove()
+        if isinstance(exc, OSError):
+            raise self._error(exc) from None
+
+    def _remove(self) -> None:
+        if self.temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temp)
+            self.temp = None
+
+    def _error(self, exc: OSError) -> Exception:
+        from forewarn.errors import InputNotFound
+
+        why = exc.strerror or str(exc) or type(exc).__name__
+        return InputNotFound(f"{self.path}: cannot write ({why}); the file was not "
+                             "written (an existing one is unchanged)")
+
+
+def _write_text(store: Any, args: argparse.Namespace, filters: dict[str, Any],
+                out: IO[str]) -> None:
+    if args.format == "jsonl":
+        for work in store.iter_works(**filters):
+            out.write(json.dumps(_json_record(work), ensure_ascii=False) + "\n")
+    else:
+        writer = csv.writer(out)
+        columns = WORK_COLUMNS if args.table == "works" else WARNING_COLUMNS
+        writer.writerow(columns)
+        for row in _rows(store, args.table, filters):
+            writer.writerow([row.get(c) for c in columns])
 
 
 def _json_record(work: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +203,7 @@ def _rows(store: Any, table: str, filters: dict[str, Any]) -> Iterator[dict[str,
         yield work
 
 
-def _parquet(store: Any, args: argparse.Namespace, filters: dict[str, Any]) -> int:
+def _parquet(store: Any, args: argparse.Namespace, filters: dict[str, Any], path: str) -> None:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -173,13 +229,7 @@ def _parquet(store: Any, args: argparse.Namespace, filters: dict[str, Any]) -> i
             ("declared", pa.bool_()),
         ])
     names = schema.names
-    try:
-        writer = pq.ParquetWriter(args.output, schema)
-    except OSError as exc:
-        from forewarn.errors import InputNotFound
-
-        raise InputNotFound(f"{args.output}: cannot write ({exc})") from None
-    with writer:
+    with pq.ParquetWriter(path, schema) as writer:
         batch: list[dict[str, Any]] = []
         for row in _rows(store, args.table, filters):
             batch.append({n: row.get(n) for n in names})
@@ -188,4 +238,3 @@ def _parquet(store: Any, args: argparse.Namespace, filters: dict[str, Any]) -> i
                 batch = []
         if batch:
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-    return 0

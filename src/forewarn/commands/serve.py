@@ -10,13 +10,18 @@ queue. Listens on 127.0.0.1 unless told otherwise. Needs the ``serve`` extra
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 
 from forewarn.errors import ForewarnError
+from forewarn.ingest._common import DEFAULT_MAX_BYTES
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+DEFAULT_MAX_CONNECTIONS = 256
+DEFAULT_SHUTDOWN_GRACE = 8.0
+UVICORN_EXTRA_S = 2  # uvicorn's own graceful-shutdown time is ours plus this
 
 LOG_CONFIG: dict[str, object] = {
     "version": 1,
@@ -68,13 +73,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--scan-processes", type=non_negative, default=None, metavar="N",
                    help="scan processes per HTTP worker (default: one per CPU core, "
                    f"{os.cpu_count() or 1} here); 0 scans in one thread of the HTTP worker")
-    p.add_argument("--max-body", type=size, default=25_000_000, metavar="SIZE",
-                   help="largest request body, e.g. 25MB (the default), 512KB")
+    p.add_argument("--max-body", type=size, default=DEFAULT_MAX_BYTES, metavar="SIZE",
+                   help="largest request body, e.g. 32MiB (the default: the readers' own "
+                   "limit), 512KB")
+    p.add_argument("--max-buffered", type=size, default=4 * DEFAULT_MAX_BYTES,
+                   metavar="SIZE", help="request bodies all the requests of an HTTP worker "
+                   "may hold at once; beyond it, 503 (default 128MiB: four of the largest)")
+    p.add_argument("--body-timeout", type=seconds, default=30.0, metavar="S",
+                   help="time for a request body to arrive; past it, 408 (default 30 s)")
+    p.add_argument("--max-connections", type=positive, default=DEFAULT_MAX_CONNECTIONS,
+                   metavar="N", help="open connections (and requests) per HTTP worker; "
+                   f"beyond, uvicorn answers 503 (default {DEFAULT_MAX_CONNECTIONS})")
     p.add_argument("--timeout", type=seconds, default=60.0, metavar="S",
                    help="time limit of one request, queueing included (default 60 s)")
     p.add_argument("--max-queue", type=non_negative, default=16, metavar="N",
                    help="requests that may wait for a scan, per worker; more get 503 "
                    "(default 16)")
+    p.add_argument("--shutdown-grace", type=seconds, default=DEFAULT_SHUTDOWN_GRACE,
+                   metavar="S", help="on SIGTERM or Ctrl-C, time the running requests get "
+                   "to finish before they are answered 503 (default 8 s)")
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the embedding model (faster, less recall)")
     p.add_argument("--no-access-log", action="store_true",
@@ -153,6 +170,9 @@ def run(args: argparse.Namespace) -> int:
     processes = (os.cpu_count() or 1) if args.scan_processes is None else args.scan_processes
     settings = Settings(
         max_body_bytes=args.max_body,
+        max_buffered_bytes=max(args.max_buffered, args.max_body),
+        body_timeout_s=args.body_timeout,
+        shutdown_grace_s=args.shutdown_grace,
         timeout_s=args.timeout,
         scan_workers=max(1, processes),
         scan_processes=processes > 0,
@@ -173,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,
         server_header=False,
         proxy_headers=False,
-        timeout_graceful_shutdown=10,
+        limit_concurrency=args.max_connections,
+        timeout_graceful_shutdown=math.ceil(args.shutdown_grace) + UVICORN_EXTRA_S,
     )
     return 0

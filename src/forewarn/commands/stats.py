@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
             raise TaxonomyError(f"--warning takes one warning, not {args.warning!r}")
         warning = found[0].id
-    with open_store(args.store, create=False) as store:
+    with open_store(args.store, read_only=True) as store:
         stats = store.stats(warning)
     stats["store"] = store.target
     if args.json:

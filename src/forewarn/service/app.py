@@ -25,9 +25,11 @@ import json
 import logging
 import os
 import re
+import signal
+import threading
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -52,12 +54,16 @@ from forewarn.errors import (
     TaxonomyError,
     UnsupportedFormat,
 )
+from forewarn.ingest import DEFAULT_MAX_BYTES
 from forewarn.profile import Profile, ProfileError
 from forewarn.scanner import DEFAULT_MIN_CONFIDENCE
 from forewarn.service import jobs
 from forewarn.service.jobs import Job, JobKind, ScannerFactory, WorkInput
 from forewarn.service.limits import (
+    BodiesOverBudget,
+    BodyBudget,
     BodyLimit,
+    BodyTimeout,
     BodyTooLarge,
     Overloaded,
     ScanGate,
@@ -111,10 +117,16 @@ class Settings:
     ``scan_workers`` and ``max_queue`` are per HTTP worker process: each runs at most
     ``scan_workers`` scans at once (in as many spawned processes with
     ``scan_processes``, else in threads of its own) and lets at most ``max_queue`` more
-    wait; it answers ``503`` beyond that.
+    wait; it answers ``503`` beyond that. ``max_body_bytes`` is the ingest readers' limit
+    (:data:`forewarn.ingest.DEFAULT_MAX_BYTES`, 32 MiB) unless set; all the bodies being
+    received at once may hold at most ``max_buffered_bytes`` (``503`` beyond), and a body
+    must arrive within ``body_timeout_s`` (``408``).
     """
 
-    max_body_bytes: int = 25_000_000
+    max_body_bytes: int = DEFAULT_MAX_BYTES
+    max_buffered_bytes: int = 4 * DEFAULT_MAX_BYTES
+    body_timeout_s: float = 30.0
+    shutdown_grace_s: float = 8.0
     timeout_s: float = 60.0
     scan_workers: int = 1
     scan_processes: bool = False
@@ -124,8 +136,10 @@ class Settings:
     access_log: bool = True
 
     def __post_init__(self) -> None:
-        if self.max_body_bytes < 1:
-            raise ValueError("max_body_bytes must be at least 1")
+        if self.max_body_bytes < 1 or self.max_buffered_bytes < 1:
+            raise ValueError("max_body_bytes and max_buffered_bytes must be at least 1")
+        if not self.body_timeout_s > 0 or self.shutdown_grace_s < 0:
+            raise ValueError("body_timeout_s must be more than 0, shutdown_grace_s at least 0")
         if not self.timeout_s > 0:
             raise ValueError("timeout_s must be more than 0")
         if self.scan_workers < 1 or self.max_queue < 0:
@@ -195,6 +209,7 @@ _FOREWARN_STATUS: tuple[tuple[type[ForewarnError], int, str], ...] = (
     (TaxonomyError, 422, "unknown-warning"),
 )
 _HTTP_CODES = {400: "bad-request", 404: "not-found", 405: "method-not-allowed",
+               408: "body-timeout",
                413: "too-large", 415: "unsupported-media-type", 422: "invalid-request",
                503: "unavailable"}
 
@@ -209,6 +224,20 @@ def _forewarn_error(exc: ForewarnError) -> JSONResponse:
 def _overloaded(exc: Overloaded) -> JSONResponse:
     return error_response(503, "overloaded", str(exc),
                           headers={"Retry-After": str(exc.retry_after)})
+
+
+def _body_timeout(exc: Exception) -> JSONResponse:
+    # the rest of the body is not read: the connection cannot be used again
+    return error_response(408, "body-timeout", str(exc), headers={"Connection": "close"})
+
+
+def _body_error(exc: Exception) -> JSONResponse:
+    """The answer to a body over the limit (413), over the budget (503) or too slow (408)."""
+    if isinstance(exc, BodiesOverBudget):
+        return _overloaded(exc)
+    if isinstance(exc, BodyTimeout):
+        return _body_timeout(exc)
+    return error_response(413, "too-large", str(exc))
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -234,6 +263,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_too_large(request: Request, exc: Exception) -> Response:
         return error_response(413, "too-large", str(exc))
 
+    async def on_body_timeout(request: Request, exc: Exception) -> Response:
+        return _body_timeout(exc)
+
     async def on_overloaded(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Overloaded)
         return _overloaded(exc)
@@ -249,6 +281,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(BodyTooLarge, on_too_large)
+    app.add_exception_handler(BodyTimeout, on_body_timeout)
     app.add_exception_handler(Overloaded, on_overloaded)
     app.add_exception_handler(TimedOut, on_timeout)
     app.add_exception_handler(Unavailable, on_unavailable)
@@ -294,6 +327,119 @@ class Guard:
             if self.access:
                 access_log.info("%s %s %d %.1fms", scope.get("method"), scope.get("path"),
                                 status, (time.perf_counter() - started) * 1000)
+
+
+class Draining:
+    """Whether the server is shutting down, and when the requests still running must be
+    answered. :meth:`start` may be called from a signal handler or another thread."""
+
+    def __init__(self, grace: float) -> None:
+        self.grace = grace
+        self.active = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._expired: asyncio.Event | None = None
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """At start-up, in the event loop that serves the requests."""
+        self.active = False
+        self._loop = loop
+        self._expired = asyncio.Event()
+
+    def detach(self) -> None:
+        self._loop = self._expired = None
+
+    @property
+    def attached(self) -> bool:
+        return self._loop is not None
+
+    def start(self) -> None:
+        """Shutdown begins: new requests get ``503`` now, running ones in ``grace`` s."""
+        if self.active:
+            return
+        self.active = True
+        loop = self._loop
+        if loop is not None:
+            with suppress(RuntimeError):  # the loop has closed: nothing left to answer
+                loop.call_soon_threadsafe(self._arm)
+
+    def _arm(self) -> None:
+        if self._loop is not None and self._expired is not None:
+            self._loop.call_later(self.grace, self._expired.set)
+
+    async def expired(self) -> None:
+        assert self._expired is not None
+        await self._expired.wait()
+
+
+def _shutting_down() -> JSONResponse:
+    return error_response(503, "shutting-down", "the server is shutting down; try again "
+                          "shortly", headers={"Retry-After": "1", "Connection": "close"})
+
+
+class Drain:
+    """ASGI middleware for shutdown: once :class:`Draining` has started, a new request is
+    answered ``503`` (``shutting-down``) at once, and one still running ``grace`` seconds
+    later is stopped and answered ``503`` too (uvicorn would otherwise close its connection
+    with no answer at all when its own graceful-shutdown time runs out)."""
+
+    def __init__(self, app: ASGIApp, draining: Draining) -> None:
+        self.app = app
+        self.draining = draining
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        draining = self.draining
+        if scope["type"] != "http" or not draining.attached:
+            await self.app(scope, receive, send)
+            return
+        if draining.active:
+            await _shutting_down()(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, watched_send))
+        expiry = asyncio.ensure_future(draining.expired())
+        try:
+            await asyncio.wait({task, expiry}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        finally:
+            expiry.cancel()
+        if task.done():
+            task.result()  # its exception, if any, goes on to Guard
+            return
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        if not started:
+            await _shutting_down()(scope, receive, send)
+
+
+def _chain_shutdown_signals(draining: Draining) -> list[tuple[int, Any]]:
+    """Have SIGINT and SIGTERM start :class:`Draining` before the server's own handler
+    (uvicorn's) runs. Only in the main thread, and only over a Python handler; returns
+    what to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    restore = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def handler(signum: int, frame: Any, previous: Callable[..., Any] = previous) -> None:
+            draining.start()
+            previous(signum, frame)
+
+        signal.signal(sig, handler)
+        restore.append((sig, previous))
+    return restore
 
 
 _SECURITY_HEADERS = (
@@ -544,11 +690,13 @@ def _json_and_upload_body(model: type[BaseModel], *, profile: ProfileNeed) -> di
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     text = {
+        408: "the body did not arrive within the time limit for bodies",
         413: "the body is larger than the limit",
         415: "not JSON or multipart, or a file format forewarn does not read",
         422: "malformed input: JSON, form, profile, query option, or an unreadable story",
         500: "an internal error (no internals are shown)",
-        503: "the worker is busy (see Retry-After)",
+        503: "the worker is busy, receiving too much at once, or shutting down (see "
+             "Retry-After)",
         504: "the request took longer than the time limit",
     }
     return {s: {"model": ErrorOut, "description": text[s]} for s in statuses}
@@ -584,6 +732,7 @@ def create_app(settings: Settings | None = None, *,
     settings = settings or Settings()
     if make_scanner is not None and settings.scan_processes:
         raise ValueError("make_scanner works with scan threads only (scan_processes=False)")
+    draining = Draining(settings.shutdown_grace_s)
     gate = ScanGate(settings.scan_workers, settings.max_queue, settings.timeout_s,
                     processes=settings.scan_processes, initializer=jobs.init_process,
                     initargs=(settings.lexicon_only,))
@@ -595,6 +744,8 @@ def create_app(settings: Settings | None = None, *,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        draining.attach(asyncio.get_running_loop())
+        restore = _chain_shutdown_signals(draining)
         gate.start()
         if settings.scan_processes:
             # start every scan process now; each loads the model as it starts
@@ -605,7 +756,12 @@ def create_app(settings: Settings | None = None, *,
         try:
             yield
         finally:
-            gate.close()
+            draining.start()
+            for sig, handler in restore:
+                with suppress(ValueError, TypeError):
+                    signal.signal(sig, handler)
+            draining.detach()
+            gate.close(grace=2.0)  # what still runs now has been answered already
 
     app = FastAPI(
         title="forewarn",
@@ -618,12 +774,17 @@ def create_app(settings: Settings | None = None, *,
     )
     app.state.settings = settings
     app.state.gate = gate
+    app.state.draining = draining
     app.state.model_loaded = False
     _install_error_handlers(app)
-    # add_middleware puts each new one outside the previous: Guard, Shed, BodyLimit, app.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       respond=lambda exc: error_response(413, "too-large", str(exc)))
+    # add_middleware puts each new one outside the previous: Guard, Drain, Shed, BodyLimit,
+    # app.
+    budget = BodyBudget(settings.max_buffered_bytes)
+    app.state.body_budget = budget
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, respond=_body_error,
+                       budget=budget, timeout=settings.body_timeout_s)
     app.add_middleware(Shed, gate=gate, paths=SCAN_PATHS, respond=_overloaded)
+    app.add_middleware(Drain, draining=draining)
     app.add_middleware(Guard, access=settings.access_log)
 
     def new_job(kind: JobKind, work: WorkInput, floor: float, *, evidence: bool = False,
@@ -651,7 +812,7 @@ def create_app(settings: Settings | None = None, *,
               summary="Scan a story: the core JSON report",
               responses={200: {"model": ReportOut, "description": "the report "
                                "(schema forewarn.report/1)"},
-                         **_errors(413, 415, 422, 500, 503, 504)},
+                         **_errors(408, 413, 415, 422, 500, 503, 504)},
               openapi_extra=_json_and_upload_body(ScanRequest, profile="none"))
     async def scan(request: Request, evidence: bool = evidence_q,
                    min_confidence: float | None = confidence_q,
@@ -674,7 +835,7 @@ def create_app(settings: Settings | None = None, *,
               summary="Is this story safe for a reader's profile? The verdict",
               responses={200: {"model": CheckOut, "description": "the verdict, as "
                                "forewarn check --json (schema forewarn.check/1)"},
-                         **_errors(413, 415, 422, 500, 503, 504)},
+                         **_errors(408, 413, 415, 422, 500, 503, 504)},
               openapi_extra=_json_and_upload_body(CheckRequest, profile="required"))
     async def check(request: Request,
                     min_confidence: float | None = confidence_q,
@@ -691,7 +852,7 @@ def create_app(settings: Settings | None = None, *,
               summary="Audit the warnings a work declares against what it contains",
               responses={200: {"model": AuditOut, "description": "the audit "
                                "(schema forewarn.audit/1)"},
-                         **_errors(413, 415, 422, 500, 503, 504)},
+                         **_errors(408, 413, 415, 422, 500, 503, 504)},
               openapi_extra=_json_and_upload_body(ScanRequest, profile="none"))
     async def audit(request: Request, evidence: bool = evidence_q,
                     min_confidence: float | None = confidence_q,
@@ -704,7 +865,7 @@ def create_app(settings: Settings | None = None, *,
               summary="The reading copy: the story with flagged scenes collapsed (HTML)",
               responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
                                "description": "one self-contained HTML page"},
-                         **_errors(413, 415, 422, 500, 503, 504)},
+                         **_errors(408, 413, 415, 422, 500, 503, 504)},
               openapi_extra=_json_and_upload_body(ReadRequest, profile="optional"))
     async def read(request: Request,
                    min_confidence: float | None = confidence_q,

@@ -8,16 +8,15 @@ They only call the library: the service adds no detection logic of its own.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import multiprocessing
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from forewarn.ingest import DEFAULT_MAX_BYTES
+from forewarn.lifeline import die_with_parent
 from forewarn.profile import Profile
 from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
 from forewarn.work import Work
@@ -70,7 +69,7 @@ class Job:
     kind: JobKind
     work: WorkInput
     floor: float = DEFAULT_MIN_CONFIDENCE
-    max_bytes: int = 25_000_000
+    max_bytes: int = DEFAULT_MAX_BYTES
     lexicon_only: bool = False
     evidence: bool = False
     only: frozenset[str] | None = None
@@ -151,28 +150,13 @@ core is scanning; with nothing else to do the scans still use all the CPU."""
 def init_process(lexicon_only: bool) -> None:
     """Start of a scan process: lower its priority, leave Ctrl-C to the server, load the
     model once."""
-    _die_with_parent()
+    die_with_parent()
     with contextlib.suppress(OSError):
         os.nice(SCAN_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("FOREWARN_THREADS", "1")  # one core per scan process
     run(warm_up_job(lexicon_only))
     default_scanner(0.5, lexicon_only).warm_up()
-
-
-def _die_with_parent() -> None:
-    """On Linux, have the kernel end this process when the HTTP worker that started it
-    ends, however it ends (``kill -9`` included): no scan process outlives the server."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    parent = multiprocessing.parent_process()
-    if parent is not None and parent.pid != os.getppid():  # it is gone already
-        os._exit(0)
 
 
 def ping() -> tuple[float, None]:

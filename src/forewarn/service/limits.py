@@ -3,13 +3,19 @@
 * :class:`BodyLimit` is ASGI middleware that refuses a request body over the limit
   (``413``): at once when ``Content-Length`` says so, otherwise while the body streams in,
   by counting the bytes each ``receive()`` delivers; nothing past the limit is buffered.
+  It also keeps the bytes buffered by all requests at once within a :class:`BodyBudget`
+  (``503`` + ``Retry-After`` beyond it: :class:`BodiesOverBudget`) and gives a body a
+  time limit to arrive in (``408``: :class:`BodyTimeout`), so that slow or partial bodies
+  can hold neither memory nor connections without bound.
 * :class:`ScanGate` runs the CPU-bound work (reading, scanning, rendering) in a small
   pool of processes (or threads) of its own, admits at most ``workers + max_queue``
   requests at a time and refuses the rest at once (:class:`Overloaded`: ``503`` with
   ``Retry-After``) rather than queueing without bound. Each admitted request has a
   deadline (:class:`TimedOut`: ``504``) that counts its time in the queue too. A scan
-  still running at its deadline finishes in the background and keeps its slot until it
-  does (the slot accounts for the CPU it still uses); one still queued then is cancelled.
+  still running at its deadline in a scan process is stopped (the process is killed and
+  replaced), so its slot is free again at once; one in a thread (no scan processes)
+  finishes in the background and keeps its slot until it does; one still queued then is
+  cancelled.
 
 The event loop never scans, so ``/healthz`` and the shedding answers stay quick under
 load.
@@ -18,6 +24,7 @@ load.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import multiprocessing
 import threading
@@ -34,14 +41,16 @@ from typing import Any, TypeVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "BodyTooLarge", "Overloaded", "ScanGate", "Shed", "TimedOut",
-           "Unavailable", "human_size"]
+__all__ = ["BodiesOverBudget", "BodyBudget", "BodyLimit", "BodyTimeout", "BodyTooLarge",
+           "Overloaded", "ScanGate", "Shed", "TimedOut", "Unavailable", "human_size"]
 
 T = TypeVar("T")
 
 
 def human_size(size: int) -> str:
-    """``25 MB`` / ``512 KB`` / ``300 bytes`` (powers of 1000, as limits are given)."""
+    """``25 MB`` / ``512 KB`` / ``32 MiB`` / ``300 bytes`` (as the limit was given)."""
+    if size >= 1024**2 and size % (1024**2 // 4) == 0:
+        return f"{size / 1024**2:g} MiB"
     if size >= 1_000_000 and size % 100_000 == 0:
         return f"{size / 1_000_000:g} MB"
     if size >= 1_000 and size % 100 == 0:
@@ -65,6 +74,54 @@ class Overloaded(Exception):
         self.retry_after = retry_after
 
 
+class BodiesOverBudget(Overloaded):
+    """The bodies being received by this worker already use the whole buffer budget."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.args = ("the server is receiving too much at once; try again shortly",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class BodyTimeout(Exception):
+    """The request body did not arrive within its time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request body did not arrive within {seconds:g} s")
+        self.seconds = seconds
+
+
+class BodyBudget:
+    """The bytes of request body that all the requests of one worker may buffer at once.
+
+    Each request reserves what it has received (or its whole ``Content-Length`` up front)
+    and gives it back when it ends, so ``used`` is what the bodies can hold in memory."""
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        self.max_bytes = max_bytes
+        self.used = 0
+        self.refused = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def reserve(self, n: int) -> bool:
+        with self._lock:
+            if self.used + n > self.max_bytes:
+                self.refused += 1
+                return False
+            self.used += n
+            self.peak = max(self.peak, self.used)
+            return True
+
+    def release(self, n: int) -> None:
+        with self._lock:
+            self.used = max(0, self.used - n)
+
+
 class TimedOut(Exception):
     """The request did not finish within the time limit."""
 
@@ -77,41 +134,77 @@ class TimedOut(Exception):
 
 
 class BodyLimit:
-    """ASGI middleware: at most ``max_bytes`` of request body, checked as it streams in.
+    """ASGI middleware: at most ``max_bytes`` of request body, checked as it streams in;
+    at most ``budget.max_bytes`` buffered by all requests at once; the whole body within
+    ``timeout`` seconds.
 
     A declared ``Content-Length`` over the limit gets ``413`` before any of the body is
-    read; otherwise the wrapped ``receive`` raises :class:`BodyTooLarge` as soon as the
-    running total passes the limit, and whoever reads the body (the endpoint) turns that
-    into ``413``. Should it escape, this middleware answers ``413`` itself if the response
-    has not started.
+    read, and one that does not fit in the budget ``503``; otherwise the wrapped
+    ``receive`` raises :class:`BodyTooLarge`, :class:`BodiesOverBudget` or
+    :class:`BodyTimeout` as soon as the running total passes the limit, passes the budget,
+    or the time is up, and whoever reads the body (the endpoint) turns that into ``413``,
+    ``503`` or ``408``. Should one escape, this middleware answers it itself if the
+    response has not started. What a request reserved is given back when it ends.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int,
-                 respond: Callable[[BodyTooLarge], Any]) -> None:
+                 respond: Callable[[Exception], Any], budget: BodyBudget | None = None,
+                 timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.respond = respond
+        self.budget = budget
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        limit, budget, timeout = self.max_bytes, self.budget, self.timeout
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             response = self.respond(BodyTooLarge(limit))
             await response(scope, receive, send)
             return
+        reserved = 0
+        if budget is not None and declared:
+            if not budget.reserve(declared):
+                response = self.respond(BodiesOverBudget())
+                await response(scope, receive, send)
+                return
+            reserved = declared
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         received = 0
+        more = scope.get("method") not in ("GET", "HEAD")
         started = False
 
         async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, reserved, more
+            if not more:  # the body is in: no limits on waiting for a disconnect
+                return await receive()
+            if deadline is None:
+                message = await receive()
+            else:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise BodyTimeout(timeout or 0.0)
+                try:
+                    message = await asyncio.wait_for(receive(), remaining)
+                except TimeoutError:
+                    raise BodyTimeout(timeout or 0.0) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge(limit)
+                if budget is not None and received > reserved:
+                    if not budget.reserve(received - reserved):
+                        raise BodiesOverBudget()
+                    reserved = received
+                if not message.get("more_body", False):
+                    more = False
+            else:
+                more = False
             return message
 
         async def watched_send(message: Message) -> None:
@@ -122,11 +215,14 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted_receive, watched_send)
-        except BodyTooLarge as exc:
+        except (BodyTooLarge, BodiesOverBudget, BodyTimeout) as exc:
             if started:
                 raise
             response = self.respond(exc)
             await response(scope, receive, send)
+        finally:
+            if budget is not None and reserved:
+                budget.release(reserved)
 
 
 class Shed:
@@ -170,17 +266,28 @@ class Unavailable(Exception):
         self.retry_after = 1
 
 
+def _noop() -> tuple[float, None]:
+    """Nothing: submitting it starts a fresh scan process (and its initializer)."""
+    return 0.0, None
+
+
 class ScanGate:
     """Runs CPU-bound jobs on ``workers`` threads or processes, with at most ``max_queue``
     waiting.
 
     ``run(fn, *args)`` raises :class:`Overloaded` at once when ``workers + max_queue``
     jobs are already admitted, and :class:`TimedOut` when the job has not finished
-    ``timeout`` seconds after admission (a job still queued then is cancelled; a running
-    one finishes and keeps its slot until it does). ``fn`` returns ``(seconds, result)``,
-    the seconds it worked (for ``Retry-After``). With ``processes=True`` the jobs run in a
-    pool of spawned processes (``initializer`` runs in each as it starts), so a scan never
-    holds the event loop's GIL; ``fn`` and its arguments must then be picklable.
+    ``timeout`` seconds after admission. ``fn`` returns ``(seconds, result)``, the seconds
+    it worked (for ``Retry-After``).
+
+    With ``processes=True`` each worker is a *slot*: a spawned process of its own
+    (``initializer`` runs in it as it starts) that runs one job at a time, so a scan never
+    holds the event loop's GIL; ``fn`` and its arguments must then be picklable. A job
+    still running at its deadline (or whose request went away) is stopped: its process is
+    killed and the slot gets a fresh one, started at once, so the slot is free again
+    straight away. With threads a running job cannot be stopped: it finishes in the
+    background and keeps its slot until it does (the slot accounts for the CPU it uses);
+    a job still queued at its deadline is cancelled either way.
     """
 
     def __init__(self, workers: int, max_queue: int, timeout: float, *,
@@ -201,7 +308,10 @@ class ScanGate:
         self._seconds = 0.5  # moving average of a job's duration, for Retry-After
         self._shed = 0
         self._timed_out = 0
-        self._executor: Executor | None = None
+        self._stopped = 0
+        self._executor: Executor | None = None  # threads
+        self._slots: list[ProcessPoolExecutor] = []  # processes: one per slot
+        self._free: asyncio.Queue[ProcessPoolExecutor] | None = None
 
     @property
     def capacity(self) -> int:
@@ -220,6 +330,11 @@ class ScanGate:
                 "timed_out": self._timed_out,
             }
 
+    @property
+    def stopped(self) -> int:
+        """How many running jobs were stopped (their scan process killed)."""
+        return self._stopped
+
     def full(self) -> bool:
         """Whether a new request would be refused now."""
         with self._lock:
@@ -237,30 +352,50 @@ class ScanGate:
             self._shed += 1
             return Overloaded(self._retry_after_locked())
 
-    def start(self) -> Executor:
-        """The pool, created on first use."""
+    def start(self) -> None:
+        """The pool (the threads, or a process per slot), created on first use."""
         with self._lock:
-            if self._executor is None:
-                if self.processes:
-                    self._executor = ProcessPoolExecutor(
-                        self.workers, mp_context=multiprocessing.get_context("spawn"),
-                        initializer=self._initializer, initargs=self._initargs)
-                else:
-                    self._executor = ThreadPoolExecutor(self.workers,
-                                                        thread_name_prefix="forewarn-scan")
-            return self._executor
+            if self.processes:
+                if self._free is None:
+                    self._free = asyncio.Queue()
+                    self._slots = [self._new_slot() for _ in range(self.workers)]
+                    for slot in self._slots:
+                        self._free.put_nowait(slot)
+            elif self._executor is None:
+                self._executor = ThreadPoolExecutor(self.workers,
+                                                    thread_name_prefix="forewarn-scan")
+
+    def _new_slot(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=self._initializer, initargs=self._initargs)
+
+    def _replace(self, slot: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """Kill ``slot``'s process (a job it runs is abandoned) and return a fresh slot
+        whose process starts now, in the background."""
+        for process in _processes_of(slot):
+            with contextlib.suppress(Exception):
+                process.kill()
+        slot.shutdown(wait=False, cancel_futures=True)
+        fresh = self._new_slot()
+        with self._lock:
+            self._slots = [fresh if s is slot else s for s in self._slots]
+        with contextlib.suppress(Exception):
+            fresh.submit(_noop)
+        return fresh
 
     def close(self, grace: float = 10.0) -> None:
         """Stop the pool: queued jobs are cancelled, running ones get ``grace`` seconds to
         finish; scan processes still alive then are terminated. Returns when they are
         gone (uvicorn may end the process by its signal right after, with no clean-up)."""
         with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        # the pool's processes (a long-standing private attribute; [] if it ever goes)
-        processes = list((getattr(executor, "_processes", None) or {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
+            executors: list[Executor] = [*self._slots]
+            if self._executor is not None:
+                executors.append(self._executor)
+            self._executor, self._slots, self._free = None, [], None
+        processes = [p for e in executors if isinstance(e, ProcessPoolExecutor)
+                     for p in _processes_of(e)]
+        for executor in executors:
+            executor.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + grace
         for process in processes:
             process.join(max(0.0, deadline - time.monotonic()))
@@ -268,10 +403,11 @@ class ScanGate:
             if process.is_alive():
                 process.terminate()
                 process.join(2)
-        if processes:
-            # with its processes gone this is quick, and it releases the pool's queues and
-            # their semaphores now (else the resource tracker warns of "leaked" ones)
-            executor.shutdown(wait=True)
+        for executor in executors:
+            if isinstance(executor, ProcessPoolExecutor):
+                # with its processes gone this is quick, and it releases the pool's queues
+                # and their semaphores now (else the resource tracker warns of "leaked" ones)
+                executor.shutdown(wait=True)
 
     def _broken(self, executor: Executor) -> None:
         with self._lock:
@@ -286,7 +422,71 @@ class ScanGate:
                 self._shed += 1
                 raise Overloaded(self._retry_after_locked())
             self._admitted += 1
-        executor = self.start()
+        if self.processes:
+            return await self._run_in_slot(fn, args)
+        return await self._run_in_thread(fn, args)
+
+    async def _run_in_slot(self, fn: Callable[..., tuple[float, T]], args: tuple[Any, ...]) -> T:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        slot: ProcessPoolExecutor | None = None
+        future: Future[Any] | None = None
+        try:
+            self.start()
+            free = self._free
+            assert free is not None
+            try:
+                slot = await asyncio.wait_for(free.get(), self.timeout)
+            except TimeoutError:
+                self._count_timeout()
+                raise TimedOut(self.timeout) from None
+            try:
+                future = slot.submit(fn, *args)
+            except (RuntimeError, BrokenExecutor):  # its process died while idle
+                slot = self._replace(slot)
+                raise Unavailable() from None
+            with self._lock:
+                self._inflight.add(future)
+            try:
+                seconds, result = await asyncio.wait_for(
+                    asyncio.wrap_future(future), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                self._count_timeout()
+                if not future.done():  # still scanning: stop it, free the slot
+                    slot = self._stop(slot)
+                raise TimedOut(self.timeout) from None
+            except asyncio.CancelledError:  # the request went away (or shutdown)
+                if not future.done():
+                    slot = self._stop(slot)
+                raise
+            except BrokenExecutor:
+                slot = self._replace(slot)
+                raise Unavailable() from None
+            with self._lock:
+                self._seconds = 0.8 * self._seconds + 0.2 * seconds
+            return result
+        finally:
+            with self._lock:
+                self._admitted -= 1
+                if future is not None:
+                    self._inflight.discard(future)
+            if slot is not None and self._free is not None and slot in self._slots:
+                self._free.put_nowait(slot)
+
+    def _stop(self, slot: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        with self._lock:
+            self._stopped += 1
+        return self._replace(slot)
+
+    def _count_timeout(self) -> None:
+        with self._lock:
+            self._timed_out += 1
+
+    async def _run_in_thread(self, fn: Callable[..., tuple[float, T]],
+                             args: tuple[Any, ...]) -> T:
+        self.start()
+        executor = self._executor
+        assert executor is not None
         try:
             future = executor.submit(fn, *args)
         except (RuntimeError, BrokenExecutor):  # shut down, or broken: rebuild
@@ -303,8 +503,7 @@ class ScanGate:
             # cancels ``future`` unless it is already running
             seconds, result = await asyncio.wait_for(waiter, self.timeout)
         except TimeoutError:
-            with self._lock:
-                self._timed_out += 1
+            self._count_timeout()
             raise TimedOut(self.timeout) from None
         except BrokenExecutor:
             self._broken(executor)
@@ -321,3 +520,8 @@ class ScanGate:
     def _retry_after_locked(self) -> int:
         backlog = max(1, self._admitted - self.workers + 1)
         return max(1, min(60, math.ceil(backlog * self._seconds / self.workers)))
+
+
+def _processes_of(executor: ProcessPoolExecutor) -> list[Any]:
+    """The pool's processes (a long-standing private attribute; [] if it ever goes)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
