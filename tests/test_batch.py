@@ -87,7 +87,7 @@ def check_consistent(db: Path) -> dict[str, tuple]:
     for wid, (status, _, _, report, *_rest) in works.items():
         if status == "ok":
             data = json.loads(report)
-            assert data["schema"] == "forewarn.report/1"
+            assert data["schema"] == "forewarn.report/2"
             expected += [(wid, w["id"], w["severity"],
                           ["mentioned", "depicted", "graphic"].index(w["severity"]),
                           w["confidence"]) for w in data["warnings"]]

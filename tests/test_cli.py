@@ -43,7 +43,7 @@ def test_json_report_follows_the_documented_schema(capsys):
     code, out, _ = run(capsys, "scan", "--json", str(STORIES / "quiet-months.txt"))
     assert code == 0
     report = json.loads(out)
-    assert report["schema"] == "forewarn.report/1"
+    assert report["schema"] == "forewarn.report/2"
     assert report["spoiler_free"] is True
     ids = [w["id"] for w in report["warnings"]]
     assert "miscarriage" in ids and "pregnancy" in ids

@@ -86,7 +86,7 @@ def test_declared_warnings_are_reported_apart_from_detection():
 
 def test_report_json_round_trips_and_matches_the_api(quiet_months):
     data = json.loads(quiet_months.to_json())
-    assert data["schema"] == "forewarn.report/1"
+    assert data["schema"] == "forewarn.report/2"
     assert [w["id"] for w in data["warnings"]] == quiet_months.ids
     assert data["warnings"][0]["evidence"][0]["snippet"]
     assert "snippet" not in json.loads(quiet_months.to_json(evidence=False))["warnings"][0][

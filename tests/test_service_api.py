@@ -146,7 +146,7 @@ def test_scan_returns_the_core_report_unchanged(client: TestClient):
     ReportOut.model_validate(data)
     expected = Scanner().scan_work(read_text(story)).to_dict(evidence=False)
     assert data == expected  # the service adds no detection logic of its own
-    assert data["schema"] == "forewarn.report/1" and data["spoiler_free"] is True
+    assert data["schema"] == "forewarn.report/2" and data["spoiler_free"] is True
     assert all("snippet" not in e for w in data["warnings"] for e in w["evidence"])
     names = [w["name"] for w in data["warnings"]]
     assert "Blood and gore" in names and "Death" in names
@@ -213,7 +213,7 @@ def test_check_is_the_same_json_as_the_cli(client: TestClient, tmp_path: Path, c
     assert response.status_code == 200, response.text
     data = response.json()
     CheckOut.model_validate(data)
-    assert data["schema"] == cli["schema"] == "forewarn.check/1"
+    assert data["schema"] == cli["schema"] == "forewarn.check/2"
     ours, theirs = data["works"][0], cli["works"][0]
     assert ours["source"] == "<text>"
     ours.pop("source"), theirs.pop("source")
@@ -247,9 +247,35 @@ def test_check_with_an_upload_and_a_profile_form_field(client: TestClient):
 
 def test_check_a_safe_story(client: TestClient):
     response = client.post("/v1/check", json={"text": text(EXAMPLE),
+                                              "profile": {"avoid": ["dissection"]}})
+    assert response.status_code == 200
+    work = response.json()["works"][0]
+    assert work["safe"] is True and work["answer"] == "safe" and work["reasons"] == []
+
+
+def test_check_says_uncertain_for_a_warning_forewarn_is_weak_at(client: TestClient):
+    response = client.post("/v1/check", json={"text": text(EXAMPLE),
                                               "profile": {"avoid": ["mc", "suicide"]}})
     assert response.status_code == 200
-    assert response.json()["works"][0]["safe"] is True
+    work = response.json()["works"][0]
+    assert work["safe"] is None and work["answer"] == "uncertain"
+    assert any("weak at Suicide" in r for r in work["reasons"])
+
+
+def test_check_refuses_a_floor_over_0_99(client: TestClient):
+    response = client.post("/v1/check?min_confidence=1", json={
+        "text": text(EXAMPLE), "profile": {"avoid": ["dissection"]}})
+    assert response.status_code == 422 and "0.99" in response.json()["error"]["message"]
+
+
+def test_a_profile_naming_a_key_twice_is_refused(client: TestClient):
+    body = ('{"text": "A quiet day by the sea.", "profile": {"avoid": '
+            '{"dissection": "mentioned", "dissection": "graphic"}}}')
+    response = client.post("/v1/check", content=body,
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert "twice" in error["message"] and "dissection" not in response.text
 
 
 def test_audit_is_the_audit_json(client: TestClient):

@@ -36,7 +36,7 @@ def result(work_id: str, warnings: list[tuple[str, str, float]] | None = None, *
         return WorkResult(work_id, f"src/{work_id}", digest, "0.1.0", model,
                           error_kind=error[0], error_message=error[1])
     rows = [WarningRow(w, s, c, False) for w, s, c in (warnings or [])]
-    report = {"schema": "forewarn.report/1", "source": f"src/{work_id}",
+    report = {"schema": "forewarn.report/2", "source": f"src/{work_id}",
               "warnings": [{"id": r.warning, "severity": r.severity,
                             "confidence": r.confidence} for r in rows]}
     return WorkResult(work_id, f"src/{work_id}", digest, "0.1.0", model,

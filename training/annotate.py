@@ -6,12 +6,12 @@ passages are read, shows them with their context, and checks what comes back.
 
 Steps::
 
-    python training/annotate.py pointers          # where today's detectors and keyword lists point
-    python training/annotate.py sample            # draw the corpus sample (training/annotations/sample.jsonl)
-    python training/annotate.py export b001       # write a batch for an annotator (text read from ../shared/data)
+    python training/annotate.py pointers      # where today's detectors and keyword lists point
+    python training/annotate.py sample        # draw the corpus sample (sample.jsonl)
+    python training/annotate.py export b001   # a batch for an annotator (text from ../shared/data)
     python training/annotate.py import b001 FILE --annotator NAME [--round 1]
-    python training/annotate.py progress          # passages labelled, per stratum and source
-    python training/annotate.py validate          # every label file against the taxonomy and the splits
+    python training/annotate.py progress      # passages labelled, per stratum and source
+    python training/annotate.py validate      # every label file against the taxonomy and splits
 
 Files under ``training/annotations/``:
 
@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import (  # noqa: E402
+from corpus import (
     ANNOTATIONS,
     DEFAULT_DATA,
     MODERN_DIR,
@@ -54,7 +54,7 @@ from corpus import (  # noqa: E402
     parse_id,
 )
 
-from forewarn.taxonomy import load_taxonomy  # noqa: E402
+from forewarn.taxonomy import load_taxonomy
 
 GUIDE_VERSION = "1.0"
 SEVERITIES = ("mentioned", "depicted", "graphic")
@@ -490,7 +490,7 @@ def validate(data: Path | None = DEFAULT_DATA) -> list[str]:
                             f"{row['round']}")
         by_key.add(key)
         if row["source"] == "corpus":
-            book, start, end = parse_id(row["id"])
+            book, _start, _end = parse_id(row["id"])
             if book not in seen:
                 problems.append(f"{row['id']}: book in no split")
             if data is not None and (data / "fiction-corpus").is_dir():

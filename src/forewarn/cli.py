@@ -41,6 +41,17 @@ def confidence(value: str) -> float:
     return x
 
 
+def check_confidence(value: str) -> float:
+    """argparse type for ``check``'s floor: [0, 0.99]. Confidence never goes above 0.99,
+    so a higher floor would hide every warning and call every story safe."""
+    x = confidence(value)
+    if x > 0.99:
+        raise argparse.ArgumentTypeError(
+            f"must be at most 0.99: confidence never goes above 0.99, so {value} would "
+            "call every story safe")
+    return x
+
+
 def err(message: str) -> None:
     """Print one line on stderr, whatever the message holds."""
     sys.stderr.write(f"forewarn: {' '.join(str(message).split())}\n")

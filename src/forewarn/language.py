@@ -10,8 +10,9 @@ Two steps, cheapest first:
 1. English function words ("the", "and", "of", "was"...) make up a quarter or more of any
    English prose, period or modern, dialogue or narration, and almost none of other
    languages: a passage where they are at least :data:`ENGLISH_SHARE` of the words (two
-   different ones at least) is English without further ado. This keeps dialect, archaic spelling and names (which
-   statistical identifiers sometimes take for Scots, Latin or Afrikaans) English.
+   different ones at least) is English without further ado. This keeps dialect, archaic
+   spelling and names (which statistical identifiers sometimes take for Scots, Latin or
+   Afrikaans) English.
 2. Anything else goes to py3langid (a small offline n-gram model, MIT/BSD licensed,
    loaded on first use); passages under :data:`MIN_WORDS` words are not judged either way.
 
@@ -37,12 +38,14 @@ MIN_JUDGED_SHARE = 0.5
 
 # English function words that are not also common words of French, German, Dutch,
 # Spanish, Italian or Portuguese ("a", "as", "do", "no", "in", "is", "was", "so" are).
-_FUNCTION_WORDS = frozenset(
-    "the and of to with from for but or be been were are it its he she they we you him "
-    "her them us my his their our your this that these those not had has have did does "
-    "would could should will shall there what which who when where if then than out into "
-    "over about upon said any all one".split()
-)
+_FUNCTION_WORDS = frozenset({
+    "the", "and", "of", "to", "with", "from", "for", "but", "or", "be", "been", "were", "are",
+    "it", "its", "he", "she", "they", "we", "you", "him", "her", "them", "us", "my", "his",
+    "their", "our", "your", "this", "that", "these", "those", "not", "had", "has", "have", "did",
+    "does", "would", "could", "should", "will", "shall", "there", "what", "which", "who", "when",
+    "where", "if", "then", "than", "out", "into", "over", "about", "upon", "said", "any", "all",
+    "one",
+})
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
 
 _NAMES = {

@@ -302,6 +302,11 @@ def _settings(settings: Any, source: str) -> float | None:
         raise ProfileError(
             f"{source}: [settings] min_confidence must be a number from 0 to 1, got {value!r}"
         )
+    if float(value) > 0.99:  # confidence is capped at 0.99: this would call every story safe
+        raise ProfileError(
+            f"{source}: [settings] min_confidence {value!r} is over 0.99: confidence never "
+            "goes above 0.99, so every story would pass"
+        )
     return float(value)
 
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-SCHEMA = "forewarn.report/1"
+if TYPE_CHECKING:
+    from forewarn.coverage import Coverage
+    from forewarn.language import Languages
+
+SCHEMA = "forewarn.report/2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,30 @@ class Report:
     min_confidence: float
     versions: dict[str, str] = field(default_factory=dict)
     elapsed_s: float | None = None
+    coverage: Coverage | None = None
+    languages: Languages | None = None
+
+    @property
+    def not_checked(self) -> tuple[str, str] | None:
+        """``(kind, reason)`` when forewarn cannot vouch for every word of the work, else
+        None. ``kind`` is ``"language"`` (mostly in a language forewarn does not judge) or
+        ``"coverage"`` (text not read as story, documents missing, or passages in a
+        language forewarn does not judge)."""
+        from forewarn.coverage import UNREAD_TOLERANCE
+        from forewarn.language import language_name
+
+        langs = self.languages
+        if langs is not None and not langs.judgeable:
+            names = ", ".join(language_name(c) for c in list(langs.not_judged)[:2])
+            return ("language", f"the work is in {names}; forewarn judges English only")
+        if self.coverage is not None and not self.coverage.fully_read:
+            return ("coverage", self.coverage.reason() or "not every word was read")
+        if langs is not None:
+            other = langs.not_judged
+            if sum(other.values()) > UNREAD_TOLERANCE:
+                parts = ", ".join(f"{n:,} words in {language_name(c)}" for c, n in other.items())
+                return ("coverage", f"{parts} not judged (forewarn judges English only)")
+        return None
 
     def get(self, warning_id: str) -> DetectedWarning | None:
         return next((w for w in self.warnings if w.id == warning_id), None)
@@ -152,9 +180,14 @@ class Report:
         keep = [w for w in self.warnings
                 if w.confidence >= floor and (only is None or w.id in only)]
         declared = [d for d in self.declared if only is None or d.id in only]
+        detected = {w.id for w in keep}
+        declared = [d if (d.id in detected) == d.detected else
+                    DeclaredWarning(d.id, d.name, d.source, d.text, d.qualifier, d.severity,
+                                    d.id in detected)
+                    for d in declared]
         return Report(self.source, self.format, self.title, self.word_count,
                       self.chapter_count, keep, declared, floor, dict(self.versions),
-                      self.elapsed_s)
+                      self.elapsed_s, self.coverage, self.languages)
 
     def to_dict(self, evidence: bool = True) -> dict[str, Any]:
         return {
@@ -169,7 +202,15 @@ class Report:
             "spoiler_free": not evidence,
             "warnings": [w.to_dict(evidence) for w in self.warnings],
             "declared": [d.to_dict() for d in self.declared],
+            "checked": self._checked(),
+            "coverage": self.coverage.to_dict() if self.coverage is not None else None,
+            "language": self.languages.to_dict() if self.languages is not None else None,
         }
+
+    def _checked(self) -> dict[str, Any]:
+        gap = self.not_checked
+        return {"complete": gap is None, "kind": gap[0] if gap else None,
+                "reason": gap[1] if gap else None}
 
     def to_json(self, evidence: bool = True, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(evidence), ensure_ascii=False, indent=indent)

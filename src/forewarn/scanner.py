@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from forewarn import __version__
 from forewarn.aggregate import aggregate
+from forewarn.coverage import audit
 from forewarn.detect.declared import declared_warnings
 from forewarn.detect.lexicon import LexiconDetector
 from forewarn.errors import InputNotFound
 from forewarn.ingest import read_path, read_text
+from forewarn.language import languages
+from forewarn.normalize import fold
 from forewarn.report import DeclaredWarning, Report
 from forewarn.segment import segment
 from forewarn.taxonomy import Taxonomy, load_taxonomy
@@ -104,14 +108,15 @@ class Scanner:
         taxonomy = self.taxonomy or load_taxonomy()
         detectors = self._detectors()
         passages = segment(work)
+        read_as = [replace(p, text=fold(p.text)) for p in passages]  # look-alike letters
         hits: list[Hit] = []
         read: frozenset[int] | None = frozenset()  # passages a model read (None: all)
         ruled_out: set[tuple[int, str]] = set()  # negated/figurative: (passage, warning)
         for detector in detectors:
             if getattr(detector, "uses_hints", False):  # a cascade stage: sees earlier hits
-                found = detector.detect(passages, hints=tuple(hits))  # type: ignore[call-arg]
+                found = detector.detect(read_as, hints=tuple(hits))  # type: ignore[call-arg]
             else:
-                found = detector.detect(passages)
+                found = detector.detect(read_as)
             hits.extend(found)
             ruled_out.update(getattr(found, "ruled_out", ()))
             if read is not None and detector.name != "lexicon":
@@ -135,6 +140,8 @@ class Scanner:
             declared=declared,
             min_confidence=self.min_confidence,
             versions=_versions(detectors),
+            coverage=work.coverage if work.coverage is not None else audit(work, None),
+            languages=languages(p.text for p in read_as),
         )
         report = report.filtered(self.min_confidence)
         report.elapsed_s = round(time.perf_counter() - started, 4)

@@ -117,8 +117,8 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
         if not _is_html(item):
             if item.media_type.startswith("text/") and archive.has(item.path):
                 # a text document of a type no reader reads: say so, never drop it silently
-                book.ledger.add(item.path, decode_member(archive.read(item.path), f"{source}: {item.path}"),
-                                reason=f"media type {item.media_type} not read")
+                shown = decode_member(archive.read(item.path), f"{source}: {item.path}")
+                book.ledger.add(item.path, shown, reason=f"media type {item.media_type} not read")
             continue
         if item.path in seen:
             continue  # a document repeated in the spine is read once
@@ -133,7 +133,8 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
         text = decode_member(raw, f"{source}: {item.path}")
         del raw
         check_controls(text, f"{source}: {item.path}")
-        _read_document(book, parse_soup(text), labels.get(item.path), item.path)
+        _read_document(book, parse_soup(text), labels.get(item.path), item.path,
+                       nav="nav" in item.properties)
         del text
         book.text_chars += _text_since(book, mark)
         if book.text_chars > max_bytes:
@@ -421,9 +422,13 @@ def _ncx_labels(root: Element, base: str, labels: dict[str, str]) -> None:
 # --- content documents ------------------------------------------------------------------------
 
 
-def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: str) -> None:
+def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: str,
+                   *, nav: bool = False) -> None:
     """Add one spine document's chapters (or metadata) to ``book``, and its text to the
-    book's coverage ledger."""
+    book's coverage ledger. In the navigation document (``nav``) the ``<nav>`` lists are
+    navigation; whatever else it holds is read like any document."""
+    if nav:
+        _take_navigation(book, soup, where)
     visible = visible_text(soup)
     if is_ao3(soup, known=book.ao3):
         found = extract_ao3(soup)
@@ -467,6 +472,32 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
             book.chapters.append((label, rest))
         return
     book.chapters.extend(_document_chapters(blocks, label))
+
+
+# The title page of forewarn's own reading copy (render/epub.py): these pieces are
+# forewarn's words, not the story's.
+_OWN_CLASSES = frozenset({"byline", "facts", "reading-note"})
+
+
+def _take_navigation(book: _Book, soup: BeautifulSoup, where: str) -> None:
+    """Move the navigation document's ``<nav>`` lists (and, in forewarn's own reading copy,
+    its title page) into the ledger as navigation, out of the document."""
+    for el in soup.find_all("nav"):
+        links = {inline_text(a) for a in el.find_all("a", href=True)}
+        for block in extract_blocks(el):
+            if block.text in links or block.kind in _HEADINGS or is_navigation_text(block.text):
+                book.ledger.add(f"{where} contents", block.text, "navigation",
+                                "table of contents")
+            else:  # prose inside a <nav>: read it
+                book.chapters.append((None, [block.text]))
+        el.decompose()
+    generator = soup.find("meta", attrs={"name": "generator"})
+    if generator is not None and str(generator.get("content", "")).startswith("forewarn"):
+        for el in soup.find_all(["h1", "p"]):
+            if el.name == "h1" or _OWN_CLASSES & set(el.get("class") or []):
+                book.ledger.add(f"{where} title page", inline_text(el), "navigation",
+                                "forewarn's own title page")
+                el.decompose()
 
 
 def _known_key_line(line: str) -> bool:

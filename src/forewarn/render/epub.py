@@ -70,6 +70,7 @@ _XHTML_HEAD = """\
 xml:lang="{lang}" lang="{lang}">
 <head>
 <meta charset="utf-8"/>
+<meta name="generator" content="forewarn"/>
 <title>{title}</title>
 <link rel="stylesheet" type="text/css" href="style.css"/>
 </head>
@@ -197,8 +198,8 @@ def _nav(work: Work, title: str, lang: str, files: list[str], count: int,
              collapsed_phrase(count, profile, "marked")]
     out.append(f'<p class="facts">{text(" · ".join(facts))}</p>')
     if count:
-        out.append("<p>A note before each marked scene says what it holds and links "
-                   "to where the story goes on.</p>")
+        out.append('<p class="reading-note">A note before each marked scene says what it '
+                   "holds and links to where the story goes on.</p>")
     out.append('<nav epub:type="toc" id="toc" aria-labelledby="toc-title">')
     out.append('<h2 id="toc-title">Contents</h2>')
     out.append("<ol>")

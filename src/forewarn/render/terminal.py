@@ -19,6 +19,10 @@ def render_text(report: Report, evidence: bool = False, max_evidence: int = 3) -
     if report.title and report.source:
         facts.insert(0, report.source)
     lines = [f"{head}  ({' · '.join(facts)})"]
+    gap = report.not_checked
+    if gap is not None:
+        what = "NOT CHECKED (language)" if gap[0] == "language" else "NOT FULLY CHECKED"
+        lines.append(f"  {what}: {gap[1]}")
     if not report.warnings:
         lines.append(
             f"  No content warnings found at confidence {report.min_confidence:.2f} or above."

@@ -86,6 +86,7 @@ from forewarn.service.models import (
     TaxonomyOut,
     TextWork,
 )
+from forewarn.verdict import MAX_FLOOR
 
 __all__ = ["ENV_SETTINGS", "Settings", "app_from_env", "create_app"]
 
@@ -605,6 +606,7 @@ async def read_request(request: Request, gate: ScanGate, model: type[TextWork],
     if gate.full():
         raise gate.refuse()
     if is_json:
+        _refuse_duplicate_keys(body, "body")
         try:
             parsed = model.model_validate_json(body)
         except ValidationError as exc:
@@ -620,6 +622,34 @@ async def read_request(request: Request, gate: ScanGate, model: type[TextWork],
         raise RequestError(422, "invalid-request", "profile: a profile is required",
                            [{"location": "body.profile", "message": "Field required"}])
     return work, (_profile_from(given) if given is not None else None)
+
+
+def _refuse_duplicate_keys(body: bytes, where: str) -> None:
+    """A JSON object that names a key twice is refused (422), as TOML refuses it: in a
+    profile, ``{"avoid": {"suicide": "mentioned", "suicide": "graphic"}}`` would otherwise
+    keep the last one silently. Bodies that are not JSON are left to the model's errors."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in items:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen[key] = value
+        return seen
+
+    try:
+        json.loads(body, object_pairs_hook=pairs)
+    except _DuplicateKey:
+        # the key is not named: in a profile it may be a warning the reader avoids reading
+        raise RequestError(422, "invalid-request", f"{where}: an object names the same key "
+                           "twice; keep one", [{"location": where, "message": "duplicate key"}]
+                           ) from None
+    except (ValueError, RecursionError):
+        return
+
+
+class _DuplicateKey(Exception):
+    pass
 
 
 def _form_request(parts: dict[str, _Part], profile: ProfileNeed,
@@ -638,6 +668,7 @@ def _form_request(parts: dict[str, _Part], profile: ProfileNeed,
                            [{"location": "form.title", "message": "at most 300 characters"}])
     given: ProfileIn | None = None
     if "profile" in parts:
+        _refuse_duplicate_keys(bytes(parts["profile"].data), "form.profile")
         try:
             given = ProfileIn.model_validate_json(bytes(parts["profile"].data))
         except ValidationError as exc:
@@ -811,7 +842,7 @@ def create_app(settings: Settings | None = None, *,
     @app.post("/v1/scan", tags=["scan"], response_model=None,
               summary="Scan a story: the core JSON report",
               responses={200: {"model": ReportOut, "description": "the report "
-                               "(schema forewarn.report/1)"},
+                               "(schema forewarn.report/2)"},
                          **_errors(408, 413, 415, 422, 500, 503, 504)},
               openapi_extra=_json_and_upload_body(ScanRequest, profile="none"))
     async def scan(request: Request, evidence: bool = evidence_q,
@@ -834,7 +865,7 @@ def create_app(settings: Settings | None = None, *,
     @app.post("/v1/check", tags=["scan"], response_model=None,
               summary="Is this story safe for a reader's profile? The verdict",
               responses={200: {"model": CheckOut, "description": "the verdict, as "
-                               "forewarn check --json (schema forewarn.check/1)"},
+                               "forewarn check --json (schema forewarn.check/2)"},
                          **_errors(408, 413, 415, 422, 500, 503, 504)},
               openapi_extra=_json_and_upload_body(CheckRequest, profile="required"))
     async def check(request: Request,
@@ -843,6 +874,11 @@ def create_app(settings: Settings | None = None, *,
         work_in, profile = await read_request(request, gate, CheckRequest, "required", format)
         assert profile is not None
         floor = floor_of(min_confidence, profile)
+        if floor > MAX_FLOOR:  # confidence never goes above 0.99: every story would pass
+            raise RequestError(422, "invalid-request", "min_confidence: at most 0.99 for a "
+                               "verdict (confidence never goes above 0.99, so a higher "
+                               "floor would call every story safe)",
+                               [{"location": "query.min_confidence", "message": "at most 0.99"}])
         profile = dataclasses.replace(profile, min_confidence=floor)
 
         job = new_job("check", work_in, floor, profile=profile)

@@ -86,8 +86,13 @@ def default_scanner(floor: float, lexicon_only: bool = False) -> Scanner:
 def run(job: Job, make_scanner: ScannerFactory | None = None) -> tuple[float, Any]:
     """Do ``job``; return the seconds it took and its result (JSON-able data, or HTML)."""
     started = time.perf_counter()
-    scanner = (make_scanner(job.floor) if make_scanner is not None
-               else default_scanner(job.floor, job.lexicon_only))
+    floor = job.floor
+    if job.kind == "check":  # near misses below the floor make a verdict uncertain
+        from forewarn.verdict import POSSIBLE_FLOOR
+
+        floor = min(floor, POSSIBLE_FLOOR)
+    scanner = (make_scanner(floor) if make_scanner is not None
+               else default_scanner(floor, job.lexicon_only))
     result = _KINDS[job.kind](job, scanner)
     return time.perf_counter() - started, result
 
@@ -99,11 +104,11 @@ def _scan(job: Job, scanner: Scanner) -> dict[str, Any]:
 
 
 def _check(job: Job, scanner: Scanner) -> dict[str, Any]:
-    from forewarn.commands.check import SCHEMA, Verdict
+    from forewarn.verdict import SCHEMA, Verdict
 
     assert job.profile is not None
     report = scanner.scan_work(job.work.read(job.max_bytes))
-    verdict = Verdict.of(report.filtered(job.floor), job.profile)
+    verdict = Verdict.of(report, job.profile, job.floor)
     return {"schema": SCHEMA, "min_confidence": job.floor, "works": [verdict.to_dict()]}
 
 

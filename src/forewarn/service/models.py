@@ -45,7 +45,7 @@ class ProfileSettings(BaseModel):
     """The optional ``[settings]`` table of a profile."""
 
     model_config = _STRICT
-    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    min_confidence: float | None = Field(None, ge=0.0, le=0.99)
 
 
 class ProfileIn(BaseModel):
@@ -174,10 +174,10 @@ class DeclaredWarningOut(BaseModel):
 
 
 class ReportOut(BaseModel):
-    """The core report, schema ``forewarn.report/1`` (docs/report-schema.md)."""
+    """The core report, schema ``forewarn.report/2`` (docs/report-schema.md)."""
 
     model_config = _OPEN
-    schema_: str = Field(alias="schema", examples=["forewarn.report/1"])
+    schema_: str = Field(alias="schema", examples=["forewarn.report/2"])
     versions: dict[str, str]
     source: str | None
     format: str
@@ -188,6 +188,10 @@ class ReportOut(BaseModel):
     spoiler_free: bool
     warnings: list[DetectedWarningOut]
     declared: list[DeclaredWarningOut]
+    checked: CheckedOut
+    coverage: dict[str, Any] | None = Field(
+        description="words read as story and metadata, words not read and why")
+    language: dict[str, Any] | None = Field(description="words per language")
 
 
 class VerdictWarningOut(BaseModel):
@@ -206,15 +210,32 @@ class VerdictWarningOut(BaseModel):
     declared: bool
 
 
+class CheckedOut(BaseModel):
+    """Whether forewarn read every word, in a language it judges."""
+
+    model_config = _OPEN
+    complete: bool
+    kind: Literal["coverage", "language"] | None
+    reason: str | None
+
+
 class VerdictOut(BaseModel):
     """One work against one profile."""
 
     model_config = _OPEN
     source: str | None
     title: str | None
-    safe: bool | None
+    safe: bool | None = Field(description="true only when every word was read in a "
+                              "language forewarn judges and nothing listed was found; null "
+                              "when the answer is uncertain or not checked")
+    answer: Literal["safe", "not safe", "uncertain", "not checked"]
+    reasons: list[str] = Field(description="why the answer is not safe: what was not read, "
+                               "near misses, warnings forewarn is weak at")
+    checked: CheckedOut
     warnings: list[VerdictWarningOut] = Field(
         description="what makes the work not safe, strongest first")
+    possible: list[VerdictWarningOut] = Field(
+        description="listed warnings found below the floor but above the possible floor")
     allowed: list[VerdictWarningOut] = Field(
         description="warnings the profile names but allows at the strength found")
 
@@ -223,7 +244,7 @@ class CheckOut(BaseModel):
     """The verdict: the same JSON as ``forewarn check --json`` for one work."""
 
     model_config = _OPEN
-    schema_: str = Field(alias="schema", examples=["forewarn.check/1"])
+    schema_: str = Field(alias="schema", examples=["forewarn.check/2"])
     min_confidence: float
     works: list[VerdictOut]
 

@@ -357,9 +357,13 @@
     let summary;
     if (verdict) {
       const n = verdict.warnings.length;
-      summary = verdict.safe
-        ? `Safe for your list. ${title} (${facts}): nothing you avoid was found.`
-        : `Not safe for your list. ${title} (${facts}): ${n} warning${n === 1 ? "" : "s"} you avoid.`;
+      const answer = verdict.answer || (verdict.safe ? "safe" : "not safe");
+      summary = {
+        "safe": `Safe for your list. ${title} (${facts}): every word was read and nothing you avoid was found.`,
+        "not safe": `Not safe for your list. ${title} (${facts}): ${n} warning${n === 1 ? "" : "s"} you avoid.`,
+        "uncertain": `Uncertain for your list. ${title} (${facts}): nothing you avoid was found for sure, but see why below.`,
+        "not checked": `Not checked. ${title} (${facts}): forewarn could not read all of it, so it cannot call it safe.`,
+      }[answer];
     } else {
       summary = `${title} (${facts}): ${found.length ? `${found.length} warning${
         found.length === 1 ? "" : "s"} found.` : "no warnings found."}`;
@@ -391,8 +395,19 @@
         text: "You chose no warnings to avoid, so here is everything forewarn found." }));
       return;
     }
-    box.append(el("p", { class: `verdict ${verdict.safe ? "verdict-safe" : "verdict-unsafe"}`,
-      text: verdict.safe ? "Safe for your list" : "Not safe for your list" }));
+    const answer = verdict.answer || (verdict.safe ? "safe" : "not safe");
+    const heading = {
+      "safe": ["verdict-safe", "Safe for your list"],
+      "not safe": ["verdict-unsafe", "Not safe for your list"],
+      "uncertain": ["verdict-uncertain", "Uncertain for your list"],
+      "not checked": ["verdict-unchecked", "Not checked: forewarn could not read all of it"],
+    }[answer];
+    box.append(el("p", { class: `verdict ${heading[0]}`, text: heading[1] }));
+    if ((verdict.reasons || []).length) {
+      const reasons = el("ul", { class: "verdict-reasons", "aria-label": "Why" });
+      for (const reason of verdict.reasons) reasons.append(el("li", { text: reason }));
+      box.append(reasons);
+    }
     if (verdict.warnings.length) {
       const list = el("ul", { class: "verdict-warnings", "aria-label": "What you avoid" });
       for (const w of sortedWarnings(verdict.warnings)) {

@@ -1,0 +1,230 @@
+"""One work against one reader's profile: safe, not safe, uncertain, or not checked.
+
+A reader with a trigger list trusts "safe" above everything else, so "safe" means exactly
+this: every word of the work was read, in a language forewarn judges, nothing the profile
+avoids was found or declared, nothing it avoids came near the confidence floor, and
+forewarn is good at every warning on the list. Anything short of that is said as what it
+is:
+
+* **not safe**: a warning the profile avoids was found at or above the floor and the
+  entry's severity, or the author declared one;
+* **not checked**: forewarn could not read every word (``coverage``: a skipped document,
+  text in a container it did not read, passages in another language) or the work is not
+  in a language it judges (``language``). Found warnings still make a work not safe;
+* **uncertain**: nothing was found above the floor, but evidence for a listed warning sits
+  between :data:`POSSIBLE_FLOOR` and the floor, or the list names a warning whose measured
+  recall on held-out text (``data/recall.json``, from the model card) is below
+  ``weak_below`` (0.8): forewarn is weak at it, and "nothing found" says little.
+
+``forewarn check``, the service's ``/v1/check`` and the web page all give these answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from forewarn.profile import Profile, ProfileEntry
+from forewarn.report import DeclaredWarning, DetectedWarning, Location, Report
+
+SCHEMA = "forewarn.check/2"
+
+#: Evidence at or above this confidence, and below the floor, makes a verdict uncertain.
+POSSIBLE_FLOOR = 0.3
+#: A confidence floor above this is refused: confidence is capped at 0.99, so a higher
+#: floor would hide every warning and call every story safe.
+MAX_FLOOR = 0.99
+
+SAFE, NOT_SAFE, UNCERTAIN, NOT_CHECKED = "safe", "not safe", "uncertain", "not checked"
+
+#: ``forewarn check`` exit codes, one per answer (errors reading a work keep theirs, 3-7).
+EXIT_CODES = {SAFE: 0, NOT_SAFE: 10, UNCERTAIN: 13, "not checked: coverage": 14,
+              "not checked: language": 15}
+EXIT_NOT_SAFE = 10
+
+
+@cache
+def recall_table() -> tuple[float, dict[str, float]]:
+    """(weak_below, recall per warning id) from ``data/recall.json``."""
+    data = json.loads(resources.files("forewarn").joinpath("data/recall.json")
+                      .read_text(encoding="utf-8"))
+    return float(data["weak_below"]), {k: float(v["recall"]) for k, v in data["recall"].items()}
+
+
+def weak_warnings(profile: Profile) -> list[tuple[ProfileEntry, float]]:
+    """The profile's entries whose warning forewarn finds less often than ``weak_below``."""
+    weak_below, recall = recall_table()
+    return [(e, recall[e.warning]) for e in profile.entries
+            if e.warning in recall and recall[e.warning] < weak_below]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Verdict:
+    """One work against one profile. ``report`` keeps warnings down to POSSIBLE_FLOOR."""
+
+    report: Report
+    profile: Profile
+    floor: float
+    triggered: tuple[tuple[DetectedWarning, ProfileEntry], ...]
+    declared: tuple[tuple[DeclaredWarning, ProfileEntry], ...]
+    allowed: tuple[tuple[DetectedWarning, ProfileEntry], ...]
+    possible: tuple[tuple[DetectedWarning, ProfileEntry], ...]
+    weak: tuple[tuple[ProfileEntry, float], ...]
+
+    @classmethod
+    def of(cls, report: Report, profile: Profile, floor: float | None = None) -> Verdict:
+        """Judge ``report`` (scanned with a floor at or below POSSIBLE_FLOOR, so that
+        near misses are still in it) against ``profile`` at ``floor``."""
+        if floor is None:
+            floor = (profile.min_confidence if profile.min_confidence is not None
+                     else report.min_confidence)
+        at_floor = dataclasses.replace(profile, min_confidence=floor)
+        above = report.filtered(floor)
+        possible = []
+        for w in report.warnings:
+            if POSSIBLE_FLOOR <= w.confidence < floor:
+                entry = profile.avoids(w.id, w.severity)
+                if entry is not None:
+                    possible.append((w, entry))
+        return cls(above, at_floor, floor,
+                   tuple(at_floor.triggered(above)),
+                   tuple(at_floor.declared_triggered(above)),
+                   tuple(at_floor.below_threshold(above)),
+                   tuple(possible), tuple(weak_warnings(profile)))
+
+    # -- the answer ----------------------------------------------------------------------
+
+    @property
+    def answer(self) -> str:
+        if self.triggered or self.declared:
+            return NOT_SAFE
+        if self.report.not_checked is not None:
+            return NOT_CHECKED
+        if self.possible or self.weak:
+            return UNCERTAIN
+        return SAFE
+
+    @property
+    def safe(self) -> bool | None:
+        """True, False, or None when forewarn cannot say (uncertain, not checked)."""
+        answer = self.answer
+        return True if answer == SAFE else False if answer == NOT_SAFE else None
+
+    @property
+    def exit_code(self) -> int:
+        answer = self.answer
+        if answer == NOT_CHECKED:
+            gap = self.report.not_checked
+            assert gap is not None
+            return EXIT_CODES[f"not checked: {gap[0]}"]
+        return EXIT_CODES[answer]
+
+    def reasons(self) -> list[str]:
+        """Why the answer is not "safe", one line each, under the reader's aliases."""
+        out: list[str] = []
+        gap = self.report.not_checked
+        if gap is not None:
+            out.append(("not checked: " if gap[0] == "language" else "not fully read: ")
+                       + gap[1])
+        for w, _ in self.possible:
+            out.append(f"possible {self.profile.label(w.id)} ({w.severity}, confidence "
+                       f"{w.confidence:.2f}, below the floor {self.floor:.2f})")
+        for entry, recall in self.weak:
+            out.append(f"forewarn is weak at {self.profile.label(entry.warning)}: it finds "
+                       f"about {round(recall * 10)} in 10 on held-out text, so finding "
+                       "nothing says little")
+        return out
+
+    # -- output -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        warnings = [self._detected(w, e) for w, e in self.triggered]
+        warnings += [self._declared(d, e) for d, e in self.declared]
+        gap = self.report.not_checked
+        return {
+            "source": self.report.source,
+            "title": self.report.title,
+            "safe": self.safe,
+            "answer": self.answer,
+            "reasons": self.reasons(),
+            "checked": {"complete": gap is None, "kind": gap[0] if gap else None,
+                        "reason": gap[1] if gap else None},
+            "warnings": warnings,
+            "possible": [self._detected(w, e) for w, e in self.possible],
+            "allowed": [self._detected(w, e) for w, e in self.allowed],
+        }
+
+    def render(self) -> str:
+        from forewarn.render.terminal import SEVERITY_LABEL, describe_locations
+
+        r = self.report
+        head = r.title or r.source or "<text>"
+        facts = [f"{r.word_count:,} words"]
+        if r.chapter_count > 1:
+            facts.append(f"{r.chapter_count} chapters")
+        if r.title and r.source:
+            facts.insert(0, r.source)
+        lines = [f"{head}  ({' · '.join(facts)})"]
+        labels = [self.profile.label(w.id) for w, _ in self.triggered]
+        labels += [self.profile.label(d.id) for d, _ in self.declared]
+        width = max((len(x) for x in labels), default=0)
+        answer = self.answer
+        if answer == NOT_SAFE:
+            lines.append("  NOT SAFE")
+            for w, _ in self.triggered:
+                mark = "  (declared)" if w.declared else ""
+                lines.append(f"    {SEVERITY_LABEL[w.severity]:<9}  "
+                             f"{self.profile.label(w.id):<{width}}  {w.confidence:.2f}  "
+                             f"{describe_locations(w.locations)}{mark}")
+            for d, _ in self.declared:
+                strength = d.severity or "declared"
+                lines.append(f"    {SEVERITY_LABEL.get(strength, strength):<9}  "
+                             f"{self.profile.label(d.id):<{width}}  declared by the author; "
+                             "forewarn did not find it in the text")
+        else:
+            lines.append({SAFE: "  safe", UNCERTAIN: "  UNCERTAIN",
+                          NOT_CHECKED: "  NOT CHECKED"}[answer])
+        for reason in self.reasons():
+            lines.append(f"    {reason}")
+        for w, _ in self.allowed:
+            lines.append(f"    also: {self.profile.label(w.id)} is {w.severity} "
+                         f"({describe_locations(w.locations)}), which this profile allows")
+        return "\n".join(lines)
+
+    def _label(self, wid: str, name: str, entry: ProfileEntry) -> dict[str, Any]:
+        if entry.alias:  # never the id or the name: the reader chose not to read them
+            return {"label": entry.alias}
+        return {"id": wid, "name": name, "label": name}
+
+    def _detected(self, w: DetectedWarning, entry: ProfileEntry) -> dict[str, Any]:
+        from forewarn.render.terminal import describe_locations
+
+        d = self._label(w.id, w.name, entry)
+        d.update(severity=w.severity, confidence=round(w.confidence, 3),
+                 where=describe_locations(w.locations),
+                 locations=_locations(w.locations), detected=True, declared=w.declared)
+        return d
+
+    def _declared(self, dw: DeclaredWarning, entry: ProfileEntry) -> dict[str, Any]:
+        d = self._label(dw.id, dw.name, entry)
+        d.update(severity=dw.severity, confidence=None, where=None, locations=[],
+                 detected=False, declared=True)
+        return d
+
+
+def overall_exit_code(verdicts: Sequence[Verdict]) -> int:
+    """One code for several works: not safe, then not checked, then uncertain, then 0."""
+    codes = [v.exit_code for v in verdicts]
+    for wanted in (EXIT_NOT_SAFE, 14, 15, 13):
+        if wanted in codes:
+            return wanted
+    return 0
+
+
+def _locations(locations: Sequence[Location]) -> list[dict[str, Any]]:
+    return [loc.to_dict() for loc in locations]
+
