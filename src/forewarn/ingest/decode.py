@@ -145,6 +145,8 @@ def _decode(data: bytes, source: str, encoding: str | None, *, markup: bool) -> 
 def decode_member(data: bytes, source: str | None = None) -> str:
     """Decode one XHTML/XML document inside an EPUB, leniently (bad bytes become U+FFFD).
 
+    Valid UTF-8 is read as UTF-8; other bytes with the declared charset.
+
     A declared charset that is not a text encoding (``base64``) is :class:`MalformedInput`
     naming ``source``; without a ``source`` it is ignored (the document is read as UTF-8).
     """
@@ -157,7 +159,13 @@ def decode_member(data: bytes, source: str | None = None) -> str:
         if source is not None:
             raise
         declared = "utf-8"
-    return _decode_replacing(data, declared)
+    try:
+        # bytes that are valid UTF-8 are UTF-8, whatever the declaration says: a document
+        # declaring utf-16 or latin-1 over UTF-8 bytes would otherwise be read as garbage
+        # (and its story lost); real latin-1 prose is almost never valid UTF-8
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _decode_replacing(data, declared)
 
 
 def declared_charset(data: bytes, source: str | None = None) -> str | None:
