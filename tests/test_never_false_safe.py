@@ -250,3 +250,21 @@ def test_check_never_answers_safe_for_a_scene_in_any_container(container, where,
         data, name = epub(items), "book.epub"
     v = verdict_of(data, name)
     assert v.answer != SAFE, (container, where, v.reasons())
+
+
+def test_the_reading_copy_names_what_forewarn_did_not_read() -> None:
+    from forewarn.render.epub import render_epub
+    from forewarn.render.html import render_html
+
+    items = [{"name": "a.xhtml", "body": story()}, {"name": "b.xhtml", "body": P}]
+    work = read_bytes(epub(items, missing=("b.xhtml",)), "book.epub")
+    page = render_html(work, [])
+    assert 'class="not-checked"' in page and "OEBPS/b.xhtml" in page and "missing" in page
+    book = render_epub(work, [])
+    with zipfile.ZipFile(io.BytesIO(book)) as z:
+        assert b"not-checked" in z.read("OEBPS/nav.xhtml")
+    clean = read_bytes(epub(items[:1]), "book.epub")
+    assert "not-checked" not in render_html(clean, [])
+    # forewarn's own notice is not taken for story when its reading copy is read again
+    again = read_bytes(book, "copy.epub")
+    assert all("did not check" not in c.text for c in again.chapters)

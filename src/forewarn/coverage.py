@@ -170,3 +170,24 @@ def audit(work: Work, ledger: Ledger | None) -> Coverage:
             skipped.append(Skipped(source.where, source.reason or "text not read as story", lost))
     return Coverage(story_words, meta_words, unread, navigation, tuple(skipped),
                     tuple(ledger.missing))
+
+
+def unread_notice(work: Work) -> str | None:
+    """What forewarn did not read or cannot judge in ``work``, for a reading copy's header
+    (None when it read every word in a language it judges)."""
+    from forewarn.language import language_name, languages
+    from forewarn.segment import segment
+
+    reasons = []
+    coverage = work.coverage if work.coverage is not None else audit(work, None)
+    if not coverage.fully_read:
+        reasons.append(coverage.reason() or "not every word was read")
+    langs = languages(p.text for p in segment(work))
+    other = langs.not_judged
+    if sum(other.values()) > UNREAD_TOLERANCE:
+        reasons.append(", ".join(f"{n:,} words in {language_name(c)}" for c, n in other.items())
+                       + " were not judged (forewarn judges English only)")
+    if not reasons:
+        return None
+    return ("forewarn did not check all of this work, so scenes may be left open that it "
+            "would have collapsed: " + "; ".join(reasons) + ".")

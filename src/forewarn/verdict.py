@@ -130,6 +130,8 @@ class Verdict:
         if gap is not None:
             out.append(("not checked: " if gap[0] == "language" else "not fully read: ")
                        + gap[1])
+        if self.answer == NOT_SAFE:  # the warnings say it; near misses and weak spots add nothing
+            return out
         for w, _ in self.possible:
             out.append(f"possible {self.profile.label(w.id)} ({w.severity}, confidence "
                        f"{w.confidence:.2f}, below the floor {self.floor:.2f})")

@@ -476,7 +476,7 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
 
 # The title page of forewarn's own reading copy (render/epub.py): these pieces are
 # forewarn's words, not the story's.
-_OWN_CLASSES = frozenset({"byline", "facts", "reading-note"})
+_OWN_CLASSES = frozenset({"byline", "facts", "reading-note", "not-checked"})
 
 
 def _take_navigation(book: _Book, soup: BeautifulSoup, where: str) -> None:

@@ -31,6 +31,7 @@ import zipfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from forewarn.coverage import unread_notice
 from forewarn.render.html import (
     chapter_heading,
     collapsed_phrase,
@@ -197,6 +198,9 @@ def _nav(work: Work, title: str, lang: str, files: list[str], count: int,
     facts = [f"{work.word_count:,} words", f"{chapters} chapter{'' if chapters == 1 else 's'}",
              collapsed_phrase(count, profile, "marked")]
     out.append(f'<p class="facts">{text(" · ".join(facts))}</p>')
+    unread = unread_notice(work)
+    if unread:
+        out.append(f'<p class="not-checked">{text(unread)}</p>')
     if count:
         out.append('<p class="reading-note">A note before each marked scene says what it '
                    "holds and links to where the story goes on.</p>")

@@ -28,6 +28,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from forewarn import __version__
+from forewarn.coverage import unread_notice
 
 if TYPE_CHECKING:
     from forewarn.scenes import Scene
@@ -171,6 +172,9 @@ def render_html(
         collapsed_phrase(len(scenes), profile),
     ]
     out.append(f'<p class="facts">{" &middot; ".join(text(f) for f in facts)}</p>')
+    unread = unread_notice(work)
+    if unread:
+        out.append(f'<p class="not-checked" role="alert">{text(unread)}</p>')
     if scenes:
         out.append(
             '<p class="how-to">Each collapsed scene has a note saying what it holds. '
