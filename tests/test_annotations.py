@@ -1,0 +1,131 @@
+"""The annotated corpus: every label file validates against the taxonomy, no passage sits
+in two splits, and the annotation tool refuses what is not a label."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "training"))
+
+import annotate  # noqa: E402
+from annotation_report import kappa  # noqa: E402
+from corpus import DEFAULT_DATA, load_splits, parse_id  # noqa: E402
+
+HAVE_DATA = (DEFAULT_DATA / "fiction-corpus").is_dir()
+
+
+def test_every_label_file_validates_against_the_taxonomy_and_the_splits() -> None:
+    rows = annotate.load_labels()
+    assert rows, "training/annotations/labels holds no labels"
+    problems = annotate.validate(DEFAULT_DATA if HAVE_DATA else None)
+    assert problems == []
+
+
+def test_no_book_and_no_writing_batch_sits_in_two_splits() -> None:
+    splits = load_splits()
+    books = Counter(b for names in splits["books"].values() for b in names)
+    assert [b for b, n in books.items() if n > 1] == []
+    batches = Counter(b for names in splits["modern_batches"].values() for b in names)
+    assert [b for b, n in batches.items() if n > 1] == []
+    assert len(splits["books"]["test"]) >= 15
+
+
+def test_every_labelled_passage_has_exactly_one_split() -> None:
+    splits = load_splits()
+    split_of = {b: s for s, names in splits["books"].items() for b in names}
+    batch_of = {b: s for s, names in splits["modern_batches"].items() for b in names}
+    seen: dict[str, str] = {}
+    for row in annotate.load_labels():
+        if row["source"] == "corpus":
+            split = split_of[parse_id(row["id"])[0]]
+        elif row["source"] == "modern":
+            split = batch_of[row["id"].split(":")[1].split("-")[0]]
+        else:
+            split = "eval"  # AO3 passages: evaluation only, never trained on
+        assert seen.setdefault(row["id"], split) == split
+
+
+def test_the_sample_records_how_each_passage_was_drawn() -> None:
+    sample = annotate.load_sample()
+    strata = Counter(r["stratum"] for r in sample)
+    assert strata["random"] >= 6000 and strata["pointed"] >= 10000
+    assert sum(strata.values()) >= 20000
+    assert len({r["id"] for r in sample}) == len(sample)
+    assert all(r["drawn"] for r in sample)
+
+
+@pytest.mark.skipif(not HAVE_DATA, reason="../shared/data/fiction-corpus is not present")
+def test_corpus_ids_address_the_segmenters_passages() -> None:
+    from corpus import book_text, lookup
+
+    for row in annotate.load_sample()[:50]:
+        p = lookup(row["id"])
+        book, start, end = parse_id(row["id"])
+        assert book_text(book)[start:end] == p.text
+
+
+def write_batch(tmp_path: Path, monkeypatch, ids: list[str]) -> None:
+    monkeypatch.setattr(annotate, "WORK", tmp_path)
+    monkeypatch.setattr(annotate, "LABELS_DIR", tmp_path / "labels")
+    (tmp_path / "batches").mkdir()
+    (tmp_path / "batches" / "t001.ids").write_text("\n".join(ids) + "\n")
+
+
+def run_import(tmp_path: Path, lines: list[str]) -> None:
+    f = tmp_path / "out.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    annotate.main(["import", "t001", str(f), "--annotator", "tester"])
+
+
+@pytest.mark.parametrize("bad, message", [
+    ('{"id": "a:1-2", "labels": {"nonsense": "mentioned"}}', "unknown warning"),
+    ('{"id": "a:1-2", "labels": {"death": "very"}}', "severity"),
+    ('{"id": "a:1-2", "labels": {}, "flags": ["maybe"]}', "flags"),
+    ('{"labels": {}}', "no string id"),
+    ("not json", "not JSON"),
+])
+def test_import_refuses_what_is_not_a_label(tmp_path, monkeypatch, capsys, bad, message):
+    write_batch(tmp_path, monkeypatch, ["a:1-2"])
+    with pytest.raises(SystemExit) as exc:
+        run_import(tmp_path, [bad])
+    assert message in str(exc.value)
+    assert not (tmp_path / "labels").exists()
+
+
+def test_import_refuses_a_file_that_misses_or_repeats_passages(tmp_path, monkeypatch):
+    write_batch(tmp_path, monkeypatch, ["a:1-2", "a:3-4"])
+    with pytest.raises(SystemExit, match="missing 1"):
+        run_import(tmp_path, ['{"id": "a:1-2", "labels": {}}'])
+    with pytest.raises(SystemExit, match="repeated"):
+        run_import(tmp_path, ['{"id": "a:1-2", "labels": {}}', '{"id": "a:1-2", "labels": {}}',
+                              '{"id": "a:3-4", "labels": {}}'])
+
+
+def test_import_stores_labels_with_their_provenance(tmp_path, monkeypatch):
+    write_batch(tmp_path, monkeypatch, ["a:1-2"])
+    run_import(tmp_path, ['{"id": "a:1-2", "labels": {"death": "mentioned"}, "flags": []}'])
+    (row,) = [json.loads(x) for x in (tmp_path / "labels" / "t001.r1.jsonl").read_text()
+              .splitlines()]
+    assert row["labels"] == {"death": "mentioned"} and row["annotator"] == "tester"
+    assert row["round"] == 1 and row["guide_version"] == annotate.GUIDE_VERSION
+
+
+def test_kappa_matches_hand_computed_values() -> None:
+    # 10 items: observed agreement 0.8; expected (0.5*0.6 + 0.5*0.4) = 0.5; kappa 0.6
+    a = [1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
+    b = [1, 1, 1, 1, 0, 0, 0, 0, 0, 1]
+    assert kappa(a, b) == pytest.approx(0.6)
+    assert kappa(a, a) == pytest.approx(1.0)
+    assert kappa([0, 0, 0], [0, 0, 0]) is None
+    # quadratic weights: one step apart on a 0-2 scale costs a quarter of two steps
+    x = [0, 1, 2, 0, 1, 2]
+    y = [0, 1, 2, 1, 2, 0]
+    # observed weighted disagreement: (0.25 + 0.25 + 1) / 6 = 0.25
+    # expected: both marginals uniform (1/3 each): mean weight over 9 cells = 4/9 * ... -> 1/3
+    assert kappa(x, y, "quadratic") == pytest.approx(1 - 0.25 / (1 / 3))

@@ -1,0 +1,254 @@
+"""Figures about the annotated corpus: what was drawn, what was labelled, how consistent and
+how valid the labels are, and how today's shipped scanner does against them.
+
+Prints Markdown (the tables in training/annotations/README.md come from it)::
+
+    python training/annotation_report.py counts      # passages per stratum, positives per split
+    python training/annotation_report.py agreement   # double readings: kappa per warning
+    python training/annotation_report.py ao3         # full-taxonomy labels vs the AO3 votes
+    python training/annotation_report.py baseline    # shipped scanner on the random passages
+    python training/annotation_report.py adjudicate  # write the ids two readings disagree on
+
+Agreement is Cohen's kappa between the first and second reading of each passage read
+twice: on presence (absent vs any severity), and on the four-level scale (absent,
+mentioned, depicted, graphic) with quadratic weights. Warnings with fewer than 5 positive
+readings among the doubles are shown but not averaged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from annotate import (  # noqa: E402
+    DEFAULT_DATA,
+    WORK,
+    ao3_passages,
+    final_labels,
+    load_labels,
+    load_sample,
+    passage_text,
+    warning_ids,
+)
+from corpus import load_splits, parse_id  # noqa: E402
+
+LEVEL = {None: 0, "mentioned": 1, "depicted": 2, "graphic": 3}
+
+
+def kappa(a: list[int], b: list[int], weights: str | None = None) -> float | None:
+    """Cohen's kappa (optionally quadratic-weighted) of two equal-length label lists."""
+    if not a:
+        return None
+    cats = sorted(set(a) | set(b))
+    if len(cats) == 1:
+        return None  # no variation: kappa undefined
+    index = {c: i for i, c in enumerate(cats)}
+    k = len(cats)
+    observed = [[0.0] * k for _ in range(k)]
+    for x, y in zip(a, b, strict=True):
+        observed[index[x]][index[y]] += 1
+    n = len(a)
+    rows = [sum(r) for r in observed]
+    cols = [sum(observed[i][j] for i in range(k)) for j in range(k)]
+
+    def w(i: int, j: int) -> float:
+        if weights == "quadratic":
+            return ((cats[i] - cats[j]) ** 2) / ((cats[-1] - cats[0]) ** 2)
+        return 0.0 if i == j else 1.0
+
+    disagree_obs = sum(w(i, j) * observed[i][j] for i in range(k) for j in range(k)) / n
+    disagree_exp = sum(w(i, j) * rows[i] * cols[j] for i in range(k) for j in range(k)) / n / n
+    if disagree_exp == 0:
+        return None
+    return 1 - disagree_obs / disagree_exp
+
+
+def pairs() -> list[tuple[dict, dict]]:
+    """(first reading, second reading) for every passage read in rounds 1 and 2."""
+    by: dict[str, dict[int, dict]] = defaultdict(dict)
+    for row in load_labels():
+        by[row["id"]][row["round"]] = row
+    return [(r[1], r[2]) for r in by.values() if 1 in r and 2 in r]
+
+
+def cmd_counts(_: argparse.Namespace) -> None:
+    labels = final_labels()
+    sample = load_sample()
+    strata = Counter(r["stratum"] for r in sample)
+    done = Counter(r["stratum"] for r in sample if r["id"] in labels)
+    sources = Counter(r["source"] for r in labels.values())
+    print("| stratum | drawn | labelled |\n|---|---:|---:|")
+    for s in ("random", "pointed", "scene"):
+        print(f"| {s} | {strata[s]:,} | {done[s]:,} |")
+    print(f"| modern (written for the project) | – | {sources['modern']:,} |")
+    print(f"| AO3 (evaluation only) | 3,309 | {sources['ao3']:,} |")
+    splits = load_splits()
+    split_of = {b: s for s, books in splits["books"].items() for b in books}
+    modern_split = {b: s for s, bs in splits["modern_batches"].items() for b in bs}
+    pos: dict[str, Counter] = defaultdict(Counter)
+    for row in labels.values():
+        if row["source"] == "corpus":
+            split = split_of[parse_id(row["id"])[0]]
+        elif row["source"] == "modern":
+            split = modern_split[row["id"].split(":")[1].split("-")[0]]
+        else:
+            continue
+        for wid in row["labels"]:
+            pos[wid][split] += 1
+    print("\n| warning | train | dev | test | all |\n|---|---:|---:|---:|---:|")
+    for wid in warning_ids():
+        c = pos[wid]
+        print(f"| {wid} | {c['train']} | {c['dev']} | {c['test']} | {sum(c.values())} |")
+
+
+def cmd_agreement(_: argparse.Namespace) -> None:
+    both = pairs()
+    print(f"{len(both):,} passages read twice, independently\n")
+    print("| warning | positive readings | presence kappa | severity kappa (quadratic) |")
+    print("|---|---:|---:|---:|")
+    presences, severities = [], []
+    for wid in warning_ids():
+        a = [LEVEL[x["labels"].get(wid)] for x, _ in both]
+        b = [LEVEL[y["labels"].get(wid)] for _, y in both]
+        positives = sum(1 for v in a if v) + sum(1 for v in b if v)
+        kp = kappa([int(v > 0) for v in a], [int(v > 0) for v in b])
+        ks = kappa(a, b, "quadratic")
+        if positives >= 5 and kp is not None:
+            presences.append(kp)
+            if ks is not None:
+                severities.append(ks)
+        show = (lambda v: "–" if v is None else f"{v:.2f}")
+        print(f"| {wid} | {positives} | {show(kp)} | {show(ks)} |")
+    any_a = [int(bool(x["labels"])) for x, _ in both]
+    any_b = [int(bool(y["labels"])) for _, y in both]
+    k_any = kappa(any_a, any_b)
+    print(f"\nany warning at all: kappa {k_any:.2f}; agreement "
+          f"{sum(x == y for x, y in zip(any_a, any_b, strict=True)) / len(both):.3f}")
+    if presences:
+        print(f"mean presence kappa over {len(presences)} warnings with >= 5 positive "
+              f"readings: {sum(presences) / len(presences):.2f}; severity "
+              f"{sum(severities) / len(severities):.2f}")
+
+
+def cmd_adjudicate(args: argparse.Namespace) -> None:
+    """Ids whose two readings differ on any warning's presence: a third reading decides."""
+    out = []
+    for x, y in pairs():
+        if set(x["labels"]) != set(y["labels"]):
+            out.append(x["id"])
+    path = WORK / "adjudicate.ids"
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    print(f"{len(out)} passages to adjudicate -> {path}")
+
+
+AO3_WARNING = {"abduction": "kidnapping"}
+
+
+def cmd_ao3(_: argparse.Namespace) -> None:
+    """How the full-taxonomy reading agrees with the three AO3 votes, per warning."""
+    labels = final_labels()
+    passages = ao3_passages(DEFAULT_DATA)
+    rows: dict[str, list[tuple[int, int, list[int]]]] = defaultdict(list)
+    for pid, row in labels.items():
+        if row["source"] != "ao3" or pid not in passages:
+            continue
+        p = passages[pid]
+        wid = AO3_WARNING.get(p["warning"], p["warning"])
+        votes = [int(v) for v in p["labels"]]
+        majority = int(sum(votes) >= 2)
+        ours = int(wid in row["labels"])
+        rows[p["warning"]].append((ours, majority, votes))
+    print("| warning (AO3) | passages | ours + | majority + | kappa ours vs majority | "
+          "agreement | mean kappa between AO3 annotators |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for warning, items in sorted(rows.items()):
+        ours = [o for o, _, _ in items]
+        maj = [m for _, m, _ in items]
+        k = kappa(ours, maj)
+        inter = []
+        for i in range(3):
+            for j in range(i + 1, 3):
+                kk = kappa([v[i] for _, _, v in items], [v[j] for _, _, v in items])
+                if kk is not None:
+                    inter.append(kk)
+        agree = sum(o == m for o, m in zip(ours, maj, strict=True)) / len(items)
+        show = "–" if k is None else f"{k:.2f}"
+        print(f"| {warning} | {len(items)} | {sum(ours)} | {sum(maj)} | {show} | {agree:.2f} | "
+              f"{sum(inter) / len(inter):.2f} |" if inter else "| – |")
+
+
+def cmd_baseline(args: argparse.Namespace) -> None:
+    """The shipped scanner on each random passage, read alone as a story, at its default
+    confidence: precision and recall per warning against the final labels, and the
+    false-alarm rate (random passages annotated with no warning that get one)."""
+    from forewarn.errors import ForewarnError
+    from forewarn.scanner import Scanner
+
+    labels = final_labels()
+    ids = [r["id"] for r in load_sample() if r["stratum"] == "random" and r["id"] in labels]
+    if args.limit:
+        ids = ids[: args.limit]
+    scanner = Scanner()
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    clean = alarms = 0
+    for n, pid in enumerate(ids):
+        text = passage_text(pid)[1]
+        try:
+            found = set(scanner.scan(text + "\n").ids)
+        except ForewarnError:
+            found = set()
+        gold = set(labels[pid]["labels"])
+        for w in found & gold:
+            tp[w] += 1
+        for w in found - gold:
+            fp[w] += 1
+        for w in gold - found:
+            fn[w] += 1
+        if not gold:
+            clean += 1
+            alarms += bool(found)
+        if n % 500 == 0:
+            print(f"... {n}/{len(ids)}", file=sys.stderr)
+    print(f"{len(ids):,} random passages, each scanned alone at the default confidence (0.5)\n")
+    print("| warning | gold + | flagged | TP | precision | recall |\n|---|---:|---:|---:|---:|---:|")
+    all_tp = sum(tp.values())
+    all_fp = sum(fp.values())
+    all_fn = sum(fn.values())
+    for wid in warning_ids():
+        g, f = tp[wid] + fn[wid], tp[wid] + fp[wid]
+        if not g and not f:
+            continue
+        p = f"{tp[wid] / f:.2f}" if f else "–"
+        r = f"{tp[wid] / g:.2f}" if g else "–"
+        print(f"| {wid} | {g} | {f} | {tp[wid]} | {p} | {r} |")
+    print(f"\nmicro precision {all_tp / max(1, all_tp + all_fp):.3f}, micro recall "
+          f"{all_tp / max(1, all_tp + all_fn):.3f}; false-alarm rate {alarms}/{clean} = "
+          f"{alarms / max(1, clean):.3f} of the passages annotated with no warning")
+    out = WORK / "baseline.json"
+    out.write_text(json.dumps({"tp": tp, "fp": fp, "fn": fn, "clean": clean,
+                               "alarms": alarms, "passages": len(ids)}), encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("counts").set_defaults(fn=cmd_counts)
+    sub.add_parser("agreement").set_defaults(fn=cmd_agreement)
+    sub.add_parser("adjudicate").set_defaults(fn=cmd_adjudicate)
+    sub.add_parser("ao3").set_defaults(fn=cmd_ao3)
+    b = sub.add_parser("baseline")
+    b.add_argument("--limit", type=int, default=0)
+    b.set_defaults(fn=cmd_baseline)
+    args = ap.parse_args()
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()
