@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from annotate import (  # noqa: E402
+from annotate import (
     DEFAULT_DATA,
     WORK,
     ao3_passages,
@@ -35,7 +35,7 @@ from annotate import (  # noqa: E402
     passage_text,
     warning_ids,
 )
-from corpus import load_splits, parse_id  # noqa: E402
+from corpus import load_splits, parse_id
 
 LEVEL = {None: 0, "mentioned": 1, "depicted": 2, "graphic": 3}
 
@@ -122,7 +122,8 @@ def cmd_agreement(_: argparse.Namespace) -> None:
             presences.append(kp)
             if ks is not None:
                 severities.append(ks)
-        show = (lambda v: "–" if v is None else f"{v:.2f}")
+        def show(v):
+            return ("–" if v is None else f"{v:.2f}")
         print(f"| {wid} | {positives} | {show(kp)} | {show(ks)} |")
     any_a = [int(bool(x["labels"])) for x, _ in both]
     any_b = [int(bool(y["labels"])) for _, y in both]
@@ -217,7 +218,8 @@ def cmd_baseline(args: argparse.Namespace) -> None:
         if n % 500 == 0:
             print(f"... {n}/{len(ids)}", file=sys.stderr)
     print(f"{len(ids):,} random passages, each scanned alone at the default confidence (0.5)\n")
-    print("| warning | gold + | flagged | TP | precision | recall |\n|---|---:|---:|---:|---:|---:|")
+    print("| warning | gold + | flagged | TP | precision | recall |")
+    print("|---|---:|---:|---:|---:|---:|")
     all_tp = sum(tp.values())
     all_fp = sum(fp.values())
     all_fn = sum(fn.values())
