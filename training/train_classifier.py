@@ -1,0 +1,278 @@
+"""Detection v2: fine-tune all-MiniLM-L6-v2 end to end as one passage classifier over the
+whole taxonomy, on the annotated corpus (training/annotations), the modern passages written
+for the project and the project's seeds. AO3 passages are fans' works: never trained on.
+
+Outputs per passage: one logit per warning (39) and two severity logits (at least
+"depicted", "graphic"), over the same pooled, unit-length sentence embedding that
+forewarn's ONNX encoder returns, so the fine-tuned encoder exports with
+``training/export_encoder.py``'s graph and the heads are a plain matrix.
+
+Rows and splits (``training/annotations/splits.json``, fixed before any training):
+
+* train: corpus passages of train books, modern passages of train writing batches, seeds;
+* dev: corpus passages of dev books, modern passages of dev batches: used to pick the epoch
+  and fit the calibration, never trained on;
+* test: test books and batches: never used for any choice (``report`` only).
+
+Labels are the final labels (an adjudication where there is one, else the first reading).
+A seed positive is labelled for its own warning only (other warnings unknown, no loss);
+seed negatives are negative for every warning except those they name. The loss is binary
+cross-entropy per output with positives weighted by ``sqrt(negatives / positives)``
+(capped at 30): rare warnings count without drowning the common ones.
+
+Usage (the training venv, training/.venv: torch==2.13.0 CPU, transformers, safetensors)::
+
+    training/.venv/bin/python training/train_classifier.py train --weights DIR --out RUN [--epochs 2]
+    training/.venv/bin/python training/train_classifier.py report RUN
+
+``train`` writes a checkpoint and the dev logits after every epoch (a stop loses at most
+one epoch) and resumes from the last checkpoint when run again with the same RUN folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 20261206
+MAX_TOKENS = 256
+BATCH = 16
+LR = 5e-5
+HEAD_LR = 2e-3
+WEIGHT_DECAY = 0.01
+WARMUP = 0.06
+MAX_POS_WEIGHT = 30.0
+SEVERITY_OUTPUTS = ("at-least-depicted", "graphic")
+LEVEL = {"mentioned": 1, "depicted": 2, "graphic": 3}
+
+
+def load_rows(data: Path) -> dict[str, list]:
+    """Texts, label rows (nan = unknown), split and source of every usable passage."""
+    from annotate import final_labels, modern_passage, warning_ids
+    from corpus import load_splits, lookup, parse_id
+
+    wids = warning_ids()
+    col = {w: i for i, w in enumerate(wids)}
+    splits = load_splits()
+    split_of = {b: s for s, names in splits["books"].items() for b in names}
+    batch_of = {b: s for s, names in splits["modern_batches"].items() for b in names}
+    out: dict[str, list] = {"text": [], "y": [], "split": [], "source": [], "id": []}
+
+    def add(text: str, y: np.ndarray, split: str, source: str, pid: str) -> None:
+        out["text"].append(text)
+        out["y"].append(y)
+        out["split"].append(split)
+        out["source"].append(source)
+        out["id"].append(pid)
+
+    n_out = len(wids) + len(SEVERITY_OUTPUTS)
+    for pid, row in sorted(final_labels().items()):
+        if row["source"] == "ao3":
+            continue  # fans' works: evaluation only
+        if row["source"] == "corpus":
+            split = split_of[parse_id(pid)[0]]
+            text = lookup(pid, data).text
+        else:
+            split = batch_of[pid.split(":")[1].split("-")[0]]
+            text = modern_passage(pid)[1]
+        y = np.zeros(n_out, dtype=np.float32)
+        top = 0
+        for wid, sev in row["labels"].items():
+            y[col[wid]] = 1.0
+            top = max(top, LEVEL[sev])
+        if top:
+            y[len(wids)] = float(top >= 2)
+            y[len(wids) + 1] = float(top >= 3)
+        else:
+            y[len(wids):] = np.nan  # severity is learnt on passages that need a warning
+        add(text, y, split, row["source"], pid)
+    seeds = ROOT / "training" / "seeds"
+    for n, line in enumerate((seeds / "positives.jsonl").read_text().splitlines()):
+        rec = json.loads(line)
+        y = np.full(n_out, np.nan, dtype=np.float32)
+        y[col[rec["warning"]]] = 1.0
+        add(rec["text"], y, "train", "seed", f"seed+:{n}")
+    for n, line in enumerate((seeds / "negatives.jsonl").read_text().splitlines()):
+        rec = json.loads(line)
+        y = np.zeros(n_out, dtype=np.float32)
+        y[len(wids):] = np.nan
+        for wid in rec.get("not_negative_for", []):
+            if wid in col:
+                y[col[wid]] = np.nan
+        add(rec["text"], y, "train", "seed", f"seed-:{n}")
+    out["y"] = np.stack(out["y"])
+    return out
+
+
+def pos_weights(y: np.ndarray) -> np.ndarray:
+    pos = np.nansum(y, axis=0)
+    neg = np.sum(~np.isnan(y), axis=0) - pos
+    return np.where(pos > 0, np.minimum(np.sqrt(neg / np.maximum(pos, 1)), MAX_POS_WEIGHT), 1.0)
+
+
+def average_precision(scores: np.ndarray, y: np.ndarray) -> float | None:
+    keep = ~np.isnan(y)
+    s, t = scores[keep], y[keep]
+    if t.sum() == 0:
+        return None
+    order = np.argsort(-s, kind="stable")
+    t = t[order]
+    hits = np.cumsum(t)
+    precision = hits / np.arange(1, len(t) + 1)
+    return float((precision * t).sum() / t.sum())
+
+
+def dev_summary(logits: np.ndarray, y: np.ndarray, n_warnings: int) -> dict:
+    aps = {}
+    for j in range(n_warnings):
+        ap = average_precision(logits[:, j], y[:, j])
+        if ap is not None:
+            aps[j] = ap
+    return {"mean_ap": float(np.mean(list(aps.values()))) if aps else 0.0,
+            "warnings_with_positives": len(aps)}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+    from tokenizers import Tokenizer
+
+    from annotate import warning_ids
+    from finetune_encoder import _torch_model
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    run = Path(args.out)
+    run.mkdir(parents=True, exist_ok=True)
+    rows = load_rows(Path(args.data))
+    wids = warning_ids()
+    split = np.array(rows["split"])
+    train = np.flatnonzero(split == "train")
+    dev = np.flatnonzero(split == "dev")
+    if args.limit:
+        rng0 = np.random.default_rng(SEED)
+        train = rng0.choice(train, min(args.limit, len(train)), replace=False)
+        dev = dev[: max(50, args.limit // 4)]
+    y = rows["y"]
+    (run / "rows.json").write_text(json.dumps({
+        "ids": rows["id"], "split": rows["split"], "source": rows["source"],
+        "warnings": wids, "severity_outputs": list(SEVERITY_OUTPUTS)}), encoding="utf-8")
+    np.save(run / "y.npy", y)
+    print(f"rows: {len(train)} train, {len(dev)} dev (of {len(y)})", flush=True)
+
+    tok = Tokenizer.from_file(str(Path(args.weights) / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_length=MAX_TOKENS)
+    tokens = [e.ids for e in tok.encode_batch(rows["text"])]
+
+    def batch(idx: np.ndarray):
+        width = max(len(tokens[i]) for i in idx)
+        ids = torch.zeros((len(idx), width), dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for r, i in enumerate(idx):
+            ids[r, : len(tokens[i])] = torch.tensor(tokens[i])
+            mask[r, : len(tokens[i])] = 1
+        return ids, mask
+
+    torch.manual_seed(SEED)
+    model = _torch_model(Path(args.weights), y.shape[1])
+    w_pos = torch.tensor(pos_weights(y[train]), dtype=torch.float32)
+    encoder_params = [p for p in model.bert.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr},
+                             {"params": model.head.parameters(), "lr": HEAD_LR}],
+                            weight_decay=WEIGHT_DECAY)
+    steps_per_epoch = max(1, len(train) // BATCH)
+    total = steps_per_epoch * args.epochs
+    warm = max(1, int(WARMUP * total))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    start_epoch = 0
+    last = sorted(run.glob("epoch*.pt"))
+    if last:
+        state = torch.load(last[-1], weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        start_epoch = state["epoch"]
+        print(f"resuming after epoch {start_epoch}", flush=True)
+
+    def score(idx: np.ndarray) -> np.ndarray:
+        model.eval()
+        out = np.zeros((len(idx), y.shape[1]), dtype=np.float32)
+        order = sorted(range(len(idx)), key=lambda k: len(tokens[idx[k]]))
+        with torch.no_grad():
+            for b in range(0, len(order), 64):
+                pick = order[b: b + 64]
+                ids, mask = batch(idx[pick])
+                out[pick] = model(ids, mask).numpy()
+        model.train()
+        return out
+
+    for epoch in range(start_epoch, args.epochs):
+        rng = np.random.default_rng(SEED + epoch)
+        order = rng.permutation(train)
+        model.train()
+        t0 = time.perf_counter()
+        running = 0.0
+        for b in range(steps_per_epoch):
+            pick = order[b * BATCH: (b + 1) * BATCH]
+            ids, mask = batch(pick)
+            target = torch.tensor(y[pick])
+            have = ~torch.isnan(target)
+            target = torch.nan_to_num(target)
+            logits = model(ids, mask)
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, target, pos_weight=w_pos, reduction="none")
+            loss = (bce * have).sum() / have.sum().clamp(min=1)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            running = 0.98 * running + 0.02 * float(loss) if b else float(loss)
+            if b % 50 == 0:
+                rate = (b + 1) * BATCH / (time.perf_counter() - t0)
+                print(f"epoch {epoch + 1} step {b}/{steps_per_epoch} loss {running:.4f} "
+                      f"({rate:.1f} passages/s)", flush=True)
+        dev_logits = score(dev)
+        summary = dev_summary(dev_logits, y[dev], len(wids))
+        summary.update(epoch=epoch + 1, seconds=round(time.perf_counter() - t0, 1),
+                       train_rows=int(len(train)), dev_rows=int(len(dev)))
+        print(json.dumps(summary), flush=True)
+        np.savez(run / f"dev-epoch{epoch + 1}.npz", logits=dev_logits, rows=dev)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
+                    "sched": sched.state_dict(), "epoch": epoch + 1},
+                   run / f"epoch{epoch + 1}.pt")
+        with open(run / "log.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(summary) + "\n")
+    test = np.flatnonzero(split == "test")
+    if not args.limit:
+        np.savez(run / "test.npz", logits=score(test), rows=test)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--weights", required=True, help="folder with config.json, "
+                   "model.safetensors and tokenizer.json of all-MiniLM-L6-v2")
+    t.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    t.add_argument("--out", required=True)
+    t.add_argument("--epochs", type=int, default=2)
+    t.add_argument("--lr", type=float, default=LR)
+    t.add_argument("--limit", type=int, default=0, help="a subset, to explore")
+    t.set_defaults(fn=cmd_train)
+    args = ap.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
