@@ -199,12 +199,14 @@ def cmd_baseline(args: argparse.Namespace) -> None:
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
     clean = alarms = 0
+    per_passage: dict[str, list[str]] = {}
     for n, pid in enumerate(ids):
         text = passage_text(pid)[1]
         try:
             found = set(scanner.scan(text + "\n").ids)
         except ForewarnError:
             found = set()
+        per_passage[pid] = sorted(found)
         gold = set(labels[pid]["labels"])
         for w in found & gold:
             tp[w] += 1
@@ -235,7 +237,8 @@ def cmd_baseline(args: argparse.Namespace) -> None:
           f"{alarms / max(1, clean):.3f} of the passages annotated with no warning")
     out = WORK / "baseline.json"
     out.write_text(json.dumps({"tp": tp, "fp": fp, "fn": fn, "clean": clean,
-                               "alarms": alarms, "passages": len(ids)}), encoding="utf-8")
+                               "alarms": alarms, "passages": len(ids),
+                               "found": per_passage}), encoding="utf-8")
 
 
 def main() -> None:
