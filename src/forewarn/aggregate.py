@@ -95,34 +95,40 @@ class _PassageScore:
     read: bool = True  # the model read this passage
     lexicon: Hit | None = None
     embedding: Hit | None = None
+    classifier: Hit | None = None
+    v2: bool = False  # detection v2: the classifier's probability is the passage's score
 
     @property
     def score(self) -> float:
+        if self.v2:  # the lexicon explains and grades, it never raises a warning alone
+            return self.classifier.score if self.classifier else 0.0
         lex = self.lexicon.score if self.lexicon else 0.0
         emb = self.embedding.score if self.embedding else 0.0
         return calibration()(self.warning, lex, emb, self.read or self.embedding is not None)
 
     @property
+    def _hits(self) -> tuple[Hit, ...]:
+        return tuple(h for h in (self.lexicon, self.embedding, self.classifier) if h is not None)
+
+    @property
     def severity(self) -> str:
-        if self.lexicon and self.lexicon.severity:
-            return self.lexicon.severity
-        if self.embedding and self.embedding.severity:
-            return self.embedding.severity
+        for hit in self._hits:
+            if hit.severity:
+                return hit.severity
         return "depicted"
 
     @property
     def span(self) -> tuple[int, int]:
-        hit = self.lexicon or self.embedding
-        assert hit is not None
+        hit = self._hits[0]
         return hit.start, hit.end
 
     @property
     def detectors(self) -> tuple[str, ...]:
-        return tuple(h.detector for h in (self.lexicon, self.embedding) if h is not None)
+        return tuple(h.detector for h in self._hits)
 
     @property
     def reason(self) -> str:
-        return ";".join(h.reason for h in (self.lexicon, self.embedding) if h is not None)
+        return ";".join(h.reason for h in self._hits)
 
 
 def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -171,14 +177,18 @@ def aggregate(
     """Turn hits into warnings, strongest first (severity, then confidence).
 
     ``read``: the indices of the passages a model read (None: all of them); where no model
-    read a passage, its lexicon hits are calibrated on their own.
+    read a passage, its lexicon hits are calibrated on their own. When the hits include the
+    v2 classifier's (which reads every passage), its calibrated probability is each
+    passage's score and lexicon hits only grade and explain it.
     """
+    v2 = any(h.detector == "classifier" for h in hits)
     table: dict[str, dict[int, _PassageScore]] = defaultdict(dict)
     for hit in hits:
         cell = table[hit.warning].setdefault(
             hit.passage, _PassageScore(hit.warning, passages[hit.passage],
-                                       read is None or hit.passage in read))
-        slot = "lexicon" if hit.detector == "lexicon" else "embedding"
+                                       read is None or hit.passage in read, v2=v2))
+        slot = {"lexicon": "lexicon", "classifier": "classifier"}.get(hit.detector,
+                                                                      "embedding")
         current = getattr(cell, slot)
         if current is None or hit.score > current.score:
             setattr(cell, slot, hit)

@@ -33,9 +33,25 @@ class Detector(Protocol):
     def detect(self, passages: Sequence[Passage]) -> list[Hit]: ...
 
 
-def default_detectors() -> list[Detector]:
-    """The lexicon (every passage), then the embedding cascade: static heads on every
-    passage, the MiniLM encoder's heads on those the lexicon or a static head points at."""
+ENGINE_ENV = "FOREWARN_ENGINE"
+ENGINES = ("v1", "v2")
+
+
+def default_engine() -> str:
+    """``FOREWARN_ENGINE`` (``v1`` or ``v2``), else v1."""
+    value = os.environ.get(ENGINE_ENV, "").strip().lower()
+    return value if value in ENGINES else "v1"
+
+
+def default_detectors(engine: str | None = None) -> list[Detector]:
+    """v1: the lexicon (every passage), then the embedding cascade: static heads on every
+    passage, the MiniLM encoder's heads on those the lexicon or a static head points at.
+    v2: the lexicon (severity cues and explanations) and the fine-tuned passage
+    classifier, which reads every passage and alone decides what is evidence."""
+    if (engine or default_engine()) == "v2":
+        from forewarn.detect.classifier import ClassifierDetector
+
+        return [LexiconDetector(), ClassifierDetector()]
     from forewarn.detect.cascade import CascadeDetector
 
     return [LexiconDetector(), CascadeDetector()]
@@ -65,7 +81,11 @@ class Scanner:
         taxonomy: Taxonomy | None = None,
         *,
         lexicon_only: bool = False,
+        engine: str | None = None,
     ) -> None:
+        if engine is not None and engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        self.engine = engine
         if detectors is None and lexicon_only:
             detectors = [LexiconDetector()]
         self.detectors = detectors
@@ -94,7 +114,9 @@ class Scanner:
         return _versions(self._detectors())
 
     def _detectors(self) -> list[Detector]:
-        return list(self.detectors) if self.detectors is not None else default_detectors()
+        if self.detectors is not None:
+            return list(self.detectors)
+        return default_detectors(self.engine)
 
     def warm_up(self) -> None:
         """Load every model now rather than on the first work that needs it."""
@@ -123,9 +145,10 @@ class Scanner:
                 more = getattr(found, "read", None)
                 read = None if more is None else read | more
         declared = _declared(work, taxonomy)
-        if ruled_out:  # the rules read a negation the model cannot: drop its hit there
+        if ruled_out:  # the rules read a negation the v1 models cannot: drop their hit there
             hits = [h for h in hits
-                    if h.detector == "lexicon" or (h.passage, h.warning) not in ruled_out]
+                    if h.detector in ("lexicon", "classifier")
+                    or (h.passage, h.warning) not in ruled_out]
         warnings = aggregate(work, passages, hits, taxonomy, declared, read)
         detected = {w.id for w in warnings if w.confidence >= self.min_confidence}
         declared = [DeclaredWarning(d.id, d.name, d.source, d.text, d.qualifier, d.severity,

@@ -1,0 +1,164 @@
+"""Export a detection-v2 run (training/train_classifier.py) for forewarn's run time.
+
+Writes ``src/forewarn/data/classifier/``:
+
+* ``model.onnx``: the fine-tuned MiniLM as an int8 ONNX sentence encoder, the same graph
+  as ``training/export_encoder.py`` builds (mean pooling and L2 normalisation inside),
+  quantised the same way (onnxruntime dynamic quantisation, QInt8 weights per channel);
+* ``tokenizer.json``: the source tokenizer, padding off, truncation at 256 tokens;
+* ``heads.npz``: ``weight`` ``[41, 384]`` and ``bias`` ``[41]``: one logit per warning, then
+  "at least depicted" and "graphic";
+* ``manifest.json``: the warnings in order, the per-warning calibration fitted on the dev
+  books (``training/train_classifier.py report``), the run's figures, versions, and the
+  sha256 of every file (checked by :mod:`forewarn.detect.classifier` at load).
+
+The export is checked before anything is written: the int8 graph's logits for the dev
+passages must agree with the torch model's (mean absolute probability difference under
+0.02).
+
+Usage::
+
+    training/.venv/bin/python training/export_classifier.py RUN --weights DIR [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "src" / "forewarn" / "data" / "classifier"
+MAX_TOKENS = 256
+OPSET = 17
+SOURCE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+SOURCE_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from tokenizers import Tokenizer
+
+    from finetune_encoder import _torch_model
+    from train_classifier import load_rows, sigmoid
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("run")
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--out", default=str(DEFAULT_OUT))
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    args = ap.parse_args(argv)
+    run, weights, out = Path(args.run), Path(args.weights), Path(args.out)
+    if sha256_file(weights / "model.safetensors") != SOURCE_WEIGHTS_SHA256:
+        raise SystemExit("the source weights are not the published all-MiniLM-L6-v2")
+    meta = json.loads((run / "rows.json").read_text())
+    calib = json.loads((run / "calibration.json").read_text())
+    report = json.loads((run / "report.json").read_text()) if (run / "report.json").exists() \
+        else {}
+    epoch = calib["epoch"]
+    model = _torch_model(weights, len(meta["warnings"]) + len(meta["severity_outputs"]))
+    model.load_state_dict(torch.load(run / f"epoch{epoch}.pt", weights_only=False)["model"])
+    model.eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+            return self.m.embed(input_ids, attention_mask)
+
+    tok = Tokenizer.from_file(str(weights / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_length=MAX_TOKENS)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        example = (torch.ones(1, 8, dtype=torch.int64), torch.ones(1, 8, dtype=torch.int64))
+        with torch.no_grad():
+            torch.onnx.export(Encoder(), example, str(fp32), dynamo=False, opset_version=OPSET,
+                              input_names=["input_ids", "attention_mask"],
+                              output_names=["sentence_embedding"],
+                              dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                                            "attention_mask": {0: "batch", 1: "tokens"},
+                                            "sentence_embedding": {0: "batch"}})
+        staged = Path(tmp) / "model.onnx"
+        quantize_dynamic(str(fp32), str(staged), weight_type=QuantType.QInt8, per_channel=True)
+
+        # agreement: int8 ONNX against torch on dev passages
+        import onnxruntime as ort
+
+        rows = load_rows(Path(args.data))
+        dev = [i for i, s in enumerate(rows["split"]) if s == "dev"][:300]
+        texts = [rows["text"][i] for i in dev]
+        session = ort.InferenceSession(str(staged), providers=["CPUExecutionProvider"])
+        w = model.head.weight.detach().numpy()
+        b = model.head.bias.detach().numpy()
+        diffs = []
+        for text in texts:
+            ids = np.array([tok.encode(text).ids], dtype=np.int64)
+            vec = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
+            with torch.no_grad():
+                ref = model(torch.tensor(ids), torch.ones_like(torch.tensor(ids))).numpy()
+            diffs.append(np.abs(sigmoid(vec @ w.T + b) - sigmoid(ref)).mean())
+        agreement = float(np.mean(diffs))
+        print(f"int8 vs torch: mean |p difference| {agreement:.4f} over {len(texts)} passages")
+        if agreement > 0.02:
+            raise SystemExit("the int8 export disagrees with the trained model; not writing it")
+        (out / "model.onnx").write_bytes(staged.read_bytes())
+    (out / "tokenizer.json").write_text(tok.to_str(), encoding="utf-8")
+    np.savez(out / "heads.npz", weight=w.astype(np.float32), bias=b.astype(np.float32))
+    warnings = meta["warnings"]
+    manifest = {
+        "format": "forewarn.classifier/1",
+        "source_model": SOURCE_MODEL,
+        "source_weights_sha256": SOURCE_WEIGHTS_SHA256,
+        "licence": "Apache-2.0 (model weights)",
+        "trained_on": "training/annotations (public-domain corpus, train books; modern "
+                      "passages written for the project, train batches) and "
+                      "training/seeds; never the AO3 passages",
+        "warnings": warnings,
+        "severity_outputs": meta["severity_outputs"],
+        "calibration": {w_: calib["platt"][w_] for w_ in warnings},
+        "epoch": epoch,
+        "figures": report,
+        "dims": int(w.shape[1]),
+        "max_tokens": MAX_TOKENS,
+        "pooling": "mean over attention mask, then L2 normalisation (inside the graph)",
+        "quantisation": "onnxruntime quantize_dynamic, QInt8 weights, per channel",
+        "agreement_int8_vs_torch_mean_abs_p": round(agreement, 5),
+        "versions": {n: metadata.version(n) for n in ("torch", "transformers", "tokenizers",
+                                                      "onnx", "onnxruntime", "numpy")},
+        "timing_s": round(time.perf_counter() - t0, 1),
+        "files": {name: {"sha256": sha256_file(out / name), "bytes": (out / name).stat().st_size}
+                  for name in ("model.onnx", "tokenizer.json", "heads.npz")},
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps({k: manifest[k] for k in ("epoch", "figures", "files")}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
