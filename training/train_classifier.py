@@ -22,7 +22,7 @@ cross-entropy per output with positives weighted by ``sqrt(negatives / positives
 
 Usage (the training venv, training/.venv: torch==2.13.0 CPU, transformers, safetensors)::
 
-    training/.venv/bin/python training/train_classifier.py train --weights DIR --out RUN [--epochs 2]
+    training/.venv/bin/python training/train_classifier.py train --weights DIR --out RUN
     training/.venv/bin/python training/train_classifier.py report RUN
 
 ``train`` writes a checkpoint and the dev logits after every epoch (a stop loses at most
@@ -143,10 +143,9 @@ def dev_summary(logits: np.ndarray, y: np.ndarray, n_warnings: int) -> dict:
 
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
-    from tokenizers import Tokenizer
-
     from annotate import warning_ids
     from finetune_encoder import _torch_model
+    from tokenizers import Tokenizer
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     run = Path(args.out)
@@ -244,7 +243,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         dev_logits = score(dev)
         summary = dev_summary(dev_logits, y[dev], len(wids))
         summary.update(epoch=epoch + 1, seconds=round(time.perf_counter() - t0, 1),
-                       train_rows=int(len(train)), dev_rows=int(len(dev)))
+                       train_rows=len(train), dev_rows=len(dev))
         print(json.dumps(summary), flush=True)
         np.savez(run / f"dev-epoch{epoch + 1}.npz", logits=dev_logits, rows=dev)
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
