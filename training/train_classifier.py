@@ -352,6 +352,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     summary = {"epoch": best["epoch"], "micro_precision": float(micro_p),
                "micro_recall": float(micro_r), "false_alarm_rate": float(alarm),
                "test_random_passages": int(is_random.sum())}
+    # the shipped v1 scanner on the same passages (training/annotation_report.py baseline)
+    base_file = ROOT / "training" / "annotations" / "work" / "baseline.json"
+    if base_file.exists():
+        found = json.loads(base_file.read_text())["found"]
+        test_ids = [ids[i] for i in rows[is_random]]
+        if all(t in found for t in test_ids):
+            col = {w: j for j, w in enumerate(wids)}
+            bflag = np.zeros_like(flagged)
+            for r, t in enumerate(test_ids):
+                for w in found[t]:
+                    bflag[r, col[w]] = True
+            btp = (bflag & gold).sum()
+            bfp = (bflag & ~gold).sum()
+            bfn = (~bflag & gold).sum()
+            b_alarm = bflag[clean].any(1).mean() if clean.any() else 0.0
+            summary["v1_same_passages"] = {
+                "micro_precision": float(btp / max(1, btp + bfp)),
+                "micro_recall": float(btp / max(1, btp + bfn)),
+                "false_alarm_rate": float(b_alarm)}
+            print(f"v1 (shipped) on the same passages: micro precision "
+                  f"{summary['v1_same_passages']['micro_precision']:.3f}, micro recall "
+                  f"{summary['v1_same_passages']['micro_recall']:.3f}, false-alarm rate "
+                  f"{b_alarm:.3f}")
     (run / "report.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return 0
 
