@@ -156,6 +156,36 @@ def test_paste_a_story_pick_a_trigger_and_see_the_verdict(visit: Visit):
     assert not [m for m in visit.console if "Content Security Policy" in m]
 
 
+def test_the_page_says_uncertain_and_why_and_safe_only_when_it_can(visit: Visit):
+    page = visit.open()
+    page.get_by_label("Paste the story").fill(EXAMPLE.read_text(encoding="utf-8"))
+    choose(page, "suicide", "suicide")  # not in the story; forewarn is weak at it
+    check_story(page)
+    assert page.locator("#results-summary").inner_text().startswith("Uncertain for your list")
+    assert page.locator(".verdict").inner_text() == "Uncertain for your list"
+    reasons = page.locator(".verdict-reasons li").all_inner_texts()
+    assert any("forewarn is weak at Suicide" in r for r in reasons)
+    page.locator("#t-suicide").uncheck()
+    choose(page, "dissection", "dissection")  # not in the story; forewarn is good at it
+    check_story(page)
+    assert page.locator(".verdict").inner_text() == "Safe for your list"
+    assert page.locator(".verdict-reasons").count() == 0
+
+
+def test_a_story_in_french_is_not_checked(visit: Visit):
+    page = visit.open()
+    page.get_by_label("Paste the story").fill(
+        "Elle avait pris toutes les pilules du flacon. Le lendemain matin, sa soeur la "
+        "trouva sans vie dans la chambre froide, et personne ne comprit pourquoi.\n\n"
+        "Le médecin arriva trop tard. Il ferma les yeux de la jeune femme et resta "
+        "longtemps silencieux devant la fenêtre.\n")
+    choose(page, "dissection", "dissection")
+    page.get_by_role("button", name="Check the story").click()
+    page.wait_for_selector("#results:not([hidden]) .verdict")
+    assert page.locator(".verdict").inner_text().startswith("Not checked")
+    assert "French" in page.locator(".verdict-reasons").inner_text()
+
+
 def test_without_triggers_every_warning_is_listed(visit: Visit):
     page = visit.open()
     page.get_by_label("Paste the story").fill(EXAMPLE.read_text(encoding="utf-8"))
