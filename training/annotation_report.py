@@ -241,12 +241,42 @@ def cmd_baseline(args: argparse.Namespace) -> None:
                                "found": per_passage}), encoding="utf-8")
 
 
+def cmd_readme(_: argparse.Namespace) -> None:
+    """Rewrite the figures section of training/annotations/README.md from the labels."""
+    import contextlib
+    import io
+
+    readme = Path(__file__).resolve().parent / "annotations" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    head = text.split("## Figures", 1)[0]
+    parts = ["## Figures", "",
+             "Made by `training/annotation_report.py readme` from the label files.", ""]
+    for title, fn in (("Passages per stratum, positives per warning", cmd_counts),
+                      ("Agreement of two independent readings", cmd_agreement),
+                      ("Against the AO3 human votes (validity)", cmd_ao3)):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            fn(argparse.Namespace())
+        parts += [f"### {title}", "", buffer.getvalue().rstrip(), ""]
+    results = readme.parent / "results"
+    for title, name in (("The shipped scanner on the random passages (the baseline)",
+                         "baseline-shipped-random.md"),
+                        ("Spot check", "spotcheck.md")):
+        if (results / name).exists():
+            body = (results / name).read_text(encoding="utf-8").strip()
+            body = "\n".join(line for line in body.splitlines() if not line.startswith("# "))
+            parts += [f"### {title}", "", body.strip(), ""]
+    readme.write_text(head + "\n".join(parts) + "\n", encoding="utf-8")
+    print(f"wrote {readme}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("counts").set_defaults(fn=cmd_counts)
     sub.add_parser("agreement").set_defaults(fn=cmd_agreement)
     sub.add_parser("adjudicate").set_defaults(fn=cmd_adjudicate)
+    sub.add_parser("readme").set_defaults(fn=cmd_readme)
     sub.add_parser("ao3").set_defaults(fn=cmd_ao3)
     b = sub.add_parser("baseline")
     b.add_argument("--limit", type=int, default=0)
