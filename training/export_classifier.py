@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     from tokenizers import Tokenizer
 
     from finetune_encoder import _torch_model
-    from train_classifier import load_rows, sigmoid
+    from train_classifier import sigmoid, text_of
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run")
@@ -110,9 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         # agreement: int8 ONNX against torch on dev passages
         import onnxruntime as ort
 
-        rows = load_rows(Path(args.data))
-        dev = [i for i, s in enumerate(rows["split"]) if s == "dev"][:300]
-        texts = [rows["text"][i] for i in dev]
+        dev = [i for i, s in enumerate(meta["split"]) if s == "dev"][:300]
+        texts = [text_of(meta["ids"][i], Path(args.data)) for i in dev]
         session = ort.InferenceSession(str(staged), providers=["CPUExecutionProvider"])
         w = model.head.weight.detach().numpy()
         b = model.head.bias.detach().numpy()

@@ -257,6 +257,41 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def text_of(pid: str, data: Path) -> str:
+    """A corpus or modern passage's text by its id (seeds are never dev or test rows)."""
+    from annotate import modern_passage
+    from corpus import lookup
+
+    return modern_passage(pid)[1] if pid.startswith("modern:") else lookup(pid, data).text
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score the test rows with one epoch's checkpoint (test.npz), e.g. after a stop."""
+    import torch
+    from finetune_encoder import _torch_model
+    from tokenizers import Tokenizer
+
+    run = Path(args.run)
+    meta = json.loads((run / "rows.json").read_text())
+    y = np.load(run / "y.npy")
+    tok = Tokenizer.from_file(str(Path(args.weights) / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_length=MAX_TOKENS)
+    split = np.array(meta["split"])
+    test = np.flatnonzero(split == "test")
+    model = _torch_model(Path(args.weights), y.shape[1])
+    model.load_state_dict(torch.load(run / f"epoch{args.epoch}.pt", weights_only=False)["model"])
+    model.eval()
+    out = np.zeros((len(test), y.shape[1]), dtype=np.float32)
+    with torch.no_grad():
+        for k, i in enumerate(test):
+            ids = torch.tensor([tok.encode(text_of(meta["ids"][i], Path(args.data))).ids])
+            out[k] = model(ids, torch.ones_like(ids)).numpy()[0]
+    np.savez(run / "test.npz", logits=out, rows=test)
+    print(f"scored {len(test)} test rows with epoch {args.epoch}")
+    return 0
+
+
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -391,6 +426,12 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--lr", type=float, default=LR)
     t.add_argument("--limit", type=int, default=0, help="a subset, to explore")
     t.set_defaults(fn=cmd_train)
+    sc = sub.add_parser("score")
+    sc.add_argument("run")
+    sc.add_argument("--weights", required=True)
+    sc.add_argument("--epoch", type=int, required=True)
+    sc.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    sc.set_defaults(fn=cmd_score)
     r = sub.add_parser("report")
     r.add_argument("run")
     r.add_argument("--threshold", type=float, default=0.5)
