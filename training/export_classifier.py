@@ -57,10 +57,9 @@ def sha256_file(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from finetune_encoder import _torch_model
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
-
-    from finetune_encoder import _torch_model
     from train_classifier import sigmoid, text_of
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
