@@ -130,6 +130,16 @@ def cmd_agreement(_: argparse.Namespace) -> None:
     k_any = kappa(any_a, any_b)
     print(f"\nany warning at all: kappa {k_any:.2f}; agreement "
           f"{sum(x == y for x, y in zip(any_a, any_b, strict=True)) / len(both):.3f}")
+    for source in ("corpus", "modern", "ao3"):
+        sub = [(x, y) for x, y in both if x["source"] == source]
+        if not sub:
+            continue
+        a = [int(bool(x["labels"])) for x, _ in sub]
+        b = [int(bool(y["labels"])) for _, y in sub]
+        same = sum(x["labels"].keys() == y["labels"].keys() for x, y in sub) / len(sub)
+        k = kappa(a, b)
+        print(f"{source}: {len(sub):,} passages read twice; any-warning kappa "
+              f"{'–' if k is None else f'{k:.2f}'}; same set of warnings {same:.3f}")
     if presences:
         print(f"mean presence kappa over {len(presences)} warnings with >= 5 positive "
               f"readings: {sum(presences) / len(presences):.2f}; severity "
