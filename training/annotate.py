@@ -312,6 +312,12 @@ def modern_passages(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+@functools.cache
+def current_modern() -> frozenset[str]:
+    """Every modern passage id as the scene files stand now."""
+    return frozenset(pid for path in modern_scenes() for pid, _ in modern_passages(path))
+
+
 def modern_passage(pid: str) -> tuple[str, str, str]:
     _, scene, _ = pid.split(":")
     batch, stem = scene.split("-", 1)
@@ -502,6 +508,9 @@ def validate(data: Path | None = DEFAULT_DATA) -> list[str]:
             batch = row["id"].split(":")[1].split("-")[0]
             if batch not in mseen:
                 problems.append(f"{row['id']}: writing batch in no split")
+            if row["id"] not in current_modern():
+                problems.append(f"{row['id']}: not a passage of the scene as it stands "
+                                "(the scene was edited after it was labelled)")
     return problems
 
 

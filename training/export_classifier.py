@@ -112,14 +112,16 @@ def main(argv: list[str] | None = None) -> int:
         dev = [i for i, s in enumerate(meta["split"]) if s == "dev"][:300]
         texts = [text_of(meta["ids"][i], Path(args.data)) for i in dev]
         session = ort.InferenceSession(str(staged), providers=["CPUExecutionProvider"])
-        w = model.head.weight.detach().numpy()
+        scale = float(meta.get("scale", 1.0))  # folded into the head: logits = W' e + b
+        w = model.head.weight.detach().numpy() * scale
         b = model.head.bias.detach().numpy()
         diffs = []
         for text in texts:
             ids = np.array([tok.encode(text).ids], dtype=np.int64)
             vec = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
             with torch.no_grad():
-                ref = model(torch.tensor(ids), torch.ones_like(torch.tensor(ids))).numpy()
+                t_ids = torch.tensor(ids)
+                ref = model.head(model.embed(t_ids, torch.ones_like(t_ids)) * scale).numpy()
             diffs.append(np.abs(sigmoid(vec @ w.T + b) - sigmoid(ref)).mean())
         agreement = float(np.mean(diffs))
         print(f"int8 vs torch: mean |p difference| {agreement:.4f} over {len(texts)} passages")

@@ -51,6 +51,11 @@ HEAD_LR = 2e-3
 WEIGHT_DECAY = 0.01
 WARMUP = 0.06
 MAX_POS_WEIGHT = 30.0
+# The pooled embedding has unit length, so a linear head on it can only spread logits as
+# far as its weights grow; the first run (a zero-initialised head on the raw unit vector)
+# spent its epoch moving biases (dev mean AP 0.045). Logits are taken on the embedding
+# scaled by SCALE (a cosine classifier); the export folds SCALE into the head's weights.
+SCALE = 20.0
 SEVERITY_OUTPUTS = ("at-least-depicted", "graphic")
 LEVEL = {"mentioned": 1, "depicted": 2, "graphic": 3}
 
@@ -162,7 +167,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     y = rows["y"]
     (run / "rows.json").write_text(json.dumps({
         "ids": rows["id"], "split": rows["split"], "source": rows["source"],
-        "warnings": wids, "severity_outputs": list(SEVERITY_OUTPUTS)}), encoding="utf-8")
+        "warnings": wids, "severity_outputs": list(SEVERITY_OUTPUTS),
+        "scale": SCALE}), encoding="utf-8")
     np.save(run / "y.npy", y)
     print(f"rows: {len(train)} train, {len(dev)} dev (of {len(y)})", flush=True)
 
@@ -181,7 +187,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         return ids, mask
 
     torch.manual_seed(SEED)
-    model = _torch_model(Path(args.weights), y.shape[1])
+    inner = _torch_model(Path(args.weights), y.shape[1])
+
+    class Scaled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = inner
+            self.bert = inner.bert
+            self.head = inner.head
+
+        def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            return self.inner.head(self.inner.embed(ids, mask) * SCALE)
+
+    model = Scaled()
     w_pos = torch.tensor(pos_weights(y[train]), dtype=torch.float32)
     encoder_params = [p for p in model.bert.parameters() if p.requires_grad]
     opt = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr},
@@ -196,7 +214,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     last = sorted(run.glob("epoch*.pt"))
     if last:
         state = torch.load(last[-1], weights_only=False)
-        model.load_state_dict(state["model"])
+        inner.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
         start_epoch = state["epoch"]
@@ -246,8 +264,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                        train_rows=len(train), dev_rows=len(dev))
         print(json.dumps(summary), flush=True)
         np.savez(run / f"dev-epoch{epoch + 1}.npz", logits=dev_logits, rows=dev)
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                    "sched": sched.state_dict(), "epoch": epoch + 1},
+        torch.save({"model": inner.state_dict(), "opt": opt.state_dict(),
+                    "sched": sched.state_dict(), "epoch": epoch + 1, "scale": SCALE},
                    run / f"epoch{epoch + 1}.pt")
         with open(run / "log.jsonl", "a", encoding="utf-8") as f:
             f.write(json.dumps(summary) + "\n")
@@ -282,11 +300,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     model = _torch_model(Path(args.weights), y.shape[1])
     model.load_state_dict(torch.load(run / f"epoch{args.epoch}.pt", weights_only=False)["model"])
     model.eval()
+    scale = float(meta.get("scale", 1.0))
     out = np.zeros((len(test), y.shape[1]), dtype=np.float32)
     with torch.no_grad():
         for k, i in enumerate(test):
             ids = torch.tensor([tok.encode(text_of(meta["ids"][i], Path(args.data))).ids])
-            out[k] = model(ids, torch.ones_like(ids)).numpy()[0]
+            out[k] = model.head(model.embed(ids, torch.ones_like(ids)) * scale).numpy()[0]
     np.savez(run / "test.npz", logits=out, rows=test)
     print(f"scored {len(test)} test rows with epoch {args.epoch}")
     return 0
