@@ -55,3 +55,10 @@ class TaxonomyError(ForewarnError):
 
     exit_code = 2
     kind = "unknown-warning"
+
+
+class EngineUnavailable(ForewarnError):
+    """A detection engine was asked for that this installation does not have (usage)."""
+
+    exit_code = 2
+    kind = "engine"

@@ -49,8 +49,14 @@ def default_detectors(engine: str | None = None) -> list[Detector]:
     v2: the lexicon (severity cues and explanations) and the fine-tuned passage
     classifier, which reads every passage and alone decides what is evidence."""
     if (engine or default_engine()) == "v2":
-        from forewarn.detect.classifier import ClassifierDetector
+        from forewarn.detect.classifier import ClassifierDetector, available
+        from forewarn.errors import EngineUnavailable
 
+        if not available():
+            raise EngineUnavailable(
+                "detection v2 is not part of this installation: build it with "
+                "training/train_classifier.py and training/export_classifier.py "
+                "(docs/model-card.md, 7.12), or leave FOREWARN_ENGINE unset")
         return [LexiconDetector(), ClassifierDetector()]
     from forewarn.detect.cascade import CascadeDetector
 
