@@ -312,13 +312,9 @@ def _declaration(d: DeclaredWarning) -> dict[str, Any]:
 
 def render_text(audit: Audit, evidence: bool = False, max_evidence: int = 3) -> str:
     """The audit for a terminal. Quotes story text only with ``evidence``."""
-    head = audit.title or audit.source or "<text>"
-    facts = [f"{audit.word_count:,} words"]
-    if audit.chapter_count > 1:
-        facts.append(f"{audit.chapter_count} chapters")
-    if audit.title and audit.source:
-        facts.insert(0, audit.source)
-    lines = [f"{head}  ({' · '.join(facts)})", ""]
+    from forewarn.render.terminal import heading
+
+    lines = [heading(audit.title, audit.source, audit.word_count, audit.chapter_count), ""]
 
     from forewarn.render.terminal import SEVERITY_LABEL, describe_locations
 

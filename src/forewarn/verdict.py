@@ -161,16 +161,10 @@ class Verdict:
         }
 
     def render(self) -> str:
-        from forewarn.render.terminal import SEVERITY_LABEL, describe_locations
+        from forewarn.render.terminal import SEVERITY_LABEL, describe_locations, heading
 
         r = self.report
-        head = r.title or r.source or "<text>"
-        facts = [f"{r.word_count:,} words"]
-        if r.chapter_count > 1:
-            facts.append(f"{r.chapter_count} chapters")
-        if r.title and r.source:
-            facts.insert(0, r.source)
-        lines = [f"{head}  ({' · '.join(facts)})"]
+        lines = [heading(r.title, r.source, r.word_count, r.chapter_count)]
         labels = [self.profile.label(w.id) for w, _ in self.triggered]
         labels += [self.profile.label(d.id) for d, _ in self.declared]
         width = max((len(x) for x in labels), default=0)

@@ -10,15 +10,19 @@ from forewarn.report import Location, Report
 SEVERITY_LABEL = {"graphic": "GRAPHIC", "depicted": "depicted", "mentioned": "mentioned"}
 
 
+def heading(title: str | None, source: str | None, word_count: int, chapters: int) -> str:
+    """A work's first line: "Title  (source · 1,234 words · 3 chapters)"."""
+    facts = [f"{word_count:,} words"]
+    if chapters > 1:
+        facts.append(f"{chapters} chapters")
+    if title and source:
+        facts.insert(0, source)
+    return f"{title or source or '<text>'}  ({' · '.join(facts)})"
+
+
 def render_text(report: Report, evidence: bool = False, max_evidence: int = 3) -> str:
     """The report as lines of text: strongest warnings first, with where they are."""
-    head = report.title or report.source or "<text>"
-    facts = [f"{report.word_count:,} words"]
-    if report.chapter_count > 1:
-        facts.append(f"{report.chapter_count} chapters")
-    if report.title and report.source:
-        facts.insert(0, report.source)
-    lines = [f"{head}  ({' · '.join(facts)})"]
+    lines = [heading(report.title, report.source, report.word_count, report.chapter_count)]
     gap = report.not_checked
     if gap is not None:
         what = "NOT CHECKED (language)" if gap[0] == "language" else "NOT FULLY CHECKED"
