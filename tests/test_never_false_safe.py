@@ -268,3 +268,14 @@ def test_the_reading_copy_names_what_forewarn_did_not_read() -> None:
     # forewarn's own notice is not taken for story when its reading copy is read again
     again = read_bytes(book, "copy.epub")
     assert all("did not check" not in c.text for c in again.chapters)
+
+
+def test_an_ao3_download_is_audited_over_its_story_region() -> None:
+    fixture = Path(__file__).parent / "fixtures" / "ingest" / "ao3_download.html"
+    page = fixture.read_text(encoding="utf-8")
+    clean = verdict_of(page.encode(), "work.html")
+    assert clean.report.coverage is not None and clean.report.coverage.fully_read
+    hidden = page.replace('<div id="chapters" class="userstuff">',
+                          f'<div id="chapters" class="userstuff"><textarea>{TRIGGER}</textarea>', 1)
+    v = verdict_of(hidden.encode(), "work.html")
+    assert v.answer == NOT_CHECKED and "<textarea>" in (v.report.not_checked or ("", ""))[1]

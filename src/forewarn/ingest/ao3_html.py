@@ -45,6 +45,7 @@ from forewarn.ingest._common import (
     take_opening,
 )
 from forewarn.ingest._html import (
+    ASIDE_TAGS,
     Block,
     block_texts,
     classes,
@@ -75,12 +76,14 @@ def parse_html(text: str, source: str = "<html>", *, encoding: str | None = None
     """Parse decoded HTML into a :class:`Work` (format ``"ao3-html"`` or ``"html"``)."""
     soup = parse_soup(text)
     workskin = soup.find(id="workskin")
+    ledger = Ledger()
     if workskin is not None:
         found, fmt = extract_ao3_page(workskin), "ao3-html"
+        _audit_ao3_story(workskin, ledger)
     elif is_ao3(soup):
         found, fmt = extract_ao3(soup), "ao3-html"
+        _audit_ao3_story(soup, ledger)
     else:
-        ledger = Ledger()
         found, fmt = extract_generic(soup, ledger), "html"
         ledger.add("html", visible_text(soup))
     chapters, source_text = assemble(found.chapters)
@@ -94,10 +97,22 @@ def parse_html(text: str, source: str = "<html>", *, encoding: str | None = None
         source_text=source_text,
         encoding=encoding,
     )
-    # AO3's downloads are read by their known structure (its page furniture is not
-    # story); other HTML is audited against everything a person would see in it
-    work.coverage = audit(work, ledger if fmt == "html" else None)
+    # AO3's downloads are audited over the story region (#chapters: chapters and their
+    # notes), its page furniture (stats, kudos notes) being no story; other HTML against
+    # everything a person would see in it
+    work.coverage = audit(work, ledger)
     return work
+
+
+def _audit_ao3_story(root: BeautifulSoup | Tag, ledger: Ledger) -> None:
+    """Enter an AO3 document's story region in the coverage ledger."""
+    region = root.find(id="chapters")
+    if region is None:
+        return
+    ledger.add("chapters", visible_text(region))
+    for el in region.find_all(list(ASIDE_TAGS)):
+        kind = "navigation" if el.name in ("select", "option") else "content"
+        ledger.add(f"chapters <{el.name}>", el.get_text(" "), kind, f"<{el.name}> not read")
 
 
 # --- AO3 ------------------------------------------------------------------------------------
