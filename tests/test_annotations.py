@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "training"))
 
 import annotate  # noqa: E402
 from annotation_report import kappa  # noqa: E402
-from corpus import DEFAULT_DATA, load_splits, parse_id  # noqa: E402
+from corpus import DEFAULT_DATA, load_splits, parse_id, split_of_passage  # noqa: E402
 
 HAVE_DATA = (DEFAULT_DATA / "fiction-corpus").is_dir()
 
@@ -37,17 +37,10 @@ def test_no_book_and_no_writing_batch_sits_in_two_splits() -> None:
 
 
 def test_every_labelled_passage_has_exactly_one_split() -> None:
-    splits = load_splits()
-    split_of = {b: s for s, names in splits["books"].items() for b in names}
-    batch_of = {b: s for s, names in splits["modern_batches"].items() for b in names}
     seen: dict[str, str] = {}
     for row in annotate.load_labels():
-        if row["source"] == "corpus":
-            split = split_of[parse_id(row["id"])[0]]
-        elif row["source"] == "modern":
-            split = batch_of[row["id"].split(":")[1].split("-")[0]]
-        else:
-            split = "eval"  # AO3 passages: evaluation only, never trained on
+        split = split_of_passage(row["id"])  # AO3 passages: "eval", never trained on
+        assert split in ("train", "dev", "test", "eval")
         assert seen.setdefault(row["id"], split) == split
 
 

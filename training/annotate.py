@@ -52,6 +52,7 @@ from corpus import (
     lookup,
     neighbours,
     parse_id,
+    split_of_passage,
 )
 
 from forewarn.taxonomy import load_taxonomy
@@ -464,23 +465,24 @@ def load_labels() -> list[dict]:
     return rows
 
 
+def _split_members(groups: dict[str, list[str]], what: str, problems: list[str]) -> dict[str, str]:
+    """member -> split; a member listed in two splits is a problem."""
+    seen: dict[str, str] = {}
+    for name, members in groups.items():
+        for m in members:
+            if m in seen:
+                problems.append(f"{what} {m} is in {seen[m]} and {name}")
+            seen[m] = name
+    return seen
+
+
 def validate(data: Path | None = DEFAULT_DATA) -> list[str]:
     """Every problem with the stored labels and splits (an empty list when all is well)."""
     problems: list[str] = []
     warnings = set(warning_ids())
     splits = load_splits()
-    seen: dict[str, str] = {}
-    for name, books in splits["books"].items():
-        for b in books:
-            if b in seen:
-                problems.append(f"book {b} is in {seen[b]} and {name}")
-            seen[b] = name
-    mseen: dict[str, str] = {}
-    for name, batches in splits["modern_batches"].items():
-        for b in batches:
-            if b in mseen:
-                problems.append(f"modern batch {b} is in {mseen[b]} and {name}")
-            mseen[b] = name
+    seen = _split_members(splits["books"], "book", problems)
+    mseen = _split_members(splits["modern_batches"], "modern batch", problems)
     by_key: set[tuple[str, int, str]] = set()
     for row in load_labels():
         try:
@@ -547,16 +549,12 @@ def cmd_progress(args: argparse.Namespace) -> None:
     print("by source:", dict(sources))
     rounds = Counter(r["round"] for r in load_labels())
     print("by round:", dict(sorted(rounds.items())))
-    splits = load_splits()
-    split_of = {b: s for s, books in splits["books"].items() for b in books}
     pos: dict[str, Counter] = defaultdict(Counter)
     for row in labels.values():
-        if row["source"] != "corpus":
-            continue
-        split = split_of[parse_id(row["id"])[0]]
-        for wid in row["labels"]:
-            pos[wid][split] += 1
-    print("positives per warning (train/dev/test):")
+        if row["source"] != "ao3":
+            for wid in row["labels"]:
+                pos[wid][split_of_passage(row["id"])] += 1
+    print("positives per warning, corpus and modern (train/dev/test):")
     for wid in warning_ids():
         c = pos[wid]
         print(f"  {wid:26s} {c['train']:5d} {c['dev']:5d} {c['test']:5d}")

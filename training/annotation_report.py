@@ -35,7 +35,7 @@ from annotate import (
     passage_text,
     warning_ids,
 )
-from corpus import load_splits, parse_id
+from corpus import split_of_passage
 
 LEVEL = {None: 0, "mentioned": 1, "depicted": 2, "graphic": 3}
 
@@ -87,19 +87,11 @@ def cmd_counts(_: argparse.Namespace) -> None:
         print(f"| {s} | {strata[s]:,} | {done[s]:,} |")
     print(f"| modern (written for the project) | – | {sources['modern']:,} |")
     print(f"| AO3 (evaluation only) | 3,309 | {sources['ao3']:,} |")
-    splits = load_splits()
-    split_of = {b: s for s, books in splits["books"].items() for b in books}
-    modern_split = {b: s for s, bs in splits["modern_batches"].items() for b in bs}
     pos: dict[str, Counter] = defaultdict(Counter)
     for row in labels.values():
-        if row["source"] == "corpus":
-            split = split_of[parse_id(row["id"])[0]]
-        elif row["source"] == "modern":
-            split = modern_split[row["id"].split(":")[1].split("-")[0]]
-        else:
-            continue
-        for wid in row["labels"]:
-            pos[wid][split] += 1
+        if row["source"] != "ao3":
+            for wid in row["labels"]:
+                pos[wid][split_of_passage(row["id"])] += 1
     print("\n| warning | train | dev | test | all |\n|---|---:|---:|---:|---:|")
     for wid in warning_ids():
         c = pos[wid]

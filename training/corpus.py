@@ -132,9 +132,20 @@ def load_splits() -> dict:
         return json.load(f)
 
 
-def split_of_book(book: str) -> str:
+@cache
+def _split_tables() -> tuple[dict[str, str], dict[str, str]]:
     splits = load_splits()
-    for name in ("train", "dev", "test"):
-        if book in splits["books"][name]:
-            return name
-    raise KeyError(f"{book}: in no split")
+    books = {b: name for name, names in splits["books"].items() for b in names}
+    batches = {b: name for name, names in splits["modern_batches"].items() for b in names}
+    return books, batches
+
+
+def split_of_passage(pid: str) -> str:
+    """``train``, ``dev`` or ``test`` for a corpus or modern passage id (by its book or its
+    writing batch); ``eval`` for an AO3 passage, which is never trained on."""
+    books, batches = _split_tables()
+    if pid.startswith("ao3:"):
+        return "eval"
+    if pid.startswith("modern:"):
+        return batches[pid.split(":")[1].split("-")[0]]
+    return books[parse_id(pid)[0]]

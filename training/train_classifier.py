@@ -63,13 +63,10 @@ LEVEL = {"mentioned": 1, "depicted": 2, "graphic": 3}
 def load_rows(data: Path) -> dict[str, list]:
     """Texts, label rows (nan = unknown), split and source of every usable passage."""
     from annotate import final_labels, modern_passage, warning_ids
-    from corpus import load_splits, lookup, parse_id
+    from corpus import lookup, split_of_passage
 
     wids = warning_ids()
     col = {w: i for i, w in enumerate(wids)}
-    splits = load_splits()
-    split_of = {b: s for s, names in splits["books"].items() for b in names}
-    batch_of = {b: s for s, names in splits["modern_batches"].items() for b in names}
     out: dict[str, list] = {"text": [], "y": [], "split": [], "source": [], "id": []}
 
     def add(text: str, y: np.ndarray, split: str, source: str, pid: str) -> None:
@@ -83,12 +80,8 @@ def load_rows(data: Path) -> dict[str, list]:
     for pid, row in sorted(final_labels().items()):
         if row["source"] == "ao3":
             continue  # fans' works: evaluation only
-        if row["source"] == "corpus":
-            split = split_of[parse_id(pid)[0]]
-            text = lookup(pid, data).text
-        else:
-            split = batch_of[pid.split(":")[1].split("-")[0]]
-            text = modern_passage(pid)[1]
+        split = split_of_passage(pid)
+        text = lookup(pid, data).text if row["source"] == "corpus" else modern_passage(pid)[1]
         y = np.zeros(n_out, dtype=np.float32)
         top = 0
         for wid, sev in row["labels"].items():
