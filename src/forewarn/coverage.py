@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from forewarn.language import Languages
     from forewarn.work import Work
 
 #: Unread words a work may have and still be fully read: stray markup words ("Next",
@@ -115,7 +116,6 @@ class Ledger:
 
     sources: list[Source] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    skipped_words: list[Skipped] = field(default_factory=list)
 
     def add(self, where: str, text: str, kind: str = "content", reason: str | None = None) -> None:
         self.sources.append(Source(where, text, kind, reason))
@@ -146,7 +146,7 @@ def audit(work: Work, ledger: Ledger | None) -> Coverage:
     if ledger is None:
         return Coverage(story_words, meta_words)
     remaining = story + meta
-    skipped: list[Skipped] = list(ledger.skipped_words)
+    skipped: list[Skipped] = []
     unread = navigation = 0
     # navigation may be skipped: its words count as accounted for wherever they appear
     for source in ledger.sources:
@@ -172,22 +172,42 @@ def audit(work: Work, ledger: Ledger | None) -> Coverage:
                     tuple(ledger.missing))
 
 
+def gap(coverage: Coverage | None, languages: Languages | None) -> tuple[str, str] | None:
+    """``(kind, reason)`` when forewarn cannot vouch for every word of a work, else None.
+
+    ``kind`` is ``"language"`` (mostly in a language forewarn does not judge) or
+    ``"coverage"`` (text not read as story, documents missing, or passages in a language
+    forewarn does not judge)."""
+    from forewarn.language import language_name
+
+    if languages is not None and not languages.judgeable:
+        names = ", ".join(language_name(c) for c in list(languages.not_judged)[:2])
+        return ("language", f"the work is in {names}; forewarn judges English only")
+    if coverage is not None and not coverage.fully_read:
+        return ("coverage", coverage.reason() or "not every word was read")
+    if languages is not None:
+        other = languages.not_judged
+        if sum(other.values()) > UNREAD_TOLERANCE:
+            parts = ", ".join(f"{n:,} words in {language_name(c)}" for c, n in other.items())
+            return ("coverage", f"{parts} not judged (forewarn judges English only)")
+    return None
+
+
+def checked(found: tuple[str, str] | None) -> dict[str, Any]:
+    """The ``checked`` object of the report and verdict JSON."""
+    return {"complete": found is None, "kind": found[0] if found else None,
+            "reason": found[1] if found else None}
+
+
 def unread_notice(work: Work) -> str | None:
     """What forewarn did not read or cannot judge in ``work``, for a reading copy's header
     (None when it read every word in a language it judges)."""
-    from forewarn.language import language_name, languages
+    from forewarn.language import languages
     from forewarn.segment import segment
 
-    reasons = []
     coverage = work.coverage if work.coverage is not None else audit(work, None)
-    if not coverage.fully_read:
-        reasons.append(coverage.reason() or "not every word was read")
-    langs = languages(p.text for p in segment(work))
-    other = langs.not_judged
-    if sum(other.values()) > UNREAD_TOLERANCE:
-        reasons.append(", ".join(f"{n:,} words in {language_name(c)}" for c, n in other.items())
-                       + " were not judged (forewarn judges English only)")
-    if not reasons:
+    found = gap(coverage, languages(p.text for p in segment(work)))
+    if found is None:
         return None
     return ("forewarn did not check all of this work, so scenes may be left open that it "
-            "would have collapsed: " + "; ".join(reasons) + ".")
+            f"would have collapsed: {found[1]}.")

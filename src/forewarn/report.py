@@ -8,8 +8,10 @@ text are included only when asked for (``evidence=True``): the default is spoile
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+
+from forewarn.coverage import checked, gap
 
 if TYPE_CHECKING:
     from forewarn.coverage import Coverage
@@ -147,24 +149,8 @@ class Report:
     @property
     def not_checked(self) -> tuple[str, str] | None:
         """``(kind, reason)`` when forewarn cannot vouch for every word of the work, else
-        None. ``kind`` is ``"language"`` (mostly in a language forewarn does not judge) or
-        ``"coverage"`` (text not read as story, documents missing, or passages in a
-        language forewarn does not judge)."""
-        from forewarn.coverage import UNREAD_TOLERANCE
-        from forewarn.language import language_name
-
-        langs = self.languages
-        if langs is not None and not langs.judgeable:
-            names = ", ".join(language_name(c) for c in list(langs.not_judged)[:2])
-            return ("language", f"the work is in {names}; forewarn judges English only")
-        if self.coverage is not None and not self.coverage.fully_read:
-            return ("coverage", self.coverage.reason() or "not every word was read")
-        if langs is not None:
-            other = langs.not_judged
-            if sum(other.values()) > UNREAD_TOLERANCE:
-                parts = ", ".join(f"{n:,} words in {language_name(c)}" for c, n in other.items())
-                return ("coverage", f"{parts} not judged (forewarn judges English only)")
-        return None
+        None (:func:`forewarn.coverage.gap`)."""
+        return gap(self.coverage, self.languages)
 
     def get(self, warning_id: str) -> DetectedWarning | None:
         return next((w for w in self.warnings if w.id == warning_id), None)
@@ -181,10 +167,7 @@ class Report:
                 if w.confidence >= floor and (only is None or w.id in only)]
         declared = [d for d in self.declared if only is None or d.id in only]
         detected = {w.id for w in keep}
-        declared = [d if (d.id in detected) == d.detected else
-                    DeclaredWarning(d.id, d.name, d.source, d.text, d.qualifier, d.severity,
-                                    d.id in detected)
-                    for d in declared]
+        declared = [replace(d, detected=d.id in detected) for d in declared]
         return Report(self.source, self.format, self.title, self.word_count,
                       self.chapter_count, keep, declared, floor, dict(self.versions),
                       self.elapsed_s, self.coverage, self.languages)
@@ -202,15 +185,10 @@ class Report:
             "spoiler_free": not evidence,
             "warnings": [w.to_dict(evidence) for w in self.warnings],
             "declared": [d.to_dict() for d in self.declared],
-            "checked": self._checked(),
+            "checked": checked(self.not_checked),
             "coverage": self.coverage.to_dict() if self.coverage is not None else None,
             "language": self.languages.to_dict() if self.languages is not None else None,
         }
-
-    def _checked(self) -> dict[str, Any]:
-        gap = self.not_checked
-        return {"complete": gap is None, "kind": gap[0] if gap else None,
-                "reason": gap[1] if gap else None}
 
     def to_json(self, evidence: bool = True, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(evidence), ensure_ascii=False, indent=indent)

@@ -28,6 +28,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from forewarn.coverage import checked
 from forewarn.profile import Profile, ProfileEntry
 from forewarn.report import DeclaredWarning, DetectedWarning, Location, Report
 
@@ -146,15 +147,13 @@ class Verdict:
     def to_dict(self) -> dict[str, Any]:
         warnings = [self._detected(w, e) for w, e in self.triggered]
         warnings += [self._declared(d, e) for d, e in self.declared]
-        gap = self.report.not_checked
         return {
             "source": self.report.source,
             "title": self.report.title,
             "safe": self.safe,
             "answer": self.answer,
             "reasons": self.reasons(),
-            "checked": {"complete": gap is None, "kind": gap[0] if gap else None,
-                        "reason": gap[1] if gap else None},
+            "checked": checked(self.report.not_checked),
             "warnings": warnings,
             "possible": [self._detected(w, e) for w, e in self.possible],
             "allowed": [self._detected(w, e) for w, e in self.allowed],
