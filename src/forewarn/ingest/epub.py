@@ -429,7 +429,6 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
     navigation; whatever else it holds is read like any document."""
     if nav:
         _take_navigation(book, soup, where)
-    visible = visible_text(soup)
     if is_ao3(soup, known=book.ao3):
         found = extract_ao3(soup)
         book.ao3 = True
@@ -443,7 +442,7 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
         return  # AO3's own page furniture (stats, kudos notes) is known: not audited
     book.previous_ao3 = False
     blocks = [block for block in extract_blocks(soup, book.ledger, where) if block.kind != "hr"]
-    book.ledger.add(where, visible)
+    book.ledger.add(where, visible_text(soup))
     if _is_navigation(soup, blocks):
         # a table of contents: its link items are navigation; any prose in it is read
         links = {inline_text(a) for a in soup.find_all("a", href=True)}
@@ -452,10 +451,6 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
         for b in blocks:
             if b not in prose:
                 book.ledger.add(f"{where} contents", b.text, "navigation", "table of contents")
-        book.ledger.sources = [s for s in book.ledger.sources
-                               if not (s.where == where and s.kind == "content")]
-        for b in prose:
-            book.ledger.add(where, b.text)
         if prose:
             book.chapters.extend(_document_chapters(prose, label))
         return
