@@ -9,14 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forewarn.aggregate import aggregate
+from forewarn.aggregate import WorkModel, aggregate
+from forewarn.combine import HIT_FLOOR, WorkAggregator
 from forewarn.detect.classifier import (
     DEFAULT_CLASSIFIER_DIR,
-    HIT_FLOOR,
     PassageClassifier,
     available,
-    calibrate,
-    severity_of,
 )
 from forewarn.detect.static_model import ModelIntegrityError
 from forewarn.ingest import read_text
@@ -49,7 +47,7 @@ def test_a_lexicon_hit_alone_never_raises_a_warning_in_v2(work_and_passages) -> 
     assert [w.id for w in aggregate(work, passages, hits[:1], load_taxonomy())] == ["death"]
 
 
-def test_the_classifier_probability_is_the_passage_score_and_the_lexicon_grades_it(
+def test_the_classifier_probability_is_the_passage_score_and_grades_it(
         work_and_passages) -> None:
     work, passages = work_and_passages
     p = passages[0]
@@ -57,20 +55,32 @@ def test_the_classifier_probability_is_the_passage_score_and_the_lexicon_grades_
             hit("lexicon", "death", p, 0.3, "mentioned")]
     (w,) = aggregate(work, passages, hits, load_taxonomy())
     assert w.confidence == pytest.approx(0.8)
-    assert w.severity == "mentioned"  # the lexicon's severity cue wins over the model's
+    assert w.severity == "depicted"  # learnt per warning; the lexicon's cue only explains
     assert set(w.detectors) == {"classifier", "lexicon"}
 
 
-def test_calibration_and_severity_helpers() -> None:
-    logits = np.array([[0.0, 2.0], [-1.0, 1.0]], dtype=np.float32)
-    a = np.array([1.0, 0.5], dtype=np.float32)
-    b = np.array([0.0, -1.0], dtype=np.float32)
-    got = calibrate(logits, a, b)
-    assert got[0, 0] == pytest.approx(0.5)
-    assert got[0, 1] == pytest.approx(1 / (1 + np.exp(-(0.5 * 2.0 - 1.0))))
-    assert severity_of(np.array([1.0, 1.0])) == "graphic"
-    assert severity_of(np.array([1.0, -1.0])) == "depicted"
-    assert severity_of(np.array([-1.0, 2.0])) == "mentioned"
+def test_with_a_work_model_confidence_is_the_fitted_aggregator_and_evidence_its_point(
+        ) -> None:
+    work = read_text("\n\n".join(
+        " ".join(f"Line {k} of part {part}: the gulls stood on the harbour wall." for k in range(12))
+        for part in range(4)))
+    passages = segment(work)
+    first, second = passages[0], passages[-1]
+    model = WorkModel(WorkAggregator((1.0, 0.5, 0.0), -0.5), {"death": 0.6})
+    hits = [hit("classifier", "death", first, 0.7, "mentioned"),
+            hit("classifier", "death", second, 0.4, "graphic"),
+            hit("lexicon", "death", second, 0.9, "graphic")]
+    (w,) = aggregate(work, passages, hits, load_taxonomy(), work_model=model)
+    assert w.confidence == pytest.approx(model.aggregator([0.7, 0.4]), abs=1e-4)
+    # evidence: the passage at or above death's operating point, not the one below it
+    assert len(w.evidence) == 1 and w.evidence[0].score == pytest.approx(0.7)
+    assert w.severity == "mentioned"
+    # below every operating point: the strongest passage is still shown as where to look
+    model = WorkModel(model.aggregator, {"death": 0.95})
+    (w,) = aggregate(work, passages, hits, load_taxonomy(), work_model=model)
+    assert len(w.evidence) == 1 and w.evidence[0].score == pytest.approx(0.7)
+    # lexicon hits alone make no warning
+    assert aggregate(work, passages, hits[2:], load_taxonomy(), work_model=model) == []
 
 
 needs_model = pytest.mark.skipif(not available(), reason="no v2 classifier shipped yet")
@@ -81,7 +91,9 @@ def test_the_shipped_classifier_reads_every_passage_and_scores_every_warning() -
     clf = PassageClassifier()
     probs, severity = clf.scores(["The kettle sang on the stove.",
                                   "He put the barrel in his mouth and pulled the trigger.", ""])
-    assert probs.shape == (3, len(load_taxonomy().warnings)) and severity.shape == (3, 2)
+    n = len(load_taxonomy().warnings)
+    assert probs.shape == (3, n) and severity.shape == (3, n)
+    assert set(np.unique(severity)) <= {1, 2, 3}
     assert probs[2].max() == 0.0  # an empty passage scores nothing
     assert ((probs >= 0) & (probs <= 1)).all() and HIT_FLOOR > 0
 

@@ -6,11 +6,12 @@ Writes ``src/forewarn/data/classifier/``:
   as ``training/export_encoder.py`` builds (mean pooling and L2 normalisation inside),
   quantised the same way (onnxruntime dynamic quantisation, QInt8 weights per channel);
 * ``tokenizer.json``: the source tokenizer, padding off, truncation at 256 tokens;
-* ``heads.npz``: ``weight`` ``[41, 384]`` and ``bias`` ``[41]``: one logit per warning, then
-  "at least depicted" and "graphic";
-* ``manifest.json``: the warnings in order, the per-warning calibration fitted on the dev
-  books (``training/train_classifier.py report``), the run's figures, versions, and the
-  sha256 of every file (checked by :mod:`forewarn.detect.classifier` at load).
+* ``heads.npz``: ``weight`` ``[117, 384]`` and ``bias`` ``[117]``: one logit per warning,
+  then per warning "at least depicted", then per warning "graphic";
+* ``combiner.json``: the combiner, work aggregator and operating points fitted on the dev
+  split by ``training/fit_combiner.py`` (:mod:`forewarn.combine` reads it);
+* ``manifest.json``: the warnings in order, the run's figures, versions, and the sha256 of
+  every file (checked by :mod:`forewarn.detect.classifier` at load).
 
 The export is checked before anything is written: the int8 graph's logits for the dev
 passages must agree with the torch model's (mean absolute probability difference under
@@ -72,11 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     if sha256_file(weights / "model.safetensors") != SOURCE_WEIGHTS_SHA256:
         raise SystemExit("the source weights are not the published all-MiniLM-L6-v2")
     meta = json.loads((run / "rows.json").read_text())
-    calib = json.loads((run / "calibration.json").read_text())
-    report = json.loads((run / "report.json").read_text()) if (run / "report.json").exists() \
-        else {}
-    epoch = calib["epoch"]
-    model = _torch_model(weights, len(meta["warnings"]) + len(meta["severity_outputs"]))
+    combiner = json.loads((run / "combiner.json").read_text())
+    epoch = combiner["epoch"]
+    n_out = len(meta["warnings"]) * (1 + len(meta["severity_outputs"]))
+    model = _torch_model(weights, n_out)
     model.load_state_dict(torch.load(run / f"epoch{epoch}.pt", weights_only=False)["model"])
     model.eval()
 
@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
             return self.m.embed(input_ids, attention_mask)
 
+    warnings = meta["warnings"]
     tok = Tokenizer.from_file(str(weights / "tokenizer.json"))
     tok.no_padding()
     tok.enable_truncation(max_length=MAX_TOKENS)
@@ -122,15 +123,18 @@ def main(argv: list[str] | None = None) -> int:
             with torch.no_grad():
                 t_ids = torch.tensor(ids)
                 ref = model.head(model.embed(t_ids, torch.ones_like(t_ids)) * scale).numpy()
-            diffs.append(np.abs(sigmoid(vec @ w.T + b) - sigmoid(ref)).mean())
+            diffs.append(np.abs(sigmoid(vec @ w.T + b) - sigmoid(ref))[0, :len(warnings)]
+                         .mean())
         agreement = float(np.mean(diffs))
         print(f"int8 vs torch: mean |p difference| {agreement:.4f} over {len(texts)} passages")
         if agreement > 0.02:
             raise SystemExit("the int8 export disagrees with the trained model; not writing it")
         (out / "model.onnx").write_bytes(staged.read_bytes())
     (out / "tokenizer.json").write_text(tok.to_str(), encoding="utf-8")
+    (out / "combiner.json").write_text(json.dumps(
+        {k: combiner[k] for k in ("combiner", "aggregator", "operating_points")}, indent=1)
+        + "\n", encoding="utf-8")
     np.savez(out / "heads.npz", weight=w.astype(np.float32), bias=b.astype(np.float32))
-    warnings = meta["warnings"]
     manifest = {
         "format": "forewarn.classifier/1",
         "source_model": SOURCE_MODEL,
@@ -141,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                       "training/seeds; never the AO3 passages",
         "warnings": warnings,
         "severity_outputs": meta["severity_outputs"],
-        "calibration": {w_: calib["platt"][w_] for w_ in warnings},
+        "severity_per_warning": True,
         "epoch": epoch,
-        "figures": report,
+        "fitted_on_dev": combiner["fitted_on"],
         "dims": int(w.shape[1]),
         "max_tokens": MAX_TOKENS,
         "pooling": "mean over attention mask, then L2 normalisation (inside the graph)",
@@ -153,10 +157,10 @@ def main(argv: list[str] | None = None) -> int:
                                                       "onnx", "onnxruntime", "numpy")},
         "timing_s": round(time.perf_counter() - t0, 1),
         "files": {name: {"sha256": sha256_file(out / name), "bytes": (out / name).stat().st_size}
-                  for name in ("model.onnx", "tokenizer.json", "heads.npz")},
+                  for name in ("model.onnx", "tokenizer.json", "heads.npz", "combiner.json")},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps({k: manifest[k] for k in ("epoch", "figures", "files")}, indent=1))
+    print(json.dumps({k: manifest[k] for k in ("epoch", "files")}, indent=1))
     return 0
 
 

@@ -2,8 +2,9 @@
 whole taxonomy, on the annotated corpus (training/annotations), the modern passages written
 for the project and the project's seeds. AO3 passages are fans' works: never trained on.
 
-Outputs per passage: one logit per warning (39) and two severity logits (at least
-"depicted", "graphic"), over the same pooled, unit-length sentence embedding that
+Outputs per passage: one logit per warning (39), then per warning two severity logits
+(at least "depicted", then "graphic": 39 + 39), over the same pooled, unit-length sentence
+embedding that
 forewarn's ONNX encoder returns, so the fine-tuned encoder exports with
 ``training/export_encoder.py``'s graph and the heads are a plain matrix.
 
@@ -76,22 +77,21 @@ def load_rows(data: Path) -> dict[str, list]:
         out["source"].append(source)
         out["id"].append(pid)
 
-    n_out = len(wids) + len(SEVERITY_OUTPUTS)
+    n_out = len(wids) * (1 + len(SEVERITY_OUTPUTS))
     for pid, row in sorted(final_labels().items()):
         if row["source"] == "ao3":
             continue  # fans' works: evaluation only
         split = split_of_passage(pid)
         text = lookup(pid, data).text if row["source"] == "corpus" else modern_passage(pid)[1]
         y = np.zeros(n_out, dtype=np.float32)
-        top = 0
+        # a warning's severity is learnt where the passage shows that warning (a death
+        # mentioned beside graphic violence stays "mentioned"); unknown elsewhere
+        y[len(wids):] = np.nan
         for wid, sev in row["labels"].items():
-            y[col[wid]] = 1.0
-            top = max(top, LEVEL[sev])
-        if top:
-            y[len(wids)] = float(top >= 2)
-            y[len(wids) + 1] = float(top >= 3)
-        else:
-            y[len(wids):] = np.nan  # severity is learnt on passages that need a warning
+            j = col[wid]
+            y[j] = 1.0
+            y[len(wids) + j] = float(LEVEL[sev] >= 2)
+            y[2 * len(wids) + j] = float(LEVEL[sev] >= 3)
         add(text, y, split, row["source"], pid)
     seeds = ROOT / "training" / "seeds"
     for n, line in enumerate((seeds / "positives.jsonl").read_text().splitlines()):
@@ -111,10 +111,14 @@ def load_rows(data: Path) -> dict[str, list]:
     return out
 
 
-def pos_weights(y: np.ndarray) -> np.ndarray:
+def pos_weights(y: np.ndarray, n_warnings: int) -> np.ndarray:
+    """Presence outputs: positives weighted by ``sqrt(negatives / positives)`` (capped);
+    severity outputs are unweighted, so their logit 0 stays the even-odds point."""
     pos = np.nansum(y, axis=0)
     neg = np.sum(~np.isnan(y), axis=0) - pos
-    return np.where(pos > 0, np.minimum(np.sqrt(neg / np.maximum(pos, 1)), MAX_POS_WEIGHT), 1.0)
+    w = np.where(pos > 0, np.minimum(np.sqrt(neg / np.maximum(pos, 1)), MAX_POS_WEIGHT), 1.0)
+    w[n_warnings:] = 1.0
+    return w
 
 
 def average_precision(scores: np.ndarray, y: np.ndarray) -> float | None:
@@ -161,7 +165,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     (run / "rows.json").write_text(json.dumps({
         "ids": rows["id"], "split": rows["split"], "source": rows["source"],
         "warnings": wids, "severity_outputs": list(SEVERITY_OUTPUTS),
-        "scale": SCALE}), encoding="utf-8")
+        "severity_per_warning": True, "scale": SCALE}), encoding="utf-8")
     np.save(run / "y.npy", y)
     print(f"rows: {len(train)} train, {len(dev)} dev (of {len(y)})", flush=True)
 
@@ -193,7 +197,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             return self.inner.head(self.inner.embed(ids, mask) * SCALE)
 
     model = Scaled()
-    w_pos = torch.tensor(pos_weights(y[train]), dtype=torch.float32)
+    w_pos = torch.tensor(pos_weights(y[train], len(wids)), dtype=torch.float32)
     encoder_params = [p for p in model.bert.parameters() if p.requires_grad]
     opt = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr},
                              {"params": model.head.parameters(), "lr": HEAD_LR}],

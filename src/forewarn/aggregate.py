@@ -28,11 +28,12 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from forewarn.combine import WorkAggregator
 from forewarn.report import DeclaredWarning, DetectedWarning, Evidence, Location
 from forewarn.taxonomy import Taxonomy, severity_rank
 from forewarn.work import Hit, Passage, Work
@@ -88,6 +89,15 @@ def calibration(path: Path = CALIBRATION_PATH) -> Calibration:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class WorkModel:
+    """Detection v2's work level: the fitted aggregator and per-warning operating points
+    (:mod:`forewarn.combine`)."""
+
+    aggregator: WorkAggregator
+    points: Mapping[str, float]
+
+
 @dataclass(slots=True)
 class _PassageScore:
     warning: str
@@ -112,6 +122,8 @@ class _PassageScore:
 
     @property
     def severity(self) -> str:
+        if self.v2 and self.classifier is not None and self.classifier.severity:
+            return self.classifier.severity  # learnt per warning; the lexicon's cues explain
         for hit in self._hits:
             if hit.severity:
                 return hit.severity
@@ -173,15 +185,19 @@ def aggregate(
     taxonomy: Taxonomy,
     declared: Sequence[DeclaredWarning] = (),
     read: frozenset[int] | None = None,
+    work_model: WorkModel | None = None,
 ) -> list[DetectedWarning]:
     """Turn hits into warnings, strongest first (severity, then confidence).
 
     ``read``: the indices of the passages a model read (None: all of them); where no model
     read a passage, its lexicon hits are calibrated on their own. When the hits include the
     v2 classifier's (which reads every passage), its calibrated probability is each
-    passage's score and lexicon hits only grade and explain it.
+    passage's score and lexicon hits only explain it; with ``work_model`` (the classifier's
+    fitted work aggregator and per-warning operating points) the work's confidence is the
+    aggregator's reading of all its passages' probabilities, and evidence is the passages
+    at or above the warning's operating point (else its single most probable passage).
     """
-    v2 = any(h.detector == "classifier" for h in hits)
+    v2 = work_model is not None or any(h.detector == "classifier" for h in hits)
     table: dict[str, dict[int, _PassageScore]] = defaultdict(dict)
     for hit in hits:
         cell = table[hit.warning].setdefault(
@@ -195,14 +211,23 @@ def aggregate(
     declared_ids = {d.id for d in declared}
     warnings: list[DetectedWarning] = []
     for warning_id, cells in table.items():
-        strong = [c for c in cells.values() if c.score >= EVIDENCE_FLOOR]
-        if not strong:
-            continue
-        top = sorted((c.score for c in strong), reverse=True)[:TOP_PASSAGES]
-        miss = 1.0
-        for s in top:
-            miss *= 1.0 - s
-        confidence = min(0.99, 1.0 - miss)
+        if work_model is not None:
+            scored = [c for c in cells.values() if c.score > 0.0]
+            if not scored:
+                continue
+            confidence = work_model.aggregator([c.score for c in scored])
+            point = work_model.points.get(warning_id, EVIDENCE_FLOOR)
+            strong = ([c for c in scored if c.score >= point]
+                      or [max(scored, key=lambda c: c.score)])
+        else:
+            strong = [c for c in cells.values() if c.score >= EVIDENCE_FLOOR]
+            if not strong:
+                continue
+            top = sorted((c.score for c in strong), reverse=True)[:TOP_PASSAGES]
+            miss = 1.0
+            for s in top:
+                miss *= 1.0 - s
+            confidence = min(0.99, 1.0 - miss)
         evidence = []
         for c in sorted(strong, key=lambda c: c.passage.index):
             start, end = c.span

@@ -155,7 +155,9 @@ class Scanner:
             hits = [h for h in hits
                     if h.detector in ("lexicon", "classifier")
                     or (h.passage, h.warning) not in ruled_out]
-        warnings = aggregate(work, passages, hits, taxonomy, declared, read)
+        work_model = next((m for m in (getattr(d, "work_model", None) for d in detectors)
+                           if m is not None), None)
+        warnings = aggregate(work, passages, hits, taxonomy, declared, read, work_model)
         detected = {w.id for w in warnings if w.confidence >= self.min_confidence}
         declared = [DeclaredWarning(d.id, d.name, d.source, d.text, d.qualifier, d.severity,
                                     d.id in detected) for d in declared]

@@ -2,15 +2,16 @@
 
 all-MiniLM-L6-v2, fine-tuned end to end on forewarn's annotated corpus
 (``training/train_classifier.py``; never on fans' works), exported to int8 ONNX with its
-tokenizer and heads (``training/export_classifier.py``) in ``forewarn/data/classifier/``.
-Every file's sha256 is checked against ``manifest.json`` at load.
+tokenizer and heads (``training/export_classifier.py``) in ``forewarn/data/classifier/``,
+with the combiner, work aggregator and operating points that ``training/fit_combiner.py``
+fitted on the dev split (``combiner.json``, read by :mod:`forewarn.combine`). Every file's
+sha256 is checked against ``manifest.json`` at load.
 
-For each passage it gives a probability per warning: the head's logit through the
-per-warning calibration fitted on the dev books (the same :func:`calibrate` the training
-script's figures use), with no threshold applied, and a severity from the two severity
-outputs. :class:`ClassifierDetector` turns those into hits for the aggregator; it emits a
-hit for every (passage, warning) at or above :data:`HIT_FLOOR`, so near misses stay visible
-to ``check``'s "possible" floor.
+For each passage it gives a calibrated probability per warning (the combiner applied to the
+head's logits, no threshold) and, per warning, a severity from that warning's two severity
+outputs. :class:`ClassifierDetector` emits a hit for every (passage, warning) at or above
+:data:`HIT_FLOOR`; the aggregator reads the same floor (the work aggregator was fitted
+with it).
 """
 
 from __future__ import annotations
@@ -24,18 +25,14 @@ from typing import Any
 
 import numpy as np
 
+from forewarn.aggregate import WorkModel
+from forewarn.combine import HIT_FLOOR, Combiner, WorkAggregator
 from forewarn.detect.encoder import SentenceEncoder
 from forewarn.detect.static_model import StaticModelError, _read_verified
 from forewarn.work import Hit, Passage
 
 DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "data" / "classifier"
-HIT_FLOOR = 0.2
 REBUILD = "training/export_classifier.py"
-
-
-def calibrate(logits: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-warning Platt scaling: ``sigmoid(a * logit + b)`` (columns are warnings)."""
-    return 1.0 / (1.0 + np.exp(-(logits * a + b)))
 
 
 def available(model_dir: Path = DEFAULT_CLASSIFIER_DIR) -> bool:
@@ -55,22 +52,29 @@ class PassageClassifier:
         n = len(self.warnings)
         self.weight = heads["weight"].astype(np.float32)
         self.bias = heads["bias"].astype(np.float32)
-        if self.weight.shape[0] != n + len(manifest["severity_outputs"]):
+        fitted = json.loads(_read_verified(self.model_dir, "combiner.json", manifest,
+                                           "classifier", REBUILD))
+        self.combiner = Combiner.from_json(fitted["combiner"])
+        self.aggregator = WorkAggregator.from_json(fitted["aggregator"])
+        self.operating_points: dict[str, float] = {
+            str(w): float(t) for w, t in fitted["operating_points"].items()}
+        if list(self.combiner.warnings) != self.warnings:
+            raise StaticModelError(f"{self.model_dir}: the combiner's warnings do not match")
+        if self.weight.shape[0] != n * (1 + len(manifest["severity_outputs"])):
             raise StaticModelError(f"{self.model_dir}: heads do not match the manifest")
-        cal = manifest["calibration"]
-        self.a = np.array([cal[w][0] for w in self.warnings], dtype=np.float32)
-        self.b = np.array([cal[w][1] for w in self.warnings], dtype=np.float32)
         self.version = self.encoder.sha256[:12]
 
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(probability per warning ``[n, W]``, severity logits ``[n, 2]``)."""
+        """(probability per warning ``[n, W]``, severity rank per warning ``[n, W]``:
+        1 mentioned, 2 depicted, 3 graphic)."""
         vectors = self.encoder.encode(list(texts))
         logits = vectors @ self.weight.T + self.bias
         n = len(self.warnings)
-        probs = calibrate(logits[:, :n], self.a, self.b)
-        empty = ~vectors.any(axis=1)
-        probs[empty] = 0.0
-        return probs, logits[:, n:]
+        probs = self.combiner({"classifier": logits[:, :n]}).astype(np.float32)
+        probs[~vectors.any(axis=1)] = 0.0
+        depicted, graphic = logits[:, n:2 * n] > 0, logits[:, 2 * n:3 * n] > 0
+        severity = np.where(depicted & graphic, 3, np.where(depicted, 2, 1)).astype(np.int8)
+        return probs, severity
 
 
 @cache
@@ -78,11 +82,7 @@ def shared_classifier(model_dir: Path = DEFAULT_CLASSIFIER_DIR) -> PassageClassi
     return PassageClassifier(model_dir)
 
 
-def severity_of(severity_logits: np.ndarray) -> str:
-    depicted, graphic = severity_logits[0], severity_logits[1]
-    if graphic > 0 and depicted > 0:
-        return "graphic"
-    return "depicted" if depicted > 0 else "mentioned"
+SEVERITIES = ("", "mentioned", "depicted", "graphic")
 
 
 class ClassifierDetector:
@@ -103,6 +103,12 @@ class ClassifierDetector:
         manifest = json.loads((self.model_dir / "manifest.json").read_text(encoding="utf-8"))
         return str(manifest["files"]["model.onnx"]["sha256"])[:12]
 
+    @property
+    def work_model(self) -> WorkModel:
+        """The fitted work aggregator and operating points the aggregator applies."""
+        c = self.classifier
+        return WorkModel(c.aggregator, c.operating_points)
+
     def warm_up(self) -> None:
         _ = self.classifier
 
@@ -117,5 +123,5 @@ class ClassifierDetector:
             wid = self.classifier.warnings[j]
             hits.append(Hit(wid, p.index, p.chapter, p.paragraph, p.start, p.end,
                             float(probs[i, j]), f"classifier:{wid}", self.name,
-                            severity_of(severity[i])))
+                            SEVERITIES[int(severity[i, j])]))
         return hits

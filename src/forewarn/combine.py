@@ -1,0 +1,191 @@
+"""Scores → calibrated probabilities: the passage combiner and the work-level aggregator.
+
+Both are small logistic models, fitted by ``training/fit_combiner.py`` with the functions
+below and read back at run time by the same code, so what the training script measured is
+what a scan computes.
+
+**Combiner** (per passage and warning)::
+
+    p[w] = sigmoid(bias[w] + sum_k coef[w, k] * feature_k[w])
+
+The features are named scores per warning from the detectors that read the passage (today
+one: ``classifier``, the fine-tuned classifier's raw logit). Each warning's coefficients
+are fitted on the dev books' passages, weighted towards the natural distribution, and
+shrunk towards one model pooled over all warnings, so that a warning with few dev
+positives borrows the pooled slope instead of fitting noise.
+
+**Work aggregator** (per work and warning)::
+
+    p_work = sigmoid(c0 + c1 * logit(p1) + c2 * logit(p2) + c3 * logit(p3))
+
+where p1 >= p2 >= p3 are the work's three most probable passages for the warning (0 where
+fewer than three reach :data:`HIT_FLOOR`). It is
+fitted on whole works and chapters (dev writing batches' scenes, dev books' annotated
+stretches), where a noisy-or over passages stacks the same evidence read three times as
+if it were independent and over-states a long work's confidence.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LOGIT_CLIP = 9.0  # probabilities are kept within sigmoid(+-9) before taking logits
+TOP = 3
+#: Passages below this probability are not hits: the detector does not report them and the
+#: work aggregator reads them as 0 (in fitting as at run time).
+HIT_FLOOR = 0.2
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+
+
+def logit(p: np.ndarray | float) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), sigmoid(-LOGIT_CLIP), sigmoid(LOGIT_CLIP))
+    return np.log(p) - np.log1p(-p)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
+                 prior_mean: np.ndarray | None = None, prior: float = 1.0,
+                 iters: int = 100) -> np.ndarray:
+    """Weighted logistic regression by Newton's method with a Gaussian prior.
+
+    ``x`` ``[n, k]`` (add a column of ones for a bias), ``y`` in [0, 1] ``[n]``; returns the
+    coefficients ``[k]``. ``prior`` is the prior's precision around ``prior_mean``.
+    """
+    n, k = x.shape
+    w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
+    mean = np.zeros(k) if prior_mean is None else np.asarray(prior_mean, dtype=np.float64)
+    beta = mean.copy()
+    for _ in range(iters):
+        p = sigmoid(x @ beta)
+        grad = x.T @ (w * (p - y)) + prior * (beta - mean)
+        hess = (x * (w * p * (1 - p))[:, None]).T @ x + prior * np.eye(k)
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    return beta
+
+
+@dataclass(frozen=True)
+class Combiner:
+    """Per-warning logistic calibration of named detector scores."""
+
+    warnings: tuple[str, ...]
+    features: tuple[str, ...]
+    coef: np.ndarray  # [warnings, features]
+    bias: np.ndarray  # [warnings]
+
+    def __call__(self, scores: Mapping[str, np.ndarray]) -> np.ndarray:
+        """``scores[feature]`` ``[n, warnings]`` → probabilities ``[n, warnings]``."""
+        z = np.broadcast_to(self.bias, scores[self.features[0]].shape).astype(np.float64)
+        for k, name in enumerate(self.features):
+            z = z + self.coef[:, k] * np.asarray(scores[name], dtype=np.float64)
+        return sigmoid(z)
+
+    @classmethod
+    def fit(cls, warnings: Sequence[str], scores: Mapping[str, np.ndarray], y: np.ndarray,
+            weight: np.ndarray | None = None, shrink: float = 20.0) -> Combiner:
+        """``y`` ``[n, warnings]`` (nan: unknown); ``weight`` ``[n]``. Each warning's fit is
+        pulled towards the pooled fit with precision ``shrink``."""
+        features = tuple(scores)
+        x_all = np.stack([np.asarray(scores[f], dtype=np.float64) for f in features], axis=2)
+        n, n_w, _ = x_all.shape
+        w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
+        have = ~np.isnan(y)
+        ones = np.ones((n, n_w, 1))
+        design = np.concatenate([x_all, ones], axis=2)  # [..., features + bias]
+        pooled = fit_logistic(design[have], y[have], np.broadcast_to(w[:, None], y.shape)[have],
+                              prior=1e-3)
+        coef = np.zeros((n_w, len(features)))
+        bias = np.zeros(n_w)
+        for j in range(n_w):
+            rows = have[:, j]
+            beta = pooled
+            if rows.any() and y[rows, j].sum() > 0:
+                beta = fit_logistic(design[rows, j], y[rows, j], w[rows], pooled, shrink)
+            else:
+                # no positive on dev: keep the pooled slope, fit the intercept alone
+                beta = pooled.copy()
+                if rows.any():
+                    beta = fit_logistic(design[rows, j], y[rows, j], w[rows], pooled,
+                                        prior=shrink)
+            coef[j], bias[j] = beta[:-1], beta[-1]
+        return cls(tuple(warnings), features, coef, bias)
+
+    def to_json(self) -> dict:
+        return {"warnings": list(self.warnings), "features": list(self.features),
+                "coef": {w: [round(float(c), 6) for c in self.coef[j]]
+                         for j, w in enumerate(self.warnings)},
+                "bias": {w: round(float(self.bias[j]), 6) for j, w in enumerate(self.warnings)}}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Combiner:
+        warnings = tuple(data["warnings"])
+        return cls(warnings, tuple(data["features"]),
+                   np.array([data["coef"][w] for w in warnings], dtype=np.float64),
+                   np.array([data["bias"][w] for w in warnings], dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class WorkAggregator:
+    """Top passages' probabilities → the probability that the work needs the warning."""
+
+    coef: tuple[float, ...]  # c1..c3 on the logits of the top passages
+    intercept: float
+    cap: float = 0.99
+    floor: float = HIT_FLOOR
+
+    def features(self, probs: Sequence[float] | np.ndarray) -> np.ndarray:
+        top = sorted((float(p) if p >= self.floor else 0.0 for p in probs), reverse=True)[:TOP]
+        top += [0.0] * (TOP - len(top))
+        return logit(np.array(top))
+
+    def __call__(self, probs: Sequence[float] | np.ndarray) -> float:
+        """The work's probability from its passages' (any number, any order)."""
+        z = self.intercept + float(np.dot(self.coef, self.features(probs)))
+        return min(self.cap, 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z)))))
+
+    @classmethod
+    def fit(cls, works: Sequence[Sequence[float]], y: Sequence[float],
+            weight: Sequence[float] | None = None) -> WorkAggregator:
+        """``works``: each (work, warning)'s passage probabilities; ``y``: whether the work
+        needs the warning. The slopes are kept non-negative (more evidence never lowers
+        the work's probability)."""
+        probe = cls((1.0,) * TOP, 0.0)
+        x = np.stack([probe.features(p) for p in works])
+        x = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+        t = np.asarray(y, dtype=np.float64)
+        beta = fit_logistic(x, t, None if weight is None else np.asarray(weight), prior=1e-2)
+        active = list(range(TOP))
+        while any(beta[k] < 0 for k in active):  # drop negative slopes and refit
+            active = [k for k in active if beta[k] >= 0]
+            cols = [*active, TOP]
+            sub = fit_logistic(x[:, cols], t, None if weight is None else np.asarray(weight),
+                               prior=1e-2)
+            beta = np.zeros(TOP + 1)
+            beta[cols] = sub
+        return cls(tuple(float(b) for b in beta[:TOP]), float(beta[TOP]))
+
+    def to_json(self) -> dict:
+        return {"coef": [round(c, 6) for c in self.coef], "intercept": round(self.intercept, 6),
+                "cap": self.cap, "floor": self.floor}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> WorkAggregator:
+        return cls(tuple(float(c) for c in data["coef"]), float(data["intercept"]),
+                   float(data["cap"]), float(data["floor"]))
+
+
+def load(path: Path) -> tuple[Combiner, WorkAggregator, dict[str, float]]:
+    """A fitted ``combiner.json``: combiner, aggregator and per-warning operating points."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return (Combiner.from_json(data["combiner"]), WorkAggregator.from_json(data["aggregator"]),
+            {str(w): float(t) for w, t in data["operating_points"].items()})

@@ -1,0 +1,87 @@
+"""The combiner and the work aggregator (forewarn.combine): fitted by the training scripts
+with these functions and read back unchanged at run time."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from forewarn.combine import (
+    HIT_FLOOR,
+    Combiner,
+    WorkAggregator,
+    fit_logistic,
+    logit,
+    sigmoid,
+)
+
+
+def test_fit_logistic_recovers_known_coefficients() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20000, 2))
+    design = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+    truth = np.array([1.5, -0.7, 0.3])
+    y = (rng.random(len(x)) < sigmoid(design @ truth)).astype(float)
+    beta = fit_logistic(design, y, prior=1e-6)
+    assert beta == pytest.approx(truth, abs=0.08)
+
+
+def test_the_combiner_calibrates_each_warning_and_survives_json() -> None:
+    rng = np.random.default_rng(1)
+    n = 6000
+    scores = rng.normal(size=(n, 3)) * 2
+    # warning a: over-confident scores (true slope 0.5); b: shifted; c: never positive
+    y = np.stack([rng.random(n) < sigmoid(0.5 * scores[:, 0]),
+                  rng.random(n) < sigmoid(scores[:, 1] - 2.0),
+                  np.zeros(n, dtype=bool)], axis=1).astype(float)
+    y[:100, 1] = np.nan  # unknown labels are skipped
+    comb = Combiner.fit(("a", "b", "c"), {"classifier": scores}, y)
+    assert comb.coef[0, 0] == pytest.approx(0.5, abs=0.1)
+    assert comb.bias[1] == pytest.approx(-2.0, abs=0.25)
+    probs = comb({"classifier": scores})
+    assert probs.shape == (n, 3) and ((probs >= 0) & (probs <= 1)).all()
+    # calibrated: in the band 0.3-0.5 of warning a, about that share is positive
+    band = (probs[:, 0] >= 0.3) & (probs[:, 0] < 0.5)
+    assert 0.3 < y[band, 0].mean() < 0.5
+    assert probs[:, 2].max() < 0.05  # no positive on dev: the intercept falls
+    again = Combiner.from_json(json.loads(json.dumps(comb.to_json())))
+    assert np.allclose(again({"classifier": scores}), probs, atol=1e-5)
+
+
+def test_the_aggregator_is_monotone_bounded_and_order_free() -> None:
+    agg = WorkAggregator((1.0, 0.4, 0.2), -0.5)
+    assert agg([0.9, 0.3]) == agg([0.3, 0.9])
+    assert agg([0.9]) <= agg([0.9, 0.6]) <= agg([0.9, 0.6, 0.6]) <= agg([0.95, 0.6, 0.6])
+    assert agg([0.999] * 50) <= agg.cap
+    assert 0.0 <= agg([]) < 0.01
+    # passages under the floor are not hits: they count as nothing
+    assert agg([0.9, HIT_FLOOR / 2]) == agg([0.9])
+    assert WorkAggregator.from_json(json.loads(json.dumps(agg.to_json()))) == agg
+
+
+def test_the_aggregator_fit_keeps_slopes_non_negative_and_beats_noisy_or() -> None:
+    rng = np.random.default_rng(2)
+    works, y = [], []
+    for _ in range(3000):
+        positive = rng.random() < 0.3
+        n = int(rng.integers(3, 12))
+        base = rng.beta(1, 12, size=n)  # quiet passages
+        if positive:
+            base[0] = rng.beta(6, 2)
+        elif rng.random() < 0.3:  # a false passage read three times over
+            base[:3] = rng.beta(3, 3)
+        works.append(base)
+        y.append(float(positive))
+    agg = WorkAggregator.fit(works, y)
+    assert all(c >= 0 for c in agg.coef)
+    fitted = np.array([agg(w) for w in works])
+    noisy_or = np.array([1 - np.prod(1 - np.sort(w)[::-1][:3]) for w in works])
+    t = np.array(y)
+    assert np.mean((fitted - t) ** 2) < np.mean((noisy_or - t) ** 2)
+
+
+def test_logit_is_clipped_not_infinite() -> None:
+    assert np.isfinite(logit(np.array([0.0, 1.0]))).all()
+    assert logit(0.5) == pytest.approx(0.0)

@@ -1,0 +1,172 @@
+"""Fit detection v2's combiner, work aggregator and operating points on the dev split.
+
+Reads a training run (``training/train_classifier.py``: ``rows.json``, ``y.npy``, the dev
+logits of each epoch), picks the epoch by dev mean average precision and writes
+``RUN/combiner.json`` with :mod:`forewarn.combine`'s models, which the runtime applies
+unchanged:
+
+* the combiner: each warning's Platt-style calibration of the classifier's logit, fitted
+  on every dev passage, weighted towards the natural distribution (the corpus's random
+  passages and the modern scenes count 1, the pointed and scene strata, over-sampled for
+  positives, count ``STRATA_WEIGHT``), shrunk towards a model pooled over all warnings;
+* the operating points: per warning, the passage threshold that maximises F1 on the
+  natural dev passages (random and modern), where there are at least ``MIN_DEV_POSITIVES``
+  of them; ``DEFAULT_POINT`` elsewhere;
+* the work aggregator: fitted on whole dev scenes (every passage of the dev writing
+  batches' scenes) and the dev books' annotated stretches (a pointed passage with its
+  annotated neighbours), one row per (work, warning).
+
+The test split is never read here. Usage::
+
+    python training/fit_combiner.py RUN [--epoch N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from forewarn.combine import Combiner, WorkAggregator
+
+STRATA_WEIGHT = 0.1
+MIN_DEV_POSITIVES = 5
+DEFAULT_POINT = 0.5
+GRID = np.round(np.arange(0.2, 0.801, 0.05), 2)
+
+
+def natural_weight(ids: list[str], stratum: dict[str, str]) -> np.ndarray:
+    """1 for passages of the natural distribution (random stratum, modern scenes)."""
+    return np.array([1.0 if i.startswith("modern:") or stratum.get(i) == "random"
+                     else STRATA_WEIGHT for i in ids])
+
+
+def work_of(pid: str, drawn: dict[str, str]) -> str | None:
+    """The work a passage belongs to for the aggregator: its modern scene, or the corpus
+    anchor its annotated stretch was drawn around (None: a passage with no stretch)."""
+    if pid.startswith("modern:"):
+        return pid.split(":")[1]
+    how = drawn.get(pid, "")
+    if how.startswith("around:"):
+        return how.split(":", 2)[2].rsplit(":", 1)[0]
+    return None
+
+
+def works_of(ids: list[str], drawn: dict[str, str]) -> dict[str, list[int]]:
+    """Row indices per work (the anchor itself joins its stretch)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    anchors = set()
+    for k, pid in enumerate(ids):
+        w = work_of(pid, drawn)
+        if w is not None:
+            groups[w].append(k)
+            if not pid.startswith("modern:"):
+                anchors.add(w)
+    for k, pid in enumerate(ids):
+        if pid in anchors and k not in groups[pid]:
+            groups[pid].append(k)
+    return {w: rows for w, rows in groups.items() if len(rows) >= 2}
+
+
+def best_point(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    best = (DEFAULT_POINT, -1.0)
+    for t in GRID:
+        hit = p >= t
+        tp = float((w * (hit & (y > 0.5))).sum())
+        fp = float((w * (hit & (y < 0.5))).sum())
+        fn = float((w * (~hit & (y > 0.5))).sum())
+        f1 = 2 * tp / max(1e-9, 2 * tp + fp + fn)
+        if f1 > best[1] + 1e-9:
+            best = (float(t), f1)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    from annotate import load_sample
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("run", type=Path)
+    ap.add_argument("--epoch", type=int, help="default: the best dev mean AP")
+    args = ap.parse_args(argv)
+    run = args.run
+    meta = json.loads((run / "rows.json").read_text())
+    wids = meta["warnings"]
+    n_w = len(wids)
+    y_all = np.load(run / "y.npy")
+    log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    epoch = args.epoch or max(log, key=lambda r: r["mean_ap"])["epoch"]
+    dev = np.load(run / f"dev-epoch{epoch}.npz")
+    rows = dev["rows"]
+    ids = [meta["ids"][i] for i in rows]
+    logits = dev["logits"][:, :n_w].astype(np.float64)
+    y = y_all[rows, :n_w].astype(np.float64)
+    sample = load_sample()
+    stratum = {r["id"]: r["stratum"] for r in sample}
+    drawn = {r["id"]: r["drawn"] for r in sample}
+    weight = natural_weight(ids, stratum)
+    natural = weight == 1.0
+
+    combiner = Combiner.fit(wids, {"classifier": logits}, y, weight)
+    probs = combiner({"classifier": logits})
+
+    points: dict[str, float] = {}
+    dev_f1: dict[str, float] = {}
+    for j, wid in enumerate(wids):
+        keep = natural & ~np.isnan(y[:, j])
+        if y[keep, j].sum() >= MIN_DEV_POSITIVES:
+            points[wid], dev_f1[wid] = best_point(probs[keep, j], y[keep, j], weight[keep])
+        else:
+            points[wid] = DEFAULT_POINT
+
+    groups = works_of(ids, drawn)
+    work_probs, work_y = [], []
+    for members in groups.values():
+        for j in range(n_w):
+            labels = y[members, j]
+            if np.isnan(labels).any():
+                continue
+            work_probs.append(probs[members, j])
+            work_y.append(float(labels.max() > 0.5))
+    aggregator = WorkAggregator.fit(work_probs, work_y)
+
+    # dev figures (the choices were made here, so they are optimistic; test figures come
+    # from `forewarn eval annotated`)
+    band_rows = []
+    flat_p = probs[natural][~np.isnan(y[natural])]
+    flat_y = y[natural][~np.isnan(y[natural])]
+    for lo in np.arange(0.0, 1.0, 0.1):
+        sel = (flat_p >= lo) & (flat_p < lo + 0.1)
+        if sel.sum():
+            band_rows.append((round(float(lo), 1), int(sel.sum()), float(flat_y[sel].mean())))
+    wp = np.array([aggregator(p) for p in work_probs])
+    wy = np.array(work_y)
+    noisy_or = np.array([1 - np.prod(1 - np.sort(p)[::-1][:3]) for p in work_probs])
+
+    def brier(p: np.ndarray) -> float:
+        return float(np.mean((p - wy) ** 2))
+
+    summary = {
+        "epoch": epoch, "dev_passages": len(ids), "dev_natural_passages": int(natural.sum()),
+        "works": len(groups), "work_rows": len(work_y), "work_positives": int(wy.sum()),
+        "aggregator_brier": brier(wp), "noisy_or_brier": brier(noisy_or),
+        "calibration_bands_dev_natural": band_rows, "dev_f1_at_point": dev_f1,
+    }
+    out = {"epoch": epoch, "combiner": combiner.to_json(), "aggregator": aggregator.to_json(),
+           "operating_points": points, "fitted_on": summary}
+    (run / "combiner.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+    print(json.dumps({k: v for k, v in summary.items() if k != "dev_f1_at_point"}, indent=1))
+    print("aggregator", aggregator.to_json())
+    print("points", {w: t for w, t in points.items() if t != DEFAULT_POINT})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
