@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import ANNOTATIONS, DEFAULT_DATA, book_text, load_splits  # noqa: E402
+from corpus import ANNOTATIONS, DEFAULT_DATA, book_text, load_splits
 
 LABELS = ANNOTATIONS / "chapters.json"
 
