@@ -1,6 +1,7 @@
 """``forewarn eval [PART ...]``: measure forewarn on reference data; print markdown tables.
 
-Parts: passages, natural, documents, auxiliary, chapters, testset, or all (the default).
+Parts: passages, natural, documents, auxiliary, chapters, testset, annotated, or all (the
+default).
 See docs/evaluation.md. Writes the report to stdout and, with ``--out``, to a file;
 ``--json`` also writes every number as JSON. Progress goes to stderr (``--quiet``: none).
 
@@ -17,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-PART_NAMES = ("passages", "natural", "documents", "auxiliary", "chapters", "testset", "all")
+PART_NAMES = ("passages", "natural", "documents", "auxiliary", "chapters", "testset",
+              "annotated", "all")
 
 
 def _seeds(value: str) -> tuple[int, ...]:
@@ -38,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "Parts: passages (the published 20+20 protocol), natural (grouped CV, "
                     "natural distribution), documents (PAN23 format), auxiliary (moderation "
                     "and hate-speech sets), chapters (public-domain chapters), testset "
-                    "(tests/eval), all.")
+                    "(tests/eval), annotated (the annotated test books and scenes: detection "
+                    "v2's held-out figures), all.")
     p.add_argument("parts", nargs="*", metavar="PART", default=["all"],
                    help=f"what to run: {', '.join(PART_NAMES)} (default: all)")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",
@@ -57,6 +60,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "DATA/public-domain)")
     p.add_argument("--seeds", type=_seeds, metavar="N,N,...",
                    help="passages: the protocol's seeds (default: 43,44,45,46,47)")
+    p.add_argument("--engine", choices=("v1", "v2"), default=None,
+                   help="the detection engine the scanner parts run (default: "
+                        "$FOREWARN_ENGINE, else the shipped default)")
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     p.set_defaults(func=run)
 
@@ -88,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
 
     options = {"pan23": args.pan23, "testset": args.testset, "chapters": args.chapters,
                "seeds": args.seeds}
+    from forewarn.eval.common import Shipped
+
     ctx = Context(data_dir=args.data or data_dir_default(), log=log,
+                  shipped=Shipped(engine=args.engine),
                   options={k: v for k, v in options.items() if v})
     if not ctx.data_dir.is_dir():
         log(f"data folder {ctx.data_dir} not found; parts that need it will be skipped")

@@ -12,6 +12,8 @@ Six parts, each runnable alone (see docs/evaluation.md):
 ``auxiliary``  OpenAI moderation, HateCheck and ToxiGen, labels mapped to warnings
 ``chapters``   whole public-domain chapters: must/should recall, false alarms, timing
 ``testset``    the project's own held-out test set (tests/eval/testset-*.jsonl)
+``annotated``  detection v2 against v1 on the annotated corpus's test split: per warning,
+               natural distribution, calibration, whole scenes and chapters
 =============  ==========================================================================
 
 ``passages`` and ``natural`` train heads and need scikit-learn (``pip install
@@ -91,6 +93,12 @@ def _testset(ctx: Context) -> Section:
     return testset(ctx)
 
 
+def _annotated(ctx: Context) -> Section:
+    from forewarn.eval.annotated import annotated
+
+    return annotated(ctx)
+
+
 # name -> (title for a skipped part, function), in the order "all" runs them.
 PARTS: dict[str, tuple[str, Callable[[Context], Section]]] = {
     "passages": ("Passage level: the published protocol", _passages),
@@ -99,6 +107,7 @@ PARTS: dict[str, tuple[str, Callable[[Context], Section]]] = {
     "auxiliary": ("Auxiliary sets", _auxiliary),
     "chapters": ("Whole chapters", _chapters),
     "testset": ("The project's held-out test set", _testset),
+    "annotated": ("Held-out annotated data (test books and scenes)", _annotated),
 }
 
 

@@ -131,6 +131,7 @@ class Shipped:
     """The shipped scanner (lexicon + shipped heads) at the default confidence, cached by text."""
 
     min_confidence: float | None = None
+    engine: str | None = None  # v1 or v2 (None: forewarn.scanner.default_engine())
     cache: dict[str, Scored] = field(default_factory=dict)
     _scanner: Any = None
     _lexicon: _Recording | None = None
@@ -144,20 +145,21 @@ class Shipped:
 
     def _ready(self) -> Any:
         if self._scanner is None:
-            from forewarn.detect.cascade import CascadeDetector
             from forewarn.detect.lexicon import LexiconDetector
-            from forewarn.scanner import Scanner
+            from forewarn.scanner import Scanner, default_detectors, default_engine
 
+            self.engine = self.engine or default_engine()
             self._lexicon = _Recording(LexiconDetector())
-            self._cascade = CascadeDetector()
+            self._cascade = default_detectors(self.engine)[-1]
             self._scanner = Scanner([self._lexicon, self._cascade],
                                     min_confidence=self.min_confidence)
         return self._scanner
 
     def encoder(self) -> Any:
-        """The shipped cascade's sentence encoder (loaded on first use)."""
-        self._ready()
-        return self._cascade.encoder
+        """The shipped v1 cascade's sentence encoder (loaded on first use)."""
+        from forewarn.detect.cascade import CascadeDetector
+
+        return CascadeDetector().encoder
 
     def score(self, text: str) -> Scored:
         """Scan one short text (a passage, a sample) as a one-chapter work."""
