@@ -34,7 +34,7 @@ class Detector(Protocol):
 
 
 ENGINE_ENV = "FOREWARN_ENGINE"
-ENGINES = ("v1", "v2")
+ENGINES = ("v1", "v2")  # forewarn.detect.ENGINES says what each runs
 
 
 def default_engine() -> str:
@@ -48,19 +48,19 @@ def default_detectors(engine: str | None = None) -> list[Detector]:
     passage, the MiniLM encoder's heads on those the lexicon or a static head points at.
     v2: the lexicon (severity cues and explanations) and the fine-tuned passage
     classifier, which reads every passage and alone decides what is evidence."""
-    if (engine or default_engine()) == "v2":
-        from forewarn.detect.classifier import ClassifierDetector, available
+    from forewarn.detect import ENGINES, create
+
+    chosen = engine or default_engine()
+    if "classifier" in ENGINES[chosen]:
+        from forewarn.detect.classifier import available
         from forewarn.errors import EngineUnavailable
 
         if not available():
             raise EngineUnavailable(
                 "detection v2 is not part of this installation: build it with "
                 "training/train_classifier.py and training/export_classifier.py "
-                "(docs/model-card.md, 7.12), or leave FOREWARN_ENGINE unset")
-        return [LexiconDetector(), ClassifierDetector()]
-    from forewarn.detect.cascade import CascadeDetector
-
-    return [LexiconDetector(), CascadeDetector()]
+                "(docs/model-card.md), or set FOREWARN_ENGINE=v1")
+    return [create(key) for key in ENGINES[chosen]]
 
 
 def _looks_like_path(value: str) -> bool:
