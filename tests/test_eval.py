@@ -446,3 +446,16 @@ def test_python_m_forewarn_eval() -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "passages" in done.stdout and "--data" in done.stdout
+
+
+def test_the_annotated_part_runs_only_with_its_data(tmp_path: Path) -> None:
+    """Without the corpus it is skipped with a reason (under ``all``) or an EvalError
+    (asked for by name); it never reads the test split from anywhere else."""
+    from forewarn.eval import PARTS
+
+    assert "annotated" in PARTS
+    ctx = Context(data_dir=tmp_path)
+    (section,) = run_parts(["annotated"], ctx)
+    assert section.skipped and section.part == "annotated"
+    with pytest.raises(EvalError):
+        run_part("annotated", ctx)
