@@ -49,18 +49,26 @@ EXIT_NOT_SAFE = 10
 
 
 @cache
-def recall_table() -> tuple[float, dict[str, float]]:
-    """(weak_below, recall per warning id) from ``data/recall.json``."""
+def recall_table() -> tuple[float, dict[str, float | None]]:
+    """(weak_below, recall per warning id) from ``data/recall.json``; None where held-out
+    data is too thin to measure it."""
     data = json.loads(resources.files("forewarn").joinpath("data/recall.json")
                       .read_text(encoding="utf-8"))
-    return float(data["weak_below"]), {k: float(v["recall"]) for k, v in data["recall"].items()}
+    return float(data["weak_below"]), {
+        k: None if v["recall"] is None else float(v["recall"]) for k, v in data["recall"].items()}
 
 
-def weak_warnings(profile: Profile) -> list[tuple[ProfileEntry, float]]:
-    """The profile's entries whose warning forewarn finds less often than ``weak_below``."""
+def weak_warnings(profile: Profile) -> list[tuple[ProfileEntry, float | None]]:
+    """The profile's entries whose warning forewarn finds less often than ``weak_below``,
+    or whose recall could not be measured (too few held-out examples)."""
     weak_below, recall = recall_table()
-    return [(e, recall[e.warning]) for e in profile.entries
-            if e.warning in recall and recall[e.warning] < weak_below]
+    out = []
+    for e in profile.entries:
+        if e.warning in recall:
+            r = recall[e.warning]
+            if r is None or r < weak_below:
+                out.append((e, r))
+    return out
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,7 +82,7 @@ class Verdict:
     declared: tuple[tuple[DeclaredWarning, ProfileEntry], ...]
     allowed: tuple[tuple[DetectedWarning, ProfileEntry], ...]
     possible: tuple[tuple[DetectedWarning, ProfileEntry], ...]
-    weak: tuple[tuple[ProfileEntry, float], ...]
+    weak: tuple[tuple[ProfileEntry, float | None], ...]
 
     @classmethod
     def of(cls, report: Report, profile: Profile, floor: float | None = None) -> Verdict:
@@ -137,9 +145,14 @@ class Verdict:
             out.append(f"possible {self.profile.label(w.id)} ({w.severity}, confidence "
                        f"{w.confidence:.2f}, below the floor {self.floor:.2f})")
         for entry, recall in self.weak:
-            out.append(f"forewarn is weak at {self.profile.label(entry.warning)}: it finds "
-                       f"about {round(recall * 10)} in 10 on held-out text, so finding "
-                       "nothing says little")
+            if recall is None:
+                out.append(f"forewarn has too few held-out examples of "
+                           f"{self.profile.label(entry.warning)} to vouch for finding it, "
+                           "so finding nothing says little")
+            else:
+                out.append(f"forewarn is weak at {self.profile.label(entry.warning)}: it "
+                           f"finds about {round(recall * 10)} in 10 on held-out text, so "
+                           "finding nothing says little")
         return out
 
     # -- output -------------------------------------------------------------------------

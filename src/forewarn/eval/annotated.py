@@ -53,17 +53,19 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float | None, float | None, float |
     return p, r, f
 
 
-def _v1_decisions(ctx: Context, texts: list[str], wids: list[str]) -> np.ndarray:
+def _scanned(ctx: Context, engine: str, texts: list[str], wids: list[str]) -> np.ndarray:
+    """The scanner's warnings for each passage read alone as a work, at the default
+    confidence (what ``forewarn scan`` says of that passage)."""
     from forewarn.eval.common import Shipped
 
-    v1 = Shipped(engine="v1")
+    shipped = Shipped(engine=engine)
     out = np.zeros((len(texts), len(wids)), dtype=bool)
     col = {w: j for j, w in enumerate(wids)}
     for i, text in enumerate(texts):
-        for w in v1.score(text).warnings:
+        for w in shipped.score(text).warnings:
             out[i, col[w]] = True
         if i % 1000 == 0:
-            ctx.log(f"annotated: v1 {i}/{len(texts)}")
+            ctx.log(f"annotated: {engine} scanner {i}/{len(texts)}")
     return out
 
 
@@ -104,7 +106,8 @@ def annotated(ctx: Context) -> Section:
         probs[b: b + 256] = clf.scores(texts[b: b + 256])[0]
     points = np.array([clf.operating_points.get(w, 0.5) for w in wids])
     v2 = probs >= points
-    v1 = _v1_decisions(ctx, texts, wids)
+    v1 = _scanned(ctx, "v1", texts, wids)
+    v2_scan = _scanned(ctx, "v2", texts, wids)
 
     per = Table(["warning", "test +", "v2 P", "v2 R", "v2 F1", "v1 P", "v1 R", "v1 F1",
                  "point"], caption="**Per warning, every annotated test passage** (v2 at "
@@ -134,12 +137,14 @@ def annotated(ctx: Context) -> Section:
     nat = Table(["passages", "engine", "micro P", "micro R", "false-alarm rate", "n",
                  "n with no warning"],
                 caption="**Natural distribution** (test books' random passages; every "
-                        "passage of the test scenes)")
+                        "passage of the test scenes). v2 passage: the classifier's "
+                        "probability at the warning's operating point; scan: the scanner "
+                        "on the passage read alone, at the default confidence")
     is_modern = np.array([row["source"] == "modern" for _, row in rows])
     nat_json = {}
     for name, sel in (("books, random", natural & ~is_modern), ("modern scenes", is_modern),
                       ("both", natural)):
-        for engine, decide in (("v2", v2), ("v1", v1)):
+        for engine, decide in (("v2 passage", v2), ("v2 scan", v2_scan), ("v1 scan", v1)):
             m = micro(decide, sel)
             nat.add(name, engine, *m)
             nat_json[f"{name}/{engine}"] = m
