@@ -1,7 +1,7 @@
 """``forewarn eval [PART ...]``: measure forewarn on reference data; print markdown tables.
 
-Parts: passages, natural, documents, auxiliary, chapters, testset, annotated, or all (the
-default).
+Parts: passages, natural, documents, auxiliary, chapters, testset, annotated, ao3, or all
+(the default).
 See docs/evaluation.md. Writes the report to stdout and, with ``--out``, to a file;
 ``--json`` also writes every number as JSON. Progress goes to stderr (``--quiet``: none).
 
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 PART_NAMES = ("passages", "natural", "documents", "auxiliary", "chapters", "testset",
-              "annotated", "all")
+              "annotated", "ao3", "all")
 
 
 def _seeds(value: str) -> tuple[int, ...]:
@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "natural distribution), documents (PAN23 format), auxiliary (moderation "
                     "and hate-speech sets), chapters (public-domain chapters), testset "
                     "(tests/eval), annotated (the annotated test books and scenes: detection "
-                    "v2's held-out figures), all.")
+                    "v2's held-out figures), ao3 (detection v2 on the AO3 passages), all.")
     p.add_argument("parts", nargs="*", metavar="PART", default=["all"],
                    help=f"what to run: {', '.join(PART_NAMES)} (default: all)")
     p.add_argument("--data", type=Path, default=None, metavar="DIR",

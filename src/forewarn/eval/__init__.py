@@ -1,6 +1,6 @@
 """forewarn's evaluation harness: ``forewarn eval`` (or ``python -m forewarn.eval``).
 
-Six parts, each runnable alone (see docs/evaluation.md):
+Eight parts, each runnable alone (see docs/evaluation.md):
 
 =============  ==========================================================================
 ``passages``   the published passage-level protocol (20 + 20 per warning, seeds 43-47),
@@ -14,6 +14,8 @@ Six parts, each runnable alone (see docs/evaluation.md):
 ``testset``    the project's own held-out test set (tests/eval/testset-*.jsonl)
 ``annotated``  detection v2 against v1 on the annotated corpus's test split: per warning,
                natural distribution, calibration, whole scenes and chapters
+``ao3``        detection v2 on the AO3 passages (never trained on): natural distribution
+               and the published protocol's test draws
 =============  ==========================================================================
 
 ``passages`` and ``natural`` train heads and need scikit-learn (``pip install
@@ -99,6 +101,12 @@ def _annotated(ctx: Context) -> Section:
     return annotated(ctx)
 
 
+def _ao3(ctx: Context) -> Section:
+    from forewarn.eval.ao3 import ao3
+
+    return ao3(ctx)
+
+
 # name -> (title for a skipped part, function), in the order "all" runs them.
 PARTS: dict[str, tuple[str, Callable[[Context], Section]]] = {
     "passages": ("Passage level: the published protocol", _passages),
@@ -108,6 +116,7 @@ PARTS: dict[str, tuple[str, Callable[[Context], Section]]] = {
     "chapters": ("Whole chapters", _chapters),
     "testset": ("The project's held-out test set", _testset),
     "annotated": ("Held-out annotated data (test books and scenes)", _annotated),
+    "ao3": ("AO3 passages, detection v2 (never trained on them)", _ao3),
 }
 
 
