@@ -153,10 +153,17 @@ def main(argv: list[str] | None = None) -> int:
     def brier(p: np.ndarray) -> float:
         return float(np.mean((p - wy) ** 2))
 
+    max_p = np.array([float(np.max(p)) for p in work_probs])
+    at = wp >= 0.5
+    tp, fp, fn = int((at & (wy > 0.5)).sum()), int((at & (wy < 0.5)).sum()), \
+        int((~at & (wy > 0.5)).sum())
     summary = {
         "epoch": epoch, "dev_passages": len(ids), "dev_natural_passages": int(natural.sum()),
         "works": len(groups), "work_rows": len(work_y), "work_positives": int(wy.sum()),
         "aggregator_brier": brier(wp), "noisy_or_brier": brier(noisy_or),
+        "max_passage_brier": brier(max_p),
+        "work_level_at_0.5": {"precision": tp / max(1, tp + fp), "recall": tp / max(1, tp + fn),
+                              "false_per_work": fp / max(1, len(groups))},
         "calibration_bands_dev_natural": band_rows, "dev_f1_at_point": dev_f1,
     }
     out = {"epoch": epoch, "combiner": combiner.to_json(), "aggregator": aggregator.to_json(),

@@ -45,6 +45,7 @@ from forewarn.errors import (
     UnsupportedFormat,
 )
 from forewarn.ingest import DEFAULT_MAX_BYTES, EXTENSIONS
+from forewarn.scanner import DEFAULT_MIN_CONFIDENCE
 from forewarn.store import MissingDependency, Store, WarningRow, WorkResult
 
 __all__ = [
@@ -58,7 +59,6 @@ __all__ = [
     "run_batch",
 ]
 
-DEFAULT_MIN_CONFIDENCE = 0.5
 BLOCK = 256  # works looked up in the store at once
 HASH_CACHE_MARGIN_NS = 2_000_000_000  # trust (size, mtime) only for files older than this
 START_METHODS = ("auto", "fork", "forkserver", "spawn")
