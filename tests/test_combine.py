@@ -51,7 +51,7 @@ def test_the_combiner_calibrates_each_warning_and_survives_json() -> None:
 
 
 def test_the_aggregator_is_monotone_bounded_and_order_free() -> None:
-    agg = WorkAggregator((1.0, 0.4, 0.2), -0.5)
+    agg = WorkAggregator((6.0, 1.5, 1.0), -5.0)
     assert agg([0.9, 0.3]) == agg([0.3, 0.9])
     assert agg([0.9]) <= agg([0.9, 0.6]) <= agg([0.9, 0.6, 0.6]) <= agg([0.95, 0.6, 0.6])
     assert agg([0.999] * 50) <= agg.cap

@@ -5,7 +5,8 @@ logits of each epoch), picks the epoch by dev mean average precision and writes
 ``RUN/combiner.json`` with :mod:`forewarn.combine`'s models, which the runtime applies
 unchanged:
 
-* the combiner: each warning's Platt-style calibration of the classifier's logit, fitted
+* the combiner: each warning's logistic calibration of the classifier's logit and the
+  lexicon's best score (computed over each passage's whole work, as a scan does), fitted
   on every dev passage, weighted towards the natural distribution (the corpus's random
   passages and the modern scenes count 1, the pointed and scene strata, over-sampled for
   positives, count ``STRATA_WEIGHT``), shrunk towards a model pooled over all warnings;
@@ -76,6 +77,46 @@ def works_of(ids: list[str], drawn: dict[str, str]) -> dict[str, list[int]]:
     return {w: rows for w, rows in groups.items() if len(rows) >= 2}
 
 
+def lexicon_features(ids: list[str], wids: list[str], data: Path) -> np.ndarray:
+    """The combiner's ``lexicon`` feature for passages named by id, computed as a scan
+    computes it: the lexicon reads each passage's whole work (its book, or its scene), on
+    the folded text, and :func:`forewarn.combine.lexicon_matrix` keeps the best hit."""
+    from dataclasses import replace
+
+    from annotate import MODERN_DIR, modern_passages
+    from corpus import book_passages, book_text
+
+    from forewarn.combine import lexicon_matrix
+    from forewarn.detect.lexicon import LexiconDetector
+    from forewarn.ingest.text import parse_text
+    from forewarn.normalize import fold
+    from forewarn.segment import segment
+
+    lexicon = LexiconDetector()
+    want = {pid: k for k, pid in enumerate(ids)}
+    works: dict[str, list[str]] = defaultdict(list)
+    for pid in ids:
+        works[pid.split(":")[1] if pid.startswith("modern:") else pid.split(":")[0]].append(pid)
+    out = np.zeros((len(ids), len(wids)))
+    for name in works:
+        if name.startswith("w") and "-" in name and (MODERN_DIR / name.split("-")[0]).is_dir():
+            batch, stem = name.split("-", 1)
+            path = MODERN_DIR / batch / f"{stem}.txt"
+            work = parse_text(path.read_text(encoding="utf-8"), source=path.name)
+            names = [i for i, _ in modern_passages(path)]
+        else:
+            work = parse_text(book_text(name, data), source=f"{name}.txt")
+            names = [p.id for p in book_passages(name, data)]
+        passages = [replace(p, text=fold(p.text)) for p in segment(work)]
+        assert len(passages) == len(names), name
+        rows = {p.index: r for r, p in enumerate(passages)}
+        feature = lexicon_matrix(lexicon.detect(passages), rows, wids)
+        for r, pid in enumerate(names):
+            if pid in want:
+                out[want[pid]] = feature[r]
+    return out
+
+
 def best_point(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     best = (DEFAULT_POINT, -1.0)
     for t in GRID:
@@ -95,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run", type=Path)
     ap.add_argument("--epoch", type=int, help="default: the best dev mean AP")
+    ap.add_argument("--no-lexicon", dest="lexicon", action="store_false",
+                    help="fit on the classifier's logits alone")
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     args = ap.parse_args(argv)
     run = args.run
     meta = json.loads((run / "rows.json").read_text())
@@ -114,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     weight = natural_weight(ids, stratum)
     natural = weight == 1.0
 
-    combiner = Combiner.fit(wids, {"classifier": logits}, y, weight)
-    probs = combiner({"classifier": logits})
+    features = {"classifier": logits}
+    if args.lexicon:
+        features["lexicon"] = lexicon_features(ids, wids, Path(args.data))
+    combiner = Combiner.fit(wids, features, y, weight)
+    probs = combiner(features)
 
     points: dict[str, float] = {}
     dev_f1: dict[str, float] = {}

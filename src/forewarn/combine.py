@@ -8,18 +8,23 @@ what a scan computes.
 
     p[w] = sigmoid(bias[w] + sum_k coef[w, k] * feature_k[w])
 
-The features are named scores per warning from the detectors that read the passage (today
-one: ``classifier``, the fine-tuned classifier's raw logit). Each warning's coefficients
+The features are named scores per warning from the detectors that read the passage:
+``classifier``, the fine-tuned classifier's raw logit, and ``lexicon``, the best lexicon
+hit's score (0 without one; :func:`lexicon_matrix`), so the lexicon's cues and its
+negation and figurative-use rules inform the probability without ever raising a warning
+on their own weight alone unless the fitted model says so. Each warning's coefficients
 are fitted on the dev books' passages, weighted towards the natural distribution, and
 shrunk towards one model pooled over all warnings, so that a warning with few dev
 positives borrows the pooled slope instead of fitting noise.
 
 **Work aggregator** (per work and warning)::
 
-    p_work = sigmoid(c0 + c1 * logit(p1) + c2 * logit(p2) + c3 * logit(p3))
+    p_work = sigmoid(c0 + c1 * p1 + c2 * p2 + c3 * p3)
 
 where p1 >= p2 >= p3 are the work's three most probable passages for the warning (0 where
-fewer than three reach :data:`HIT_FLOOR`). It is
+fewer than three reach :data:`HIT_FLOOR`). (On the logits of the same passages the fit is
+no better on dev works, and a passage below the floor, read as logit(0), then weighs more
+than every real difference between passages.) It is
 fitted on whole works and chapters (dev writing batches' scenes, dev books' annotated
 stretches), where a noisy-or over passages stacks the same evidence read three times as
 if it were independent and over-states a long work's confidence.
@@ -138,7 +143,7 @@ class Combiner:
 class WorkAggregator:
     """Top passages' probabilities → the probability that the work needs the warning."""
 
-    coef: tuple[float, ...]  # c1..c3 on the logits of the top passages
+    coef: tuple[float, ...]  # c1..c3 on the probabilities of the top passages
     intercept: float
     cap: float = 0.99
     floor: float = HIT_FLOOR
@@ -146,7 +151,7 @@ class WorkAggregator:
     def features(self, probs: Sequence[float] | np.ndarray) -> np.ndarray:
         top = sorted((float(p) if p >= self.floor else 0.0 for p in probs), reverse=True)[:TOP]
         top += [0.0] * (TOP - len(top))
-        return logit(np.array(top))
+        return np.array(top)
 
     def __call__(self, probs: Sequence[float] | np.ndarray) -> float:
         """The work's probability from its passages' (any number, any order)."""
@@ -182,6 +187,20 @@ class WorkAggregator:
     def from_json(cls, data: Mapping) -> WorkAggregator:
         return cls(tuple(float(c) for c in data["coef"]), float(data["intercept"]),
                    float(data["cap"]), float(data["floor"]))
+
+
+def lexicon_matrix(hits: Sequence, rows: Mapping[int, int], warnings: Sequence[str]
+                   ) -> np.ndarray:
+    """The combiner's ``lexicon`` feature: per passage row and warning, the best lexicon
+    hit's score (0 where the lexicon found nothing). ``rows`` maps a passage's index to its
+    row; hits of other detectors and of passages not in ``rows`` are ignored."""
+    col = {w: j for j, w in enumerate(warnings)}
+    out = np.zeros((len(rows), len(warnings)))
+    for h in hits:
+        if h.detector == "lexicon" and h.passage in rows and h.warning in col:
+            r, j = rows[h.passage], col[h.warning]
+            out[r, j] = max(out[r, j], float(h.score))
+    return out
 
 
 def load(path: Path) -> tuple[Combiner, WorkAggregator, dict[str, float]]:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from forewarn.aggregate import WorkModel
-from forewarn.combine import HIT_FLOOR, Combiner, WorkAggregator
+from forewarn.combine import HIT_FLOOR, Combiner, WorkAggregator, lexicon_matrix
 from forewarn.detect.encoder import SentenceEncoder
 from forewarn.detect.static_model import StaticModelError, _read_verified
 from forewarn.work import Hit, Passage
@@ -64,13 +64,17 @@ class PassageClassifier:
             raise StaticModelError(f"{self.model_dir}: heads do not match the manifest")
         self.version = self.encoder.sha256[:12]
 
-    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, texts: Sequence[str], lexicon: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """(probability per warning ``[n, W]``, severity rank per warning ``[n, W]``:
-        1 mentioned, 2 depicted, 3 graphic)."""
+        1 mentioned, 2 depicted, 3 graphic). ``lexicon``: the lexicon feature ``[n, W]``
+        (:func:`forewarn.combine.lexicon_matrix`; zeros when not given)."""
         vectors = self.encoder.encode(list(texts))
         logits = vectors @ self.weight.T + self.bias
         n = len(self.warnings)
-        probs = self.combiner({"classifier": logits[:, :n]}).astype(np.float32)
+        features = {"classifier": logits[:, :n],
+                    "lexicon": np.zeros((len(texts), n)) if lexicon is None else lexicon}
+        probs = self.combiner(features).astype(np.float32)
         probs[~vectors.any(axis=1)] = 0.0
         depicted, graphic = logits[:, n:2 * n] > 0, logits[:, 2 * n:3 * n] > 0
         severity = np.where(depicted & graphic, 3, np.where(depicted, 2, 1)).astype(np.int8)
@@ -90,6 +94,7 @@ class ClassifierDetector:
     probability reaches :data:`HIT_FLOOR`, scored with that probability."""
 
     name = "classifier"
+    uses_hints = True  # the lexicon's hits are one of the combiner's features
 
     def __init__(self, model_dir: Path | None = None) -> None:
         self.model_dir = model_dir or DEFAULT_CLASSIFIER_DIR
@@ -112,10 +117,13 @@ class ClassifierDetector:
     def warm_up(self) -> None:
         _ = self.classifier
 
-    def detect(self, passages: Sequence[Passage]) -> list[Hit]:
+    def detect(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> list[Hit]:
         if not passages:
             return []
-        probs, severity = self.classifier.scores([p.text for p in passages])
+        clf = self.classifier
+        rows = {p.index: r for r, p in enumerate(passages)}
+        probs, severity = clf.scores([p.text for p in passages],
+                                     lexicon_matrix(hints, rows, clf.warnings))
         hits: list[Hit] = []
         rows, cols = np.nonzero(probs >= HIT_FLOOR)
         for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
