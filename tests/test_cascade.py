@@ -70,9 +70,11 @@ def test_manifest_records_agreement_with_the_source_model() -> None:
     assert manifest["max_tokens"] == 256
 
 
-def test_default_detectors_are_lexicon_then_cascade() -> None:
-    names = [type(d).__name__ for d in default_detectors()]
+def test_engine_v1_is_lexicon_then_cascade_and_v2_lexicon_then_classifier() -> None:
+    names = [type(d).__name__ for d in default_detectors("v1")]
     assert names == ["LexiconDetector", "CascadeDetector"]
+    names = [type(d).__name__ for d in default_detectors("v2")]
+    assert names == ["LexiconDetector", "ClassifierDetector"]
 
 
 def test_lexicon_cue_sends_a_passage_to_the_encoder() -> None:
@@ -134,7 +136,7 @@ def test_calibration_formula_by_hand() -> None:
 
 
 def test_scan_reports_the_cascade_version() -> None:
-    versions = Scanner().versions
+    versions = Scanner(engine="v1").versions
     assert versions["embedding"].count("+") == 3
 
 

@@ -78,12 +78,13 @@ def test_alias_does_not_leak_from_an_authors_declaration(capsys, tmp_path):
     }]
 
 
+@pytest.mark.usefixtures("measured_recall")
 def test_alias_never_leaks_for_an_allowed_mention(capsys, tmp_path):
     profile = write(tmp_path, "p.toml", '[avoid]\nmc = { severity = "depicted", alias = "x-1" }\n')
     code, out, _ = check(capsys, profile, MENTION)
     # uncertain (forewarn is weak at miscarriage), never by its name
     assert code == 13 and "x-1 is mentioned" in out and "miscarriage" not in out.lower()
-    assert "forewarn is weak at x-1" in out
+    assert "forewarn is weak at x-1" in out  # measured_recall: miscarriage 0.6
     code, out, _ = check(capsys, profile, "--json", MENTION)
     assert code == 13 and "miscarriage" not in out.lower()
     (allowed,) = json.loads(out)["works"][0]["allowed"]
@@ -100,6 +101,7 @@ def test_without_alias_the_name_and_id_are_shown(capsys):
 # -- verdicts and exit codes -----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("measured_recall")
 def test_a_safe_story_exits_0(capsys):
     code, out, err = check(capsys, PROFILES / "dissection.toml", SAFE)
     assert code == 0, err
@@ -155,6 +157,7 @@ def test_a_mention_below_the_entry_severity_is_safe_and_said_so(capsys):
     assert code == 10 and "miscarriage" not in out.lower()
 
 
+@pytest.mark.usefixtures("measured_recall")
 def test_several_works_exit_10_when_any_is_unsafe(capsys):
     code, out, _ = check(capsys, PROFILES / "miscarriage-depicted.toml", "--json", SAFE, QUIET)
     assert code == 10
@@ -163,6 +166,7 @@ def test_several_works_exit_10_when_any_is_unsafe(capsys):
     assert code == 0 and [w["safe"] for w in json.loads(out)["works"]] == [True, True]
 
 
+@pytest.mark.usefixtures("measured_recall")
 def test_input_errors_win_over_not_safe(capsys, tmp_path):
     missing = str(tmp_path / "missing.txt")
     code, out, err = check(capsys, PROFILES / "miscarriage-depicted.toml", QUIET, missing)

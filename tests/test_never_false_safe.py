@@ -147,6 +147,7 @@ def test_a_textarea_is_accounted_as_text_not_read() -> None:
     assert "<textarea>" in (v.report.not_checked or ("", ""))[1]
 
 
+@pytest.mark.usefixtures("measured_recall")
 def test_a_clean_epub_with_a_table_of_contents_is_safe() -> None:
     items = [{"name": "a.xhtml", "body": story()},
              {"name": "nav.xhtml", "properties": "nav", "body":
@@ -163,6 +164,7 @@ def test_story_text_in_html_interface_containers_is_read(container: str) -> None
     assert v.answer == NOT_SAFE, v.reasons()
 
 
+@pytest.mark.usefixtures("measured_recall")
 def test_a_menu_in_a_nav_is_navigation_and_the_story_is_safe() -> None:
     html = (f"<html><body><nav><a href='/'>Home</a> | <a href='/s'>Stories</a></nav>"
             f"{story()}</body></html>")

@@ -137,7 +137,8 @@ def test_paste_a_story_pick_a_trigger_and_see_the_verdict(visit: Visit):
     names = [line.split(" — ")[0].split(None, 1)[1] for line in found]
     assert names[0] == "Blood and gore"
     assert {"Death", "Medical procedures"} <= set(names[1:])
-    assert found[0].startswith("depicted") and found[-1].startswith("mentioned")  # strongest first
+    ranks = [["mentioned", "depicted", "GRAPHIC"].index(line.split()[0]) for line in found]
+    assert ranks == sorted(ranks, reverse=True) and ranks[0] > ranks[-1]  # strongest first
     assert "Declared by the author: Death" in page.locator("#declared").inner_text()
     # spoiler-free until asked
     toggle = page.locator("#toggle-evidence")
@@ -156,16 +157,17 @@ def test_paste_a_story_pick_a_trigger_and_see_the_verdict(visit: Visit):
     assert not [m for m in visit.console if "Content Security Policy" in m]
 
 
+@pytest.mark.usefixtures("measured_recall")
 def test_the_page_says_uncertain_and_why_and_safe_only_when_it_can(visit: Visit):
     page = visit.open()
     page.get_by_label("Paste the story").fill(EXAMPLE.read_text(encoding="utf-8"))
-    choose(page, "suicide", "suicide")  # not in the story; forewarn is weak at it
+    choose(page, "self-harm", "self-harm")  # not in the story; too rare in held-out data
     check_story(page)
     assert page.locator("#results-summary").inner_text().startswith("Uncertain for your list")
     assert page.locator(".verdict").inner_text() == "Uncertain for your list"
     reasons = page.locator(".verdict-reasons li").all_inner_texts()
-    assert any("forewarn is weak at Suicide" in r for r in reasons)
-    page.locator("#t-suicide").uncheck()
+    assert any("Self-harm" in r and "finding nothing says little" in r for r in reasons)
+    page.locator("#t-self-harm").uncheck()
     choose(page, "dissection", "dissection")  # not in the story; forewarn is good at it
     check_story(page)
     assert page.locator(".verdict").inner_text() == "Safe for your list"
@@ -191,7 +193,10 @@ def test_without_triggers_every_warning_is_listed(visit: Visit):
     page.get_by_label("Paste the story").fill(EXAMPLE.read_text(encoding="utf-8"))
     check_story(page)
     assert "You chose no warnings" in page.locator("#verdict").inner_text()
-    assert page.locator("#warnings li.warning").count() == 4
+    import forewarn
+
+    expected = len(forewarn.scan(EXAMPLE).warnings)
+    assert expected >= 4 and page.locator("#warnings li.warning").count() == expected
 
 
 def test_upload_an_epub(visit: Visit, tmp_path: Path):

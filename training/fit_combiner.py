@@ -77,16 +77,18 @@ def works_of(ids: list[str], drawn: dict[str, str]) -> dict[str, list[int]]:
     return {w: rows for w, rows in groups.items() if len(rows) >= 2}
 
 
-def lexicon_features(ids: list[str], wids: list[str], data: Path) -> np.ndarray:
-    """The combiner's ``lexicon`` feature for passages named by id, computed as a scan
-    computes it: the lexicon reads each passage's whole work (its book, or its scene), on
-    the folded text, and :func:`forewarn.combine.lexicon_matrix` keeps the best hit."""
+def lexicon_features(ids: list[str], wids: list[str], data: Path
+                     ) -> dict[str, np.ndarray]:
+    """The combiner's ``lexicon`` and ``negated`` features for passages named by id,
+    computed as a scan computes them: the lexicon reads each passage's whole work (its
+    book, or its scene) on the folded text; :func:`forewarn.combine.lexicon_matrix` keeps
+    the best hit and :func:`forewarn.combine.negation_matrix` the cues ruled out."""
     from dataclasses import replace
 
     from annotate import MODERN_DIR, modern_passages
     from corpus import book_passages, book_text
 
-    from forewarn.combine import lexicon_matrix
+    from forewarn.combine import lexicon_matrix, negation_matrix
     from forewarn.detect.lexicon import LexiconDetector
     from forewarn.ingest.text import parse_text
     from forewarn.normalize import fold
@@ -97,7 +99,7 @@ def lexicon_features(ids: list[str], wids: list[str], data: Path) -> np.ndarray:
     works: dict[str, list[str]] = defaultdict(list)
     for pid in ids:
         works[pid.split(":")[1] if pid.startswith("modern:") else pid.split(":")[0]].append(pid)
-    out = np.zeros((len(ids), len(wids)))
+    out = {"lexicon": np.zeros((len(ids), len(wids))), "negated": np.zeros((len(ids), len(wids)))}
     for name in works:
         if name.startswith("w") and "-" in name and (MODERN_DIR / name.split("-")[0]).is_dir():
             batch, stem = name.split("-", 1)
@@ -110,10 +112,13 @@ def lexicon_features(ids: list[str], wids: list[str], data: Path) -> np.ndarray:
         passages = [replace(p, text=fold(p.text)) for p in segment(work)]
         assert len(passages) == len(names), name
         rows = {p.index: r for r, p in enumerate(passages)}
-        feature = lexicon_matrix(lexicon.detect(passages), rows, wids)
+        hits = lexicon.detect(passages)
+        feature = {"lexicon": lexicon_matrix(hits, rows, wids),
+                   "negated": negation_matrix(hits.ruled_out, rows, wids)}
         for r, pid in enumerate(names):
             if pid in want:
-                out[want[pid]] = feature[r]
+                for key in out:
+                    out[key][want[pid]] = feature[key][r]
     return out
 
 
@@ -160,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
 
     features = {"classifier": logits}
     if args.lexicon:
-        features["lexicon"] = lexicon_features(ids, wids, Path(args.data))
+        features.update(lexicon_features(ids, wids, Path(args.data)))
+        print(f"dev passage-warnings with a negated cue: {int(features['negated'].sum())}, "
+              f"with a lexicon hit: {int((features['lexicon'] > 0).sum())}")
     combiner = Combiner.fit(wids, features, y, weight)
     probs = combiner(features)
 

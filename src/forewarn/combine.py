@@ -10,12 +10,13 @@ what a scan computes.
 
 The features are named scores per warning from the detectors that read the passage:
 ``classifier``, the fine-tuned classifier's raw logit, and ``lexicon``, the best lexicon
-hit's score (0 without one; :func:`lexicon_matrix`), so the lexicon's cues and its
-negation and figurative-use rules inform the probability without ever raising a warning
-on their own weight alone unless the fitted model says so. Each warning's coefficients
-are fitted on the dev books' passages, weighted towards the natural distribution, and
-shrunk towards one model pooled over all warnings, so that a warning with few dev
-positives borrows the pooled slope instead of fitting noise.
+hit's score (0 without one; :func:`lexicon_matrix`), and ``negated``, 1 where the
+lexicon's rules read the warning's cue only negated or figurative (:func:`negation_matrix`).
+The lexicon informs the probability with the weight the dev data gives it.
+
+Each warning's coefficients are fitted on the dev books' passages, weighted towards the
+natural distribution, and shrunk towards one model pooled over all warnings, so that a
+warning with few dev positives borrows the pooled slope instead of fitting noise.
 
 **Work aggregator** (per work and warning)::
 
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,6 +201,19 @@ def lexicon_matrix(hits: Sequence, rows: Mapping[int, int], warnings: Sequence[s
         if h.detector == "lexicon" and h.passage in rows and h.warning in col:
             r, j = rows[h.passage], col[h.warning]
             out[r, j] = max(out[r, j], float(h.score))
+    return out
+
+
+def negation_matrix(ruled_out: Iterable[tuple[int, str]], rows: Mapping[int, int],
+                    warnings: Sequence[str]) -> np.ndarray:
+    """The combiner's ``negated`` feature: 1 where the lexicon read a cue for the warning in
+    the passage only negated or figurative ("I'm not pregnant", "I could kill for a
+    coffee"), else 0."""
+    col = {w: j for j, w in enumerate(warnings)}
+    out = np.zeros((len(rows), len(warnings)))
+    for passage, warning in ruled_out:
+        if passage in rows and warning in col:
+            out[rows[passage], col[warning]] = 1.0
     return out
 
 

@@ -13,7 +13,7 @@ from forewarn import __version__
 from forewarn.aggregate import aggregate
 from forewarn.coverage import audit
 from forewarn.detect.declared import declared_warnings
-from forewarn.detect.lexicon import LexiconDetector
+from forewarn.detect.lexicon import LexiconDetector, LexiconHits
 from forewarn.errors import InputNotFound
 from forewarn.ingest import read_path, read_text
 from forewarn.language import languages
@@ -37,17 +37,23 @@ ENGINE_ENV = "FOREWARN_ENGINE"
 ENGINES = ("v1", "v2")  # forewarn.detect.ENGINES says what each runs
 
 
+DEFAULT_ENGINE = "v2"
+
+
 def default_engine() -> str:
-    """``FOREWARN_ENGINE`` (``v1`` or ``v2``), else v1."""
+    """``FOREWARN_ENGINE`` (``v1`` or ``v2``), else :data:`DEFAULT_ENGINE` (v2, the
+    fine-tuned classifier)."""
     value = os.environ.get(ENGINE_ENV, "").strip().lower()
-    return value if value in ENGINES else "v1"
+    return value if value in ENGINES else DEFAULT_ENGINE
 
 
 def default_detectors(engine: str | None = None) -> list[Detector]:
     """v1: the lexicon (every passage), then the embedding cascade: static heads on every
     passage, the MiniLM encoder's heads on those the lexicon or a static head points at.
-    v2: the lexicon (severity cues and explanations) and the fine-tuned passage
-    classifier, which reads every passage and alone decides what is evidence."""
+    v2 (the default): the lexicon, whose best score per passage is one feature of the
+    fitted combiner and whose cues explain, then the fine-tuned passage classifier, which
+    reads every passage; the combiner turns both into each passage's probability and the
+    fitted work aggregator into the work's."""
     from forewarn.detect import ENGINES, create
 
     chosen = engine or default_engine()
@@ -141,8 +147,10 @@ class Scanner:
         read: frozenset[int] | None = frozenset()  # passages a model read (None: all)
         ruled_out: set[tuple[int, str]] = set()  # negated/figurative: (passage, warning)
         for detector in detectors:
-            if getattr(detector, "uses_hints", False):  # a cascade stage: sees earlier hits
-                found = detector.detect(read_as, hints=tuple(hits))  # type: ignore[call-arg]
+            if getattr(detector, "uses_hints", False):  # a later stage: sees earlier hits
+                hints = LexiconHits(hits)
+                hints.ruled_out = frozenset(ruled_out)
+                found = detector.detect(read_as, hints=hints)  # type: ignore[call-arg]
             else:
                 found = detector.detect(read_as)
             hits.extend(found)

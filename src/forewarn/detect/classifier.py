@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 
 from forewarn.aggregate import WorkModel
-from forewarn.combine import HIT_FLOOR, Combiner, WorkAggregator, lexicon_matrix
+from forewarn.combine import (
+    HIT_FLOOR,
+    Combiner,
+    WorkAggregator,
+    lexicon_matrix,
+    negation_matrix,
+)
 from forewarn.detect.encoder import SentenceEncoder
 from forewarn.detect.static_model import StaticModelError, _read_verified
 from forewarn.work import Hit, Passage
@@ -64,16 +70,19 @@ class PassageClassifier:
             raise StaticModelError(f"{self.model_dir}: heads do not match the manifest")
         self.version = self.encoder.sha256[:12]
 
-    def scores(self, texts: Sequence[str], lexicon: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, texts: Sequence[str], lexicon: np.ndarray | None = None,
+               negated: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(probability per warning ``[n, W]``, severity rank per warning ``[n, W]``:
-        1 mentioned, 2 depicted, 3 graphic). ``lexicon``: the lexicon feature ``[n, W]``
-        (:func:`forewarn.combine.lexicon_matrix`; zeros when not given)."""
+        1 mentioned, 2 depicted, 3 graphic). ``lexicon`` and ``negated``: the lexicon's
+        features ``[n, W]`` (:func:`forewarn.combine.lexicon_matrix`,
+        :func:`forewarn.combine.negation_matrix`; zeros when not given)."""
         vectors = self.encoder.encode(list(texts))
         logits = vectors @ self.weight.T + self.bias
         n = len(self.warnings)
+        zeros = np.zeros((len(texts), n))
         features = {"classifier": logits[:, :n],
-                    "lexicon": np.zeros((len(texts), n)) if lexicon is None else lexicon}
+                    "lexicon": zeros if lexicon is None else lexicon,
+                    "negated": zeros if negated is None else negated}
         probs = self.combiner(features).astype(np.float32)
         probs[~vectors.any(axis=1)] = 0.0
         depicted, graphic = logits[:, n:2 * n] > 0, logits[:, 2 * n:3 * n] > 0
@@ -122,8 +131,9 @@ class ClassifierDetector:
             return []
         clf = self.classifier
         rows = {p.index: r for r, p in enumerate(passages)}
-        probs, severity = clf.scores([p.text for p in passages],
-                                     lexicon_matrix(hints, rows, clf.warnings))
+        probs, severity = clf.scores(
+            [p.text for p in passages], lexicon_matrix(hints, rows, clf.warnings),
+            negation_matrix(getattr(hints, "ruled_out", ()), rows, clf.warnings))
         hits: list[Hit] = []
         rows, cols = np.nonzero(probs >= HIT_FLOOR)
         for i, j in zip(rows.tolist(), cols.tolist(), strict=True):

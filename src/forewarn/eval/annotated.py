@@ -101,9 +101,13 @@ def annotated(ctx: Context) -> Section:
     clf = PassageClassifier()
     if clf.warnings != wids:
         raise EvalError("the classifier's warnings are not the taxonomy's")
+    # the lexicon feature as training/fit_combiner.py computes it (each passage's whole work)
+    lex = importlib.import_module("fit_combiner").lexicon_features(
+        [pid for pid, _ in rows], wids, data)
     probs = np.zeros((len(texts), len(wids)), dtype=np.float32)
     for b in range(0, len(texts), 256):
-        probs[b: b + 256] = clf.scores(texts[b: b + 256])[0]
+        probs[b: b + 256] = clf.scores(texts[b: b + 256], lex["lexicon"][b: b + 256],
+                                       lex["negated"][b: b + 256])[0]
     points = np.array([clf.operating_points.get(w, 0.5) for w in wids])
     v2 = probs >= points
     v1 = _scanned(ctx, "v1", texts, wids)

@@ -35,6 +35,30 @@ from forewarn.eval.report import Section, Table
 TO_ID = {"abduction": "kidnapping"}
 
 
+def _lexicon_alone(texts: list[str], warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The combiner's lexicon features for texts that stand alone (each its own work)."""
+    from dataclasses import replace
+
+    from forewarn.combine import lexicon_matrix, negation_matrix
+    from forewarn.detect.lexicon import LexiconDetector
+    from forewarn.eval.common import text_work
+    from forewarn.normalize import fold
+    from forewarn.segment import segment
+
+    lexicon = LexiconDetector()
+    score = np.zeros((len(texts), len(warnings)))
+    negated = np.zeros((len(texts), len(warnings)))
+    for i, text in enumerate(texts):
+        passages = [replace(p, text=fold(p.text)) for p in segment(text_work(text))]
+        if not passages:
+            continue
+        rows = {p.index: 0 for p in passages}  # every segment counts for the one text
+        hits = lexicon.detect(passages)
+        score[i] = lexicon_matrix(hits, rows, warnings).max(axis=0)
+        negated[i] = negation_matrix(hits.ruled_out, rows, warnings).max(axis=0)
+    return score, negated
+
+
 def ao3(ctx: Context) -> Section:
     from forewarn.detect.classifier import PassageClassifier, available
 
@@ -47,7 +71,10 @@ def ao3(ctx: Context) -> Section:
     col = {w: j for j, w in enumerate(clf.warnings)}
     ctx.log(f"ao3: scoring {len(rows):,} passages")
     texts = [str(r["text"]) for r in rows]
-    probs = np.concatenate([clf.scores(texts[b: b + 256])[0] for b in range(0, len(texts), 256)])
+    lexicon, negated = _lexicon_alone(texts, clf.warnings)
+    probs = np.concatenate([clf.scores(texts[b: b + 256], lexicon[b: b + 256],
+                                       negated[b: b + 256])[0]
+                            for b in range(0, len(texts), 256)])
     names = [w for w in PAPER_ORDER if any(r["warning"] == w for r in rows)]
     warning = np.array([str(r["warning"]) for r in rows])
     majority = np.array([sum(int(v) for v in r["labels"]) * 2 > len(r["labels"]) for r in rows])
