@@ -122,3 +122,17 @@ def test_kappa_matches_hand_computed_values() -> None:
     # observed weighted disagreement: (0.25 + 0.25 + 1) / 6 = 0.25
     # expected: both marginals uniform (1/3 each): mean weight over 9 cells = 4/9 * ... -> 1/3
     assert kappa(x, y, "quadratic") == pytest.approx(1 - 0.25 / (1 / 3))
+
+
+def test_the_aggregator_is_fitted_on_whole_scenes_and_annotated_stretches() -> None:
+    from fit_combiner import natural_weight, works_of
+
+    anchor = "dickens-bleak-house:499280-499876"
+    ids = [anchor, "dickens-bleak-house:500316-500842", "dickens-bleak-house:1-90",
+           "modern:w03-s01:0-400", "modern:w03-s01:402-800", "modern:w03-s02:0-300"]
+    drawn = {ids[1]: f"around:self-harm:{anchor}:+2", ids[2]: "uniform"}
+    groups = works_of(ids, drawn)
+    # the anchor joins the stretch drawn around it; a lone passage or scene is no work
+    assert groups == {anchor: [1, 0], "w03-s01": [3, 4]}
+    weights = natural_weight(ids, {ids[0]: "pointed", ids[1]: "scene", ids[2]: "random"})
+    assert weights.tolist() == [0.1, 0.1, 1.0, 1.0, 1.0, 1.0]
