@@ -205,3 +205,31 @@ def test_hostile_encodings_are_exit_6_with_one_line(capsys, tmp_path):
         assert code == 6, (argv, err)
         assert out == "" and err.count("\n") == 1 and fragment in err, err
         assert err.startswith("forewarn: ") and "Traceback" not in err
+
+
+def test_a_bare_forewarn_prints_its_usage(capsys) -> None:
+    from forewarn.cli import main as cli_main
+
+    assert cli_main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: forewarn") and "scan" in err and "check" in err
+
+
+def test_scan_and_audit_describe_themselves(capsys) -> None:
+    from forewarn.cli import main as cli_main
+
+    for command, words in (("scan", "which content warnings"), ("audit", "declares")):
+        with pytest.raises(SystemExit):
+            cli_main([command, "--help"])
+        assert words in " ".join(capsys.readouterr().out.split())
+
+
+def test_eval_with_no_part_able_to_run_says_so_and_fails(capsys, tmp_path, monkeypatch) -> None:
+    import forewarn.eval as harness
+    from forewarn.cli import main as cli_main
+    from forewarn.eval.report import Section
+
+    monkeypatch.setattr(harness, "run_parts", lambda names, ctx, skip_missing=True: [
+        Section(n, n, skipped="no data") for n in names])
+    assert cli_main(["eval", "all", "--quiet", "--data", str(tmp_path)]) == 3
+    assert "no part could run" in capsys.readouterr().err

@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else list(argv)):
+        parser.print_help(sys.stderr)  # a bare ``forewarn``: what it can do
+        return 2
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -18,7 +18,11 @@ from forewarn.cli import confidence
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("audit", help="compare a work's declared warnings with what it contains")
+    p = sub.add_parser(
+        "audit", help="compare a work's declared warnings with what it contains",
+        description="For authors: compare the warnings a work declares (AO3 archive "
+                    "warnings, tags, 'TW:' lines) with what forewarn finds in its text, and "
+                    "suggest the warnings to add, with where the content is.")
     p.add_argument("path", metavar="PATH",
                    help="a story file (.txt .md .html .epub), or - for standard input")
     p.add_argument("--format", choices=("text", "json", "ao3"), default=None,

@@ -6,8 +6,9 @@ See docs/evaluation.md. Writes the report to stdout and, with ``--out``, to a fi
 ``--json`` also writes every number as JSON. Progress goes to stderr (``--quiet``: none).
 
 Exit codes: 0 done (with ``all``, a part whose data is missing is reported as skipped);
-2 usage error; 3 a part asked for by name has no data; 9 a part asked for by name needs
-scikit-learn (``pip install 'forewarn[eval]'``) or the source checkout.
+2 usage error; 3 a part asked for by name has no data, or no part could run at all; 9 a
+part asked for by name needs scikit-learn (``pip install 'forewarn[eval]'``) or the source
+checkout.
 """
 
 from __future__ import annotations
@@ -121,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise EvalError(f"cannot write the report: {exc}") from None
     skipped = [s.part for s in sections if s.skipped]
+    if skipped and len(skipped) == len(sections):
+        err(f"eval: no part could run (its data is missing: pass --data DIR or set "
+            f"FOREWARN_DATA; looked in {ctx.data_dir})")
+        return 3
     if skipped:
         log(f"skipped: {', '.join(skipped)} (see the report)")
     return 0

@@ -10,7 +10,12 @@ from forewarn.errors import ForewarnError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scan", help="scan stories and report their content warnings")
+    p = sub.add_parser(
+        "scan", help="scan stories and report their content warnings",
+        description="Scan stories (plain text with AO3-style headers, AO3 HTML, EPUB, "
+                    "Markdown, or - for standard input) and report which content warnings "
+                    "each needs, where, and how strong. No story text is quoted unless "
+                    "--evidence is given.")
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="story files (.txt .md .html .epub), or - for standard input")
     p.add_argument("--json", action="store_true", help="print the JSON report")
