@@ -78,12 +78,15 @@ def _looks_like_path(value: str) -> bool:
 class Scanner:
     """Scans works. Construction does no work; models load on first use, once per process.
 
-    ``lexicon_only=True`` skips the embedding detector (faster, lower recall).
+    ``engine``: "v2" (the default: the fine-tuned classifier) or "v1". ``lexicon_only=True``
+    runs the lexicon alone (faster, far lower recall).
 
     >>> from forewarn import Scanner
-    >>> report = Scanner().scan("She was not pregnant, thank God. She could kill for a coffee.")
-    >>> report.ids
+    >>> scanner = Scanner()
+    >>> scanner.scan("She could kill for a coffee, and the deadline was killing her.").ids
     []
+    >>> scanner.scan("He stabbed the guard, then beat him senseless. Blood pooled on the stones.").ids
+    ['violence', 'blood-gore']
     """
 
     def __init__(
