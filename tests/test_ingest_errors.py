@@ -63,7 +63,7 @@ def test_path_through_a_file_is_not_found(tmp_path: Path) -> None:
 def test_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "dir").mkdir()
-    with pytest.raises(InputNotFound, match=r"^dir: is a directory, not a file$"):
+    with pytest.raises(InputNotFound, match=r"^dir: is a directory, not a file; .*forewarn batch dir"):
         read_path("dir")
 
 
@@ -538,3 +538,14 @@ def test_forced_encoding_without_spaces_is_read_when_nothing_reads_better() -> N
     japanese = "\u71c8\u53f0\u5b88\u306f\u968e\u6bb5\u3092\u767b\u3063\u3066\u706f\u3092" * 4
     work = read_bytes(japanese.encode("shift_jis"), "j.txt", encoding="shift_jis")
     assert work.source_text == japanese
+
+
+def test_a_web_address_or_a_folder_says_what_to_do_instead(tmp_path, capsys) -> None:
+    from forewarn.cli import main as cli_main
+
+    assert cli_main(["scan", "https://archiveofourown.org/works/123"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Download" in err and "never goes online" in err
+    assert cli_main(["scan", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a directory" in err and "forewarn batch" in err

@@ -16,6 +16,7 @@ is cheap.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 
@@ -103,9 +104,16 @@ def read_path(
     name = os.fsdecode(path)
     if name == "-":
         return read_bytes(_read_stdin(max_bytes), _STDIN, encoding=encoding, max_bytes=max_bytes)
+    if _URL.match(name) and not os.path.exists(name):
+        raise InputNotFound(
+            f"{name}: a web address; forewarn never goes online. Download the work first "
+            "(on AO3: Download, then HTML or EPUB) and give forewarn the file")
     info = _stat(name)
     if stat.S_ISDIR(info.st_mode):
-        raise InputNotFound(f"{name}: is a directory, not a file")
+        raise InputNotFound(
+            f"{name}: is a directory, not a file; give the files in it "
+            f"({os.path.join(name, '*.txt')}) or scan the whole folder with "
+            f"'forewarn batch {name}'")
     if not stat.S_ISREG(info.st_mode):
         raise _not_regular(name, info.st_mode)
     suffix = os.path.splitext(name)[1].lower()
@@ -220,6 +228,8 @@ _READERS = {
 
 
 # --- files and streams ------------------------------------------------------------------------
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _stat(name: str) -> os.stat_result:
