@@ -233,3 +233,12 @@ def test_eval_with_no_part_able_to_run_says_so_and_fails(capsys, tmp_path, monke
         Section(n, n, skipped="no data") for n in names])
     assert cli_main(["eval", "all", "--quiet", "--data", str(tmp_path)]) == 3
     assert "no part could run" in capsys.readouterr().err
+
+
+def test_scan_json_keeps_every_input_in_order_with_its_error(capsys, tmp_path) -> None:
+    missing = str(tmp_path / "missing.txt")
+    code, out, err = run(capsys, "scan", "--json", missing, str(EXAMPLE))
+    assert code == 3 and err.count("\n") == 1
+    first, second = json.loads(out)
+    assert first == {"source": missing, "error": f"{missing}: no such file", "exit_code": 3}
+    assert second["schema"] == "forewarn.report/2"

@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
         except ForewarnError as exc:
             err(str(exc))
             status = status or exc.exit_code
+            if args.json:  # every input keeps its place, as in `check --json`
+                reports.append({"source": path, "error": " ".join(str(exc).split()),
+                                "exit_code": exc.exit_code})
             continue
         report = report.filtered(floor, only)
         if args.json:
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 print()
             reports.append(report)
             print(render_text(report, evidence=args.evidence), flush=True)
-    if args.json and reports:
+    if args.json and (len(args.paths) > 1 or not status):
         print(json.dumps(reports[0] if len(args.paths) == 1 else reports,
                          ensure_ascii=False, indent=2))
     return status
