@@ -153,8 +153,13 @@ def test_standard_input_and_subprocess_entry_point():
 def test_taxonomy_command_lists_every_warning(capsys):
     code, out, _ = run(capsys, "taxonomy", "--json")
     assert code == 0
-    ids = {w["id"] for w in json.loads(out)}
+    doc = json.loads(out)
+    assert doc["schema"] == "forewarn.taxonomy/1"
+    ids = {w["id"] for w in doc["warnings"]}
     assert {"miscarriage", "child-death", "vomiting", "self-harm"} <= ids
+    from forewarn.service.app import _taxonomy
+
+    assert doc == _taxonomy()  # one shape for the CLI and GET /v1/taxonomy
 
 
 @pytest.fixture

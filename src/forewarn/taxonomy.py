@@ -404,3 +404,22 @@ def load_taxonomy(path: str | None = None) -> Taxonomy:
     except OSError as exc:
         raise TaxonomyError(f"cannot read taxonomy file {path}: {exc.strerror or exc}") from None
     return _parse(text, str(p))
+
+
+TAXONOMY_SCHEMA = "forewarn.taxonomy/1"
+
+
+def taxonomy_document(taxonomy: Taxonomy | None = None) -> dict[str, Any]:
+    """The taxonomy as ``forewarn taxonomy --json`` prints it and ``GET /v1/taxonomy``
+    returns it (one shape for both)."""
+    tax = taxonomy or load_taxonomy()
+    return {
+        "schema": TAXONOMY_SCHEMA,
+        "version": tax.version,
+        "severities": list(SEVERITIES),
+        "groups": [{"id": g.id, "name": g.name, "description": g.description}
+                   for g in tax.groups],
+        "warnings": [{"id": w.id, "name": w.name, "group": w.group,
+                      "description": w.description, "aliases": list(w.aliases)}
+                     for w in tax.warnings],
+    }

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         stats = store.stats(warning)
     stats["store"] = store.target
     if args.json:
-        print(json.dumps(stats, indent=2, ensure_ascii=False))
+        print(json.dumps({"schema": "forewarn.stats/1", **stats}, indent=2,
+                         ensure_ascii=False))
     else:
         print(render(stats))
     return 0

@@ -13,13 +13,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from forewarn.taxonomy import load_taxonomy
+    from forewarn.taxonomy import load_taxonomy, taxonomy_document
 
     tax = load_taxonomy()
-    if args.json:
-        print(json.dumps([{"id": w.id, "name": w.name, "group": w.group,
-                           "description": w.description, "aliases": list(w.aliases)}
-                          for w in tax.warnings], indent=2, ensure_ascii=False))
+    if args.json:  # the same document as the service's GET /v1/taxonomy
+        print(json.dumps(taxonomy_document(tax), indent=2, ensure_ascii=False))
         return 0
     for group in tax.groups:
         print(group.name)

@@ -969,18 +969,9 @@ def create_app(settings: Settings | None = None, *,
 
 @lru_cache(maxsize=1)
 def _taxonomy() -> dict[str, Any]:
-    from forewarn.taxonomy import SEVERITIES, load_taxonomy
+    from forewarn.taxonomy import taxonomy_document
 
-    tax = load_taxonomy()
-    return {
-        "version": tax.version,
-        "severities": list(SEVERITIES),
-        "groups": [{"id": g.id, "name": g.name, "description": g.description}
-                   for g in tax.groups],
-        "warnings": [{"id": w.id, "name": w.name, "group": w.group,
-                      "description": w.description, "aliases": list(w.aliases)}
-                     for w in tax.warnings],
-    }
+    return taxonomy_document()
 
 
 def app_from_env() -> FastAPI:

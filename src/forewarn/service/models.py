@@ -289,6 +289,7 @@ class TaxonomyOut(BaseModel):
     """Every warning forewarn knows, by group, with the names and aliases it accepts."""
 
     model_config = _OPEN
+    schema_: str = Field(alias="schema", description="forewarn.taxonomy/1")
     version: str
     severities: list[Severity]
     groups: list[GroupOut]
