@@ -165,3 +165,17 @@ def test_strip_inline() -> None:
 def test_markdown_sniffed_as_text_without_extension() -> None:
     work = read_bytes(b"# Heading\n\nText.\n", "noext")
     assert work.format == "text"
+
+
+def test_front_matter_on_standard_input_is_read_as_by_path(tmp_path) -> None:
+    from forewarn.ingest import read_bytes, read_path, sniff_format
+
+    text = ('---\ntitle: "Harbour"\nwarnings: [self-harm]\n---\n\n# Chapter 1\n\n'
+            "The tide came in and the gulls stood on the wall.\n")
+    path = tmp_path / "harbour.md"
+    path.write_text(text, encoding="utf-8")
+    assert sniff_format(text.encode()) == "markdown"
+    by_stdin, by_path = read_bytes(text.encode(), "<stdin>"), read_path(path)
+    assert by_stdin.title == by_path.title == "Harbour"
+    # a scene break is not front matter
+    assert sniff_format(b"---\n\nShe ran.\n\n---\n\nHe followed.\n") == "text"
