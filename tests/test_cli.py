@@ -247,3 +247,23 @@ def test_scan_json_keeps_every_input_in_order_with_its_error(capsys, tmp_path) -
     first, second = json.loads(out)
     assert first == {"source": missing, "error": f"{missing}: no such file", "exit_code": 3}
     assert second["schema"] == "forewarn.report/2"
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:
+    import forewarn
+    from forewarn.render.terminal import render_text, use_colour
+
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert use_colour(Tty()) and not use_colour(object())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_colour(Tty())
+    report = forewarn.scan(EXAMPLE)
+    coloured, plain = render_text(report, colour=True), render_text(report)
+    assert "\033[" in coloured and "\033[" not in plain
+    assert coloured.replace("\033[1;31m", "").replace("\033[33m", "").replace(
+        "\033[2m", "").replace("\033[0m", "") == plain

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from forewarn.cli import confidence, err
 from forewarn.errors import ForewarnError
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
-    from forewarn.render.terminal import render_text
+    from forewarn.render.terminal import render_text, use_colour
     from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
     from forewarn.taxonomy import load_taxonomy
 
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
             if len(reports):
                 print()
             reports.append(report)
-            print(render_text(report, evidence=args.evidence), flush=True)
+            print(render_text(report, evidence=args.evidence, colour=use_colour(sys.stdout)),
+                  flush=True)
     if args.json and (len(args.paths) > 1 or not status):
         print(json.dumps(reports[0] if len(args.paths) == 1 else reports,
                          ensure_ascii=False, indent=2))

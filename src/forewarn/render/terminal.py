@@ -8,6 +8,20 @@ from collections.abc import Sequence
 from forewarn.report import Location, Report
 
 SEVERITY_LABEL = {"graphic": "GRAPHIC", "depicted": "depicted", "mentioned": "mentioned"}
+# ANSI colours per severity (bold red, yellow, dim) for a terminal; see use_colour
+_COLOUR = {"graphic": "\033[1;31m", "depicted": "\033[33m", "mentioned": "\033[2m"}
+_RESET = "\033[0m"
+
+
+def use_colour(stream: object) -> bool:
+    """Colour only on a terminal, and never with ``NO_COLOR`` set (https://no-color.org)
+    or ``TERM=dumb``."""
+    import os
+
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def heading(title: str | None, source: str | None, word_count: int, chapters: int) -> str:
@@ -20,8 +34,10 @@ def heading(title: str | None, source: str | None, word_count: int, chapters: in
     return f"{title or source or '<text>'}  ({' · '.join(facts)})"
 
 
-def render_text(report: Report, evidence: bool = False, max_evidence: int = 3) -> str:
-    """The report as lines of text: strongest warnings first, with where they are."""
+def render_text(report: Report, evidence: bool = False, max_evidence: int = 3,
+                colour: bool = False) -> str:
+    """The report as lines of text: strongest warnings first, with where they are;
+    ``colour``: the severity in colour (:func:`use_colour` says when)."""
     lines = [heading(report.title, report.source, report.word_count, report.chapter_count)]
     gap = report.not_checked
     if gap is not None:
@@ -36,10 +52,10 @@ def render_text(report: Report, evidence: bool = False, max_evidence: int = 3) -
         for w in report.warnings:
             where = describe_locations(w.locations)
             mark = "  (declared)" if w.declared else ""
-            lines.append(
-                f"  {SEVERITY_LABEL[w.severity]:<9}  {w.name:<{width}}  "
-                f"{w.confidence:.2f}  {where}{mark}"
-            )
+            label = f"{SEVERITY_LABEL[w.severity]:<9}"
+            if colour:
+                label = f"{_COLOUR[w.severity]}{label}{_RESET}"
+            lines.append(f"  {label}  {w.name:<{width}}  {w.confidence:.2f}  {where}{mark}")
             if evidence:
                 shown = sorted(w.evidence, key=lambda e: -e.score)[:max_evidence]
                 for ev in sorted(shown, key=lambda e: (e.chapter, e.start)):
