@@ -271,3 +271,19 @@ def test_every_taxonomy_warning_has_an_ao3_tag():
 def test_additional_tags_line_joins_without_repeats_or_stray_commas():
     assert additional_tags_line(["Self-Harm", " Blood, and Injury ", "Self-Harm", ""]) == (
         "Self-Harm, Blood and Injury")
+
+
+def test_audit_takes_several_works_and_keeps_a_bad_one_in_place(capsys, tmp_path) -> None:
+    import json
+    from pathlib import Path
+
+    from forewarn.cli import main
+
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "the-lighthouse-keeper.txt")
+    missing = str(tmp_path / "missing.txt")
+    assert main(["audit", "--json", example, missing, example]) == 3
+    out, err = capsys.readouterr()
+    first, second, third = json.loads(out)
+    assert first == third and first["schema"].startswith("forewarn.audit/")
+    assert second == {"source": missing, "error": f"{missing}: no such file", "exit_code": 3}
+    assert err.count("\n") == 1

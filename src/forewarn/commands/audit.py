@@ -1,4 +1,4 @@
-"""``forewarn audit PATH``: what a work declares against what forewarn finds (for authors).
+"""``forewarn audit PATH [PATH ...]``: what a work declares against what forewarn finds.
 
 ``--format text`` (default) prints the three lists (declared and found, declared but not
 found, found but not declared) and the AO3 archive warnings the work calls for;
@@ -6,15 +6,21 @@ found, found but not declared) and the AO3 archive warnings the work calls for;
 ``--format ao3`` one comma-separated line of the tags to add, ready to paste into AO3's
 "Additional Tags" field (nothing when there is nothing to add).
 
-Exit codes: 0 when the work was audited, whatever the audit says; 2 for a usage error;
-3-7 when the work cannot be read (docs/cli.md).
+Several works are audited in turn (JSON: an array in order, an unreadable work as
+``{"source", "error", "exit_code"}``; ao3: one line per work, prefixed by its path).
+
+Exit codes: 0 when every work was audited, whatever the audits say; 2 for a usage error;
+3-7 when a work cannot be read (the first failure's code; docs/cli.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
 
-from forewarn.cli import confidence
+from forewarn.cli import confidence, err
+from forewarn.errors import ForewarnError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,8 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="For authors: compare the warnings a work declares (AO3 archive "
                     "warnings, tags, 'TW:' lines) with what forewarn finds in its text, and "
                     "suggest the warnings to add, with where the content is.")
-    p.add_argument("path", metavar="PATH",
-                   help="a story file (.txt .md .html .epub), or - for standard input")
+    p.add_argument("paths", metavar="PATH", nargs="+",
+                   help="story files (.txt .md .html .epub), or - for standard input")
     p.add_argument("--format", choices=("text", "json", "ao3"), default=None,
                    help="text (default), json, or ao3: one line of tags to paste into AO3")
     p.add_argument("--json", action="store_true", help="the same as --format json")
@@ -48,13 +54,28 @@ def run(args: argparse.Namespace) -> int:
         args.parser.error(f"--json conflicts with --format {fmt}")
     floor = DEFAULT_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
-    audit = audit_work(read_path(args.path, encoding=args.encoding), scanner)
-    if fmt == "json":
-        print(audit.to_json(evidence=args.evidence))
-    elif fmt == "ao3":
-        line = audit.ao3_line()
-        if line:
-            print(line)
-    else:
-        print(render_text(audit, evidence=args.evidence))
-    return 0
+    status = 0
+    documents: list[dict[str, Any]] = []
+    for n, path in enumerate(args.paths):
+        try:
+            audit = audit_work(read_path(path, encoding=args.encoding), scanner)
+        except ForewarnError as exc:  # one bad input does not stop the others
+            err(str(exc))
+            status = status or exc.exit_code
+            documents.append({"source": path, "error": " ".join(str(exc).split()),
+                              "exit_code": exc.exit_code})
+            continue
+        if fmt == "json":
+            documents.append(json.loads(audit.to_json(evidence=args.evidence)))
+        elif fmt == "ao3":
+            line = audit.ao3_line()
+            if line:
+                print(f"{path}: {line}" if len(args.paths) > 1 else line)
+        else:
+            if n:
+                print()
+            print(render_text(audit, evidence=args.evidence))
+    if fmt == "json" and (len(args.paths) > 1 or not status):
+        print(json.dumps(documents[0] if len(args.paths) == 1 else documents,
+                         ensure_ascii=False, indent=2))
+    return status
