@@ -53,20 +53,49 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float | None, float | None, float |
     return p, r, f
 
 
-def _scanned(ctx: Context, engine: str, texts: list[str], wids: list[str]) -> np.ndarray:
+RANK = {"mentioned": 1, "depicted": 2, "graphic": 3}
+
+
+def _scanned(ctx: Context, engine: str, texts: list[str], wids: list[str]
+             ) -> tuple[np.ndarray, np.ndarray]:
     """The scanner's warnings for each passage read alone as a work, at the default
-    confidence (what ``forewarn scan`` says of that passage)."""
+    confidence (what ``forewarn scan`` says of that passage), and their severity ranks."""
     from forewarn.eval.common import Shipped
 
     shipped = Shipped(engine=engine)
     out = np.zeros((len(texts), len(wids)), dtype=bool)
+    severity = np.zeros((len(texts), len(wids)), dtype=np.int8)
     col = {w: j for j, w in enumerate(wids)}
     for i, text in enumerate(texts):
-        for w in shipped.score(text).warnings:
+        scored = shipped.score(text)
+        for w in scored.warnings:
             out[i, col[w]] = True
+            severity[i, col[w]] = RANK[scored.severities[w]]
         if i % 1000 == 0:
             ctx.log(f"annotated: {engine} scanner {i}/{len(texts)}")
-    return out
+    return out, severity
+
+
+def _severity_table(gold: np.ndarray, runs: dict[str, tuple[np.ndarray, np.ndarray]]
+                    ) -> tuple[Table, dict[str, Any]]:
+    """Severity where a decision and the label agree that the warning is there: exact
+    agreement, and the share called stronger or weaker than the annotators did."""
+    table = Table(["decision", "both say present", "same severity", "stronger", "weaker",
+                   "gold graphic found graphic"],
+                  caption="**Severity** (passage-warnings both the decision and the "
+                          "label call present)")
+    out: dict[str, Any] = {}
+    for name, (decided, predicted) in runs.items():
+        both = decided & (gold > 0)
+        g, pr = gold[both], predicted[both]
+        n = int(both.sum())
+        graphic = g == 3
+        row = (n, float((g == pr).mean()) if n else None,
+               float((pr > g).mean()) if n else None, float((pr < g).mean()) if n else None,
+               f"{int((pr[graphic] == 3).sum())}/{int(graphic.sum())}")
+        table.add(name, *row)
+        out[name] = row
+    return table, out
 
 
 def annotated(ctx: Context) -> Section:
@@ -105,13 +134,21 @@ def annotated(ctx: Context) -> Section:
     lex = importlib.import_module("fit_combiner").lexicon_features(
         [pid for pid, _ in rows], wids, data)
     probs = np.zeros((len(texts), len(wids)), dtype=np.float32)
+    severity = np.zeros((len(texts), len(wids)), dtype=np.int8)
     for b in range(0, len(texts), 256):
-        probs[b: b + 256] = clf.scores(texts[b: b + 256], lex["lexicon"][b: b + 256],
-                                       lex["negated"][b: b + 256])[0]
+        probs[b: b + 256], severity[b: b + 256] = clf.scores(
+            texts[b: b + 256], lex["lexicon"][b: b + 256], lex["negated"][b: b + 256])
     points = np.array([clf.operating_points.get(w, 0.5) for w in wids])
     v2 = probs >= points
-    v1 = _scanned(ctx, "v1", texts, wids)
-    v2_scan = _scanned(ctx, "v2", texts, wids)
+    v1, v1_severity = _scanned(ctx, "v1", texts, wids)
+    v2_scan, v2_scan_severity = _scanned(ctx, "v2", texts, wids)
+    gold_rank = np.zeros((len(rows), len(wids)), dtype=np.int8)
+    for i, (_, row) in enumerate(rows):
+        for w, sev in row["labels"].items():
+            gold_rank[i, col[w]] = RANK[sev]
+    severity_table, severity_json = _severity_table(gold_rank, {
+        "v2 passage": (v2, severity), "v2 scan": (v2_scan, v2_scan_severity),
+        "v1 scan": (v1, v1_severity)})
 
     per = Table(["warning", "test +", "v2 P", "v2 R", "v2 F1", "v1 P", "v1 R", "v1 F1",
                  "point"], caption="**Per warning, every annotated test passage** (v2 at "
@@ -172,7 +209,7 @@ def annotated(ctx: Context) -> Section:
         band_json.append((round(float(lo), 1), int(sel.sum()), share))
 
     works = _works(ctx, annotate, corpus, chapters_mod, rows, gold, wids, data)
-    section.tables += [nat, per, bands, *works["tables"]]
+    section.tables += [nat, per, bands, severity_table, *works["tables"]]
     macro = float(np.mean(scored_f1)) if scored_f1 else None
     section.intro = (
         "The test split of the annotated corpus: never trained on, never used for a choice "
@@ -184,7 +221,8 @@ def annotated(ctx: Context) -> Section:
     section.notes.append(f"Calibration: the largest gap in a band of at least 20 "
                          f"passage-warnings is {worst:.3f}.")
     section.data = {"per_warning": per_json, "natural": nat_json, "bands": band_json,
-                    "macro_f1_20": macro, "worst_band_gap": worst, "works": works["data"]}
+                    "macro_f1_20": macro, "worst_band_gap": worst, "works": works["data"],
+                    "severity": severity_json}
     section.seconds = time.perf_counter() - started
     return section
 
