@@ -267,3 +267,27 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch) -> None:
     assert "\033[" in coloured and "\033[" not in plain
     assert coloured.replace("\033[1;31m", "").replace("\033[33m", "").replace(
         "\033[2m", "").replace("\033[0m", "") == plain
+
+
+def test_many_places_are_summarised_and_by_chapter_shows_where_a_work_is_clear() -> None:
+    from forewarn.render.terminal import render_by_chapter, summarise_locations
+    from forewarn.report import Location
+
+    few = [Location(2, 0.2, 0.4), Location(3, 0.0, 0.1)]
+    assert summarise_locations(few) == "chapter 2, 20-40%; chapter 3, 0-10%"
+    many = [Location(c, 0.5, 0.6) for c in (9, 1, 2, 3, 7, 12, 13, 14, 15)]
+    line = summarise_locations(many)
+    assert line == "chapters 1-3, 7, 9 and 12-15 (9 places; first: chapter 1, 50-60%)"
+    import forewarn
+
+    report = forewarn.scan(EXAMPLE)
+    table = render_by_chapter(report).splitlines()
+    assert table[0].startswith("By chapter") and len(table) == 2 + report.chapter_count
+    header, first, second = table[1], table[2], table[3]
+    col = header.index("Blood and gore")
+    assert first[col] == "\u00b7" and second[col] in "Gd"  # the blood is in chapter 2
+
+
+def test_scan_by_chapter_prints_the_table(capsys) -> None:
+    code, out, _ = run(capsys, "scan", "--by-chapter", str(EXAMPLE))
+    assert code == 0 and "By chapter (G graphic" in out

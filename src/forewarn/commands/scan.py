@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", metavar="WARNING,...",
                    help="report only these warnings (ids, names or aliases)")
     p.add_argument("--encoding", help="decode text files with this encoding")
+    p.add_argument("--by-chapter", action="store_true",
+                   help="also print a table of chapters by warnings")
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the embedding model (faster, less recall)")
     p.set_defaults(func=run)
@@ -34,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
-    from forewarn.render.terminal import render_text, use_colour
+    from forewarn.render.terminal import render_by_chapter, render_text, use_colour
     from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
     from forewarn.taxonomy import load_taxonomy
 
@@ -62,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
             reports.append(report)
             print(render_text(report, evidence=args.evidence, colour=use_colour(sys.stdout)),
                   flush=True)
+            if args.by_chapter and report.warnings:
+                print(render_by_chapter(report), flush=True)
     if args.json and (len(args.paths) > 1 or not status):
         print(json.dumps(reports[0] if len(args.paths) == 1 else reports,
                          ensure_ascii=False, indent=2))

@@ -50,7 +50,7 @@ def render_text(report: Report, evidence: bool = False, max_evidence: int = 3,
     else:
         width = max(len(w.name) for w in report.warnings)
         for w in report.warnings:
-            where = describe_locations(w.locations)
+            where = summarise_locations(w.locations)
             mark = "  (declared)" if w.declared else ""
             label = f"{SEVERITY_LABEL[w.severity]:<9}"
             if colour:
@@ -73,6 +73,60 @@ def render_text(report: Report, evidence: bool = False, max_evidence: int = 3,
             for d in _unique(report)
         )
         lines.append(f"  Declared by the author: {declared}")
+    return "\n".join(lines)
+
+
+#: More chapters than this and a warning's places are summarised on its line.
+MAX_CHAPTERS_LISTED = 4
+
+
+def summarise_locations(locations: Sequence[Location], limit: int = MAX_CHAPTERS_LISTED
+                        ) -> str:
+    """Every place when a warning sits in at most ``limit`` chapters, else the chapters as
+    ranges with the count and the first place: "chapters 1-3, 7 and 12-15 (23 places;
+    first: chapter 1, 20-40%)"."""
+    chapters = sorted({loc.chapter for loc in locations})
+    if len(chapters) <= limit:
+        return describe_locations(locations)
+    ranges: list[str] = []
+    lo = prev = chapters[0]
+    for ch in [*chapters[1:], None]:
+        if ch is not None and ch == prev + 1:
+            prev = ch
+            continue
+        ranges.append(f"{lo}-{prev}" if prev > lo else str(lo))
+        if ch is not None:
+            lo = prev = ch
+    listed = ", ".join(ranges[:-1]) + f" and {ranges[-1]}" if len(ranges) > 1 else ranges[0]
+    first = min(locations, key=lambda loc: (loc.chapter, loc.start))
+    return f"chapters {listed} ({len(locations)} places; first: {first.describe()})"
+
+
+def render_by_chapter(report: Report) -> str:
+    """A table of chapters by warnings (G graphic, d depicted, m mentioned, · none), so a
+    reader can see how far a work is clear of what they avoid."""
+    mark = {"graphic": "G", "depicted": "d", "mentioned": "m"}
+    rank = {"mentioned": 1, "depicted": 2, "graphic": 3}
+    cells: dict[tuple[int, str], str] = {}
+    for w in report.warnings:
+        for ev in w.evidence:
+            key = (ev.chapter, w.id)
+            if key not in cells or rank[ev.severity] > rank[cells[key]]:
+                cells[key] = ev.severity
+    names = [w.name for w in report.warnings]
+    width = len(str(max(1, report.chapter_count)))
+    lines = ["By chapter (G graphic, d depicted, m mentioned, \u00b7 none)",
+             "  " + "chapter".rjust(max(7, width)) + "  " + "  ".join(names)]
+    for ch in range(1, report.chapter_count + 1):
+        row = [mark[cells[(ch, w.id)]] if (ch, w.id) in cells else "\u00b7"
+               for w in report.warnings]
+        lines.append("  " + str(ch).rjust(max(7, width)) + "  " + "  ".join(
+            c.ljust(len(n)) for c, n in zip(row, names, strict=True)).rstrip())
+    flagged = sorted({ch for ch, _ in cells})
+    if flagged and flagged[0] > 1:
+        lines.append(f"  Nothing flagged before chapter {flagged[0]}.")
+    elif not flagged:
+        lines.append("  Nothing flagged in any chapter.")
     return "\n".join(lines)
 
 
