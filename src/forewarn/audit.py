@@ -316,13 +316,13 @@ def render_text(audit: Audit, evidence: bool = False, max_evidence: int = 3) -> 
 
     lines = [heading(audit.title, audit.source, audit.word_count, audit.chapter_count), ""]
 
-    from forewarn.render.terminal import SEVERITY_LABEL, describe_locations
+    from forewarn.render.terminal import SEVERITY_LABEL, summarise_locations
 
     lines.append(f"Declared and found ({len(audit.declared_and_found)})")
     for f in audit.declared_and_found:
         w = f.warning
         lines.append(f"  {w.name}: {SEVERITY_LABEL[w.severity]}, {w.confidence:.2f}, "
-                     f"{describe_locations(w.locations)}")
+                     f"{summarise_locations(w.locations)}")
         lines.append(f"      declared as {_as_written(f.declared)}")
         if f.note:
             lines.append(f"      note: {f.note}")
@@ -344,7 +344,7 @@ def render_text(audit: Audit, evidence: bool = False, max_evidence: int = 3) -> 
     for u in audit.found_not_declared:
         w = u.warning
         lines.append(f"  {w.name}: {SEVERITY_LABEL[w.severity]}, {w.confidence:.2f}, "
-                     f"{describe_locations(w.locations)}")
+                     f"{summarise_locations(w.locations)}")
         lines.append(f'      suggested tag: "{u.tag}"')
         if evidence:
             lines.extend(_quotes(w.evidence, max_evidence))

@@ -173,7 +173,7 @@ class Verdict:
         }
 
     def render(self) -> str:
-        from forewarn.render.terminal import SEVERITY_LABEL, describe_locations, heading
+        from forewarn.render.terminal import SEVERITY_LABEL, heading, summarise_locations
 
         r = self.report
         lines = [heading(r.title, r.source, r.word_count, r.chapter_count)]
@@ -187,7 +187,7 @@ class Verdict:
                 mark = "  (declared)" if w.declared else ""
                 lines.append(f"    {SEVERITY_LABEL[w.severity]:<9}  "
                              f"{self.profile.label(w.id):<{width}}  {w.confidence:.2f}  "
-                             f"{describe_locations(w.locations)}{mark}")
+                             f"{summarise_locations(w.locations)}{mark}")
             for d, _ in self.declared:
                 strength = d.severity or "declared"
                 lines.append(f"    {SEVERITY_LABEL.get(strength, strength):<9}  "
@@ -200,7 +200,7 @@ class Verdict:
             lines.append(f"    {reason}")
         for w, _ in self.allowed:
             lines.append(f"    also: {self.profile.label(w.id)} is {w.severity} "
-                         f"({describe_locations(w.locations)}), which this profile allows")
+                         f"({summarise_locations(w.locations)}), which this profile allows")
         return "\n".join(lines)
 
     def _label(self, wid: str, name: str, entry: ProfileEntry) -> dict[str, Any]:
