@@ -190,10 +190,11 @@ def test_a_bad_profile_is_exit_2_one_line_and_checks_nothing(capsys, name):
     assert err.count("\n") == 1 and err.startswith("forewarn: ") and name in err
 
 
-def test_profile_is_required(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["check", QUIET])
-    assert info.value.code == 2
+def test_a_profile_is_required(capsys, monkeypatch, tmp_path):
+    # no --profile and no default profile (docs/profiles.md): one line, exit 2
+    monkeypatch.delenv("FOREWARN_PROFILE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert main(["check", QUIET]) == 2
     assert "--profile" in capsys.readouterr().err
 
 

@@ -335,3 +335,44 @@ def _kind(value: object) -> str:
     if isinstance(value, str):
         return f"text {_quote(value)}"
     return type(value).__name__
+
+
+PROFILE_ENV = "FOREWARN_PROFILE"
+
+STARTER = """\
+# forewarn profile: the warnings you avoid. It stays on this machine; forewarn never
+# sends it anywhere. Names or aliases work ("pregnancy loss", "mc", "sh"); run
+# `forewarn taxonomy` for every warning. Each takes the weakest strength that counts
+# for you: "mentioned" (any mention), "depicted" (happens on the page) or "graphic".
+# An alias is what forewarn shows instead of the warning's name. See docs/profiles.md.
+
+[avoid]
+# "pregnancy loss" = "depicted"
+# "sh" = "mentioned"
+# "blood" = { severity = "graphic", alias = "the red thing" }
+"""
+
+
+def default_profile_path() -> Path:
+    """Where a reader's own profile lives: ``$FOREWARN_PROFILE``, else
+    ``$XDG_CONFIG_HOME/forewarn/profile.toml`` (``~/.config/forewarn/profile.toml``)."""
+    import os
+
+    env = os.environ.get(PROFILE_ENV)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "forewarn" / "profile.toml"
+
+
+def resolve_profile(given: str | None) -> Path | None:
+    """The profile a command uses: the one given, else the reader's default profile when
+    it exists (``FOREWARN_PROFILE`` must exist when set), else None."""
+    import os
+
+    if given:
+        return Path(given)
+    path = default_profile_path()
+    if os.environ.get(PROFILE_ENV) or path.is_file():
+        return path
+    return None

@@ -36,8 +36,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="say whether stories are safe for a personal profile")
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="story files (.txt .md .html .epub), or - for standard input")
-    p.add_argument("--profile", required=True, metavar="FILE",
-                   help="the reader's profile (TOML; see docs/profiles.md)")
+    p.add_argument("--profile", metavar="FILE",
+                   help="the reader's profile (TOML; see docs/profiles.md); default: "
+                        "$FOREWARN_PROFILE, else ~/.config/forewarn/profile.toml")
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.add_argument("--min-confidence", type=check_confidence, default=None, metavar="X",
                    help="ignore warnings below this confidence (0-0.99; default: the "
@@ -50,9 +51,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
+    from forewarn.profile import resolve_profile
     from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
 
-    profile = load_profile(args.profile)
+    path = resolve_profile(args.profile)
+    if path is None:
+        err("check: no profile: pass --profile FILE, set FOREWARN_PROFILE, or write one "
+            "with 'forewarn profile init'")
+        return 2
+    profile = load_profile(path)
     if args.min_confidence is not None:
         floor = args.min_confidence
     elif profile.min_confidence is not None:

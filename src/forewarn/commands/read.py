@@ -85,11 +85,10 @@ def run(args: argparse.Namespace) -> int:
     if output is not None:
         output_path(output)  # also when run() is called without the parser
         check_not_input(args.path, output)
-    profile = None
-    if args.profile:
-        from forewarn.profile import load_profile
+    from forewarn.profile import load_profile, resolve_profile
 
-        profile = load_profile(args.profile)
+    path = resolve_profile(args.profile)  # the reader's default profile when none is given
+    profile = load_profile(path) if path is not None else None
     floor = args.min_confidence
     if floor is None and profile is not None:
         floor = profile.min_confidence
