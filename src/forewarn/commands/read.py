@@ -2,7 +2,8 @@
 
 Writes the whole story with the scenes the reader's profile avoids collapsed (HTML:
 behind a ``<details>`` with a link past the scene) or marked (EPUB: a notice with a link
-past the scene). Without ``--profile`` every reported warning is collapsed. Without
+past the scene). Without ``--profile`` the reader's default profile is used
+(``forewarn profile``), and without one every reported warning is collapsed. Without
 ``-o`` the HTML goes to standard output. See docs/reading-copy.md.
 """
 
