@@ -21,7 +21,7 @@ from forewarn.errors import ForewarnError
 # Each command is a module in forewarn.commands with `register(subparsers)`, which adds
 # its parser and sets `func(args) -> int`. Listed in the order `--help` shows them.
 COMMANDS = ("scan", "check", "read", "audit", "profile", "batch", "export", "stats", "serve",
-            "eval", "taxonomy")
+            "eval", "taxonomy", "completion")
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,0 +1,88 @@
+"""``forewarn completion bash|zsh|fish``: a shell completion script, made from the parser.
+
+    forewarn completion bash > ~/.local/share/bash-completion/completions/forewarn
+    forewarn completion zsh  > "${fpath[1]}/_forewarn"     # or: eval "$(forewarn completion zsh)"
+    forewarn completion fish > ~/.config/fish/completions/forewarn.fish
+
+Commands and their options come from the same argparse parser ``forewarn --help`` shows,
+so the scripts never fall behind; arguments that are not options complete as file names.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("completion", help="print a shell completion script",
+                       description="Print a completion script for bash, zsh or fish, "
+                                   "made from forewarn's own command-line parser.")
+    p.add_argument("shell", choices=SHELLS)
+    p.set_defaults(func=run)
+
+
+def commands_and_options() -> dict[str, list[str]]:
+    """Every command and its long options (``--help`` included), in the parser's order."""
+    from forewarn.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    out: dict[str, list[str]] = {}
+    for name, command in sub.choices.items():
+        options = [s for a in command._actions for s in a.option_strings if s.startswith("--")]
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        actions = [n for a in nested for n in a.choices]
+        out[name] = actions + options
+    return out
+
+
+def bash_script(table: dict[str, list[str]]) -> str:
+    cases = "\n".join(f'        {name}) words="{" ".join(words)}" ;;'
+                      for name, words in table.items())
+    return f"""# forewarn completion for bash (forewarn completion bash)
+_forewarn() {{
+    local cur="${{COMP_WORDS[COMP_CWORD]}}" words
+    if [ "$COMP_CWORD" -eq 1 ]; then
+        COMPREPLY=( $(compgen -W "{" ".join(table)} --help --version" -- "$cur") )
+        return
+    fi
+    case "${{COMP_WORDS[1]}}" in
+{cases}
+        *) words="" ;;
+    esac
+    if [[ "$cur" == -* ]]; then
+        COMPREPLY=( $(compgen -W "$words" -- "$cur") )
+    else
+        COMPREPLY=( $(compgen -f -- "$cur") $(compgen -W "$words" -- "$cur") )
+    fi
+}}
+complete -o filenames -F _forewarn forewarn
+"""
+
+
+def fish_script(table: dict[str, list[str]]) -> str:
+    lines = ["# forewarn completion for fish (forewarn completion fish)",
+             f"complete -c forewarn -n __fish_use_subcommand -f -a '{' '.join(table)}'"]
+    for name, words in table.items():
+        for word in words:
+            if word.startswith("--"):
+                lines.append(f"complete -c forewarn -n '__fish_seen_subcommand_from {name}' "
+                             f"-l {word[2:]}")
+            else:
+                lines.append(f"complete -c forewarn -n '__fish_seen_subcommand_from {name}' "
+                             f"-f -a {word}")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    table = commands_and_options()
+    if args.shell == "fish":
+        print(fish_script(table), end="")
+    elif args.shell == "zsh":  # zsh runs the bash script through bashcompinit
+        print("#compdef forewarn\nautoload -U +X bashcompinit && bashcompinit\n"
+              + bash_script(table), end="")
+    else:
+        print(bash_script(table), end="")
+    return 0

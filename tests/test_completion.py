@@ -1,0 +1,44 @@
+"""Shell completion scripts, made from the parser."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from forewarn.cli import main
+from forewarn.commands.completion import commands_and_options
+
+
+def script(capsys, shell: str) -> str:
+    assert main(["completion", shell]) == 0
+    return capsys.readouterr().out
+
+
+def test_the_table_comes_from_the_parser() -> None:
+    table = commands_and_options()
+    assert {"scan", "check", "read", "audit", "profile", "eval"} <= set(table)
+    assert "--by-chapter" in table["scan"] and "--profile" in table["check"]
+    assert {"init", "show"} <= set(table["profile"])
+
+
+def test_bash_completes_commands_then_options(capsys, tmp_path) -> None:
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    path = tmp_path / "forewarn.bash"
+    path.write_text(script(capsys, "bash"))
+    probe = (f'source {path}; COMP_WORDS=(forewarn sc); COMP_CWORD=1; _forewarn; '
+             'echo "${COMPREPLY[@]}"; COMP_WORDS=(forewarn scan --by); COMP_CWORD=2; '
+             '_forewarn; echo "${COMPREPLY[@]}"')
+    out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
+    first, second = out.stdout.splitlines()
+    assert first == "scan" and second == "--by-chapter"
+
+
+def test_zsh_and_fish_scripts_name_every_command(capsys) -> None:
+    zsh, fish = script(capsys, "zsh"), script(capsys, "fish")
+    assert zsh.startswith("#compdef forewarn") and "bashcompinit" in zsh
+    for name in commands_and_options():
+        assert name in zsh and f"__fish_seen_subcommand_from {name}" in fish
+    assert "-l by-chapter" in fish
