@@ -355,3 +355,16 @@ def test_phone_screen_and_a_screenshot_that_is_not_blank(browser: Browser, base_
         colours[pixel] = colours.get(pixel, 0) + 1
     assert len(colours) > 16, "text is drawn"
     assert max(colours.values()) < 0.97 * len(pixels), "not one colour all over"
+
+
+def test_an_exact_alias_is_listed_first_and_clearing_restores_the_order(visit: Visit):
+    page = visit.open()
+    search = page.get_by_label("Find a warning by name or alias")
+    first_before = page.locator("#trigger-list li.trigger").first.get_attribute("data-id")
+    search.fill("mc")  # Miscarriage's alias; "mcd" (Death's) only starts with it
+    visible = [li.get_attribute("data-id")
+               for li in page.locator("#trigger-list li.trigger:visible").all()]
+    assert visible[0] == "miscarriage" and "death" in visible
+    search.fill("")
+    assert page.locator("#trigger-list li.trigger").first.get_attribute("data-id") == \
+        first_before

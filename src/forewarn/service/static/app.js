@@ -62,13 +62,20 @@
   function buildTriggerList(taxonomy) {
     const list = $("trigger-list");
     clear(list);
+    let order = 0;
     for (const group of taxonomy.groups) {
       const members = taxonomy.warnings.filter((w) => w.group === group.id);
       if (!members.length) continue;
       const items = el("ul", { class: "triggers" });
-      for (const w of members) items.append(triggerItem(w));
-      list.append(el("fieldset", { class: "group", "data-group": group.id },
-        el("legend", { text: group.name }), items));
+      for (const w of members) {
+        const item = triggerItem(w);
+        item.dataset.order = String(order++);
+        items.append(item);
+      }
+      const fieldset = el("fieldset", { class: "group", "data-group": group.id },
+        el("legend", { text: group.name }), items);
+      fieldset.dataset.order = String(order++);
+      list.append(fieldset);
     }
     updateCount();
   }
@@ -115,18 +122,40 @@
     return { ok: false, via: null };
   }
 
+  // an exact name, id or alias ("mc" is Miscarriage's alias) comes before prefix matches
+  // ("mcd" for Death), its group first too; with no query the original order returns
+  function exactly(item, query) {
+    const data = JSON.parse(item.dataset.search);
+    return query !== "" && (data.name === query || data.id === query ||
+      data.aliases.includes(query));
+  }
+
+  function byRank(query) {
+    return (a, b) => (exactly(b, query) - exactly(a, query)) ||
+      (Number(a.dataset.order) - Number(b.dataset.order));
+  }
+
   function filterTriggers() {
     const query = normalize($("trigger-search").value);
-    for (const group of document.querySelectorAll("#trigger-list fieldset")) {
+    const groups = [...document.querySelectorAll("#trigger-list fieldset")];
+    for (const group of groups) {
       let visible = 0;
-      for (const item of group.querySelectorAll("li.trigger")) {
+      const items = [...group.querySelectorAll("li.trigger")];
+      for (const item of items) {
         const found = matches(item, query);
         item.hidden = !found.ok;
         item.querySelector(".match-note").textContent = found.via ? `matches “${found.via}”` : "";
         if (found.ok) visible += 1;
       }
       group.hidden = visible === 0;
+      const ul = group.querySelector("ul");
+      for (const item of items.sort(byRank(query))) ul.append(item);
+      group.dataset.exact = items.some((item) => exactly(item, query)) ? "1" : "0";
     }
+    const list = $("trigger-list");
+    groups.sort((a, b) => (Number(b.dataset.exact) - Number(a.dataset.exact)) ||
+      (Number(a.dataset.order) - Number(b.dataset.order)));
+    for (const group of groups) list.append(group);
     updateCount();
   }
 
