@@ -1008,3 +1008,14 @@ def test_serve_command_options(monkeypatch: pytest.MonkeyPatch):
     with pytest.raises(SystemExit) as exit_info:
         main(["serve", "--max-body", "lots"])
     assert exit_info.value.code == 2
+
+
+def test_check_can_return_the_report_from_the_same_scan(client: TestClient):
+    body = {"text": text(EXAMPLE), "profile": {"avoid": ["blood"]}}
+    plain = client.post("/v1/check", json=body).json()
+    assert "report" not in plain
+    both = client.post("/v1/check?report=true&evidence=true", json=body).json()
+    assert both["works"] == plain["works"]
+    scan = client.post("/v1/scan?evidence=true", json={"text": text(EXAMPLE)}).json()
+    assert both["report"]["warnings"] == scan["warnings"]
+    assert both["report"]["schema"] == "forewarn.report/2"

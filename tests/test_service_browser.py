@@ -368,3 +368,14 @@ def test_an_exact_alias_is_listed_first_and_clearing_restores_the_order(visit: V
     search.fill("")
     assert page.locator("#trigger-list li.trigger").first.get_attribute("data-id") == \
         first_before
+
+
+def test_checking_with_a_list_sends_one_request(visit: Visit):
+    page = visit.open()
+    page.get_by_label("Paste the story").fill(EXAMPLE.read_text(encoding="utf-8"))
+    choose(page, "blood", "blood-gore", "depicted")
+    before = len(visit.requests)
+    check_story(page)
+    posts = [u for u in visit.requests[before:] if "/v1/" in u]
+    assert len(posts) == 1 and "/v1/check" in posts[0]
+    assert page.locator("#warnings li.warning").count() >= 4  # the report came with it

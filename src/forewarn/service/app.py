@@ -820,10 +820,10 @@ def create_app(settings: Settings | None = None, *,
 
     def new_job(kind: JobKind, work: WorkInput, floor: float, *, evidence: bool = False,
                 only: frozenset[str] | None = None, profile: Profile | None = None,
-                gap: int = 1) -> Job:
+                gap: int = 1, with_report: bool = False) -> Job:
         return Job(kind, work, floor, max_bytes=settings.max_body_bytes,
                    lexicon_only=settings.lexicon_only, evidence=evidence, only=only,
-                   profile=profile, gap=gap)
+                   profile=profile, gap=gap, with_report=with_report)
 
     def floor_of(query: float | None, profile: Profile | None = None) -> float:
         if query is not None:
@@ -870,7 +870,10 @@ def create_app(settings: Settings | None = None, *,
               openapi_extra=_json_and_upload_body(CheckRequest, profile="required"))
     async def check(request: Request,
                     min_confidence: float | None = confidence_q,
-                    format: InputFormat | None = format_q) -> Response:
+                    format: InputFormat | None = format_q,
+                    report: bool = Query(False, description="also return the full report "
+                                         "(as /v1/scan) under 'report', from the same scan"),
+                    evidence: bool = evidence_q) -> Response:
         work_in, profile = await read_request(request, gate, CheckRequest, "required", format)
         assert profile is not None
         floor = floor_of(min_confidence, profile)
@@ -881,7 +884,8 @@ def create_app(settings: Settings | None = None, *,
                                [{"location": "query.min_confidence", "message": "at most 0.99"}])
         profile = dataclasses.replace(profile, min_confidence=floor)
 
-        job = new_job("check", work_in, floor, profile=profile)
+        job = new_job("check", work_in, floor, profile=profile, with_report=report,
+                      evidence=evidence)
         return JSONResponse(await run(job))
 
     @app.post("/v1/audit", tags=["scan"], response_model=None,

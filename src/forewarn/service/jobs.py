@@ -75,6 +75,7 @@ class Job:
     only: frozenset[str] | None = None
     profile: Profile | None = None
     gap: int = 1
+    with_report: bool = False  # check: also the report (as scan gives it) from the same scan
 
 
 def default_scanner(floor: float, lexicon_only: bool = False) -> Scanner:
@@ -109,7 +110,10 @@ def _check(job: Job, scanner: Scanner) -> dict[str, Any]:
     assert job.profile is not None
     report = scanner.scan_work(job.work.read(job.max_bytes))
     verdict = Verdict.of(report, job.profile, job.floor)
-    return {"schema": SCHEMA, "min_confidence": job.floor, "works": [verdict.to_dict()]}
+    out = {"schema": SCHEMA, "min_confidence": job.floor, "works": [verdict.to_dict()]}
+    if job.with_report:
+        out["report"] = report.filtered(job.floor).to_dict(evidence=job.evidence)
+    return out
 
 
 def _audit(job: Job, scanner: Scanner) -> dict[str, Any]:

@@ -247,6 +247,8 @@ class CheckOut(BaseModel):
     schema_: str = Field(alias="schema", examples=["forewarn.check/2"])
     min_confidence: float
     works: list[VerdictOut]
+    report: ReportOut | None = Field(None, description="with ?report=true: the full report, "
+                                     "as /v1/scan gives it (one scan for both)")
 
 
 class AuditOut(BaseModel):

@@ -334,11 +334,16 @@
     resetCopy();
     setBusy(true, "Checking the story…");
     try {
-      // the report (with evidence, shown only on request) and the verdict, side by side
-      const [scan, verdict] = await Promise.all([
-        post("/v1/scan?evidence=true", work, null).then((r) => r.json()),
-        profile ? post("/v1/check", work, profile).then((r) => r.json()) : null,
-      ]);
+      // one request, one scan: the verdict with the report (evidence shown only on request)
+      let scan;
+      let verdict = null;
+      if (profile) {
+        verdict = await post("/v1/check?report=true&evidence=true", work, profile)
+          .then((r) => r.json());
+        scan = verdict.report;
+      } else {
+        scan = await post("/v1/scan?evidence=true", work, null).then((r) => r.json());
+      }
       state.scan = scan;
       state.verdict = verdict;
       state.evidenceShown = false;
