@@ -551,7 +551,7 @@ def test_415_for_formats_forewarn_does_not_read(client: TestClient, name: str, d
     error_of(client.post("/v1/scan", files={"file": part}), 415, "unsupported-format")
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", None])
+@pytest.mark.parametrize("content_type", ["text/html", "application/xml", None])
 def test_415_for_a_body_that_is_neither_json_nor_multipart(client: TestClient,
                                                            content_type: str | None):
     headers = {"content-type": content_type} if content_type else {}
@@ -1019,3 +1019,34 @@ def test_check_can_return_the_report_from_the_same_scan(client: TestClient):
     scan = client.post("/v1/scan?evidence=true", json={"text": text(EXAMPLE)}).json()
     assert both["report"]["warnings"] == scan["warnings"]
     assert both["report"]["schema"] == "forewarn.report/2"
+
+
+def test_text_plain_bodies_for_pages_on_other_origins(client: TestClient):
+    # a browser sends text/plain without a CORS preflight: JSON in it is read as JSON,
+    # anything else is the story (for /v1/scan; /v1/check needs the JSON with a profile)
+    plain = {"content-type": "text/plain; charset=utf-8"}
+    story = text(EXAMPLE)
+    as_text = client.post("/v1/scan", content=story.encode(), headers=plain)
+    as_json = client.post("/v1/scan", json={"text": story})
+    assert as_text.status_code == 200
+    assert as_text.json()["warnings"] == as_json.json()["warnings"]
+    body = json.dumps({"text": story, "profile": {"avoid": ["blood"]}}).encode()
+    checked = client.post("/v1/check", content=body, headers=plain)
+    assert checked.status_code == 200 and checked.json()["works"][0]["safe"] is False
+    error_of(client.post("/v1/check", content=b"just a story", headers=plain), 422,
+             "invalid-request")
+
+
+def test_cors_is_off_unless_origins_are_named():
+    from forewarn.service.app import Settings, create_app
+
+    origin = {"Origin": "https://archiveofourown.org"}
+    with TestClient(create_app(Settings(warm_up=False))) as closed:
+        assert "access-control-allow-origin" not in closed.get("/healthz", headers=origin).headers
+    settings = Settings(warm_up=False, cors_origins=("https://archiveofourown.org",))
+    with TestClient(create_app(settings)) as open_:
+        got = open_.get("/healthz", headers=origin).headers
+        assert got["access-control-allow-origin"] == "https://archiveofourown.org"
+        other = open_.get("/healthz", headers={"Origin": "https://example.com"}).headers
+        assert "access-control-allow-origin" not in other
+        assert Settings.from_json(settings.to_json()) == settings

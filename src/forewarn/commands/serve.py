@@ -97,6 +97,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-access-log", action="store_true",
                    help="do not log requests at all (by default: method, path, status, "
                    "time; never bodies, query strings or addresses)")
+    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                   help="let pages from this origin (e.g. https://archiveofourown.org) call "
+                        "the API from a browser; repeatable; none by default")
     p.add_argument("--log-level", default="info",
                    choices=("critical", "error", "warning", "info", "debug"))
     p.set_defaults(func=run)
@@ -179,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
         max_queue=args.max_queue,
         lexicon_only=args.lexicon_only,
         access_log=not args.no_access_log,
+        cors_origins=tuple(args.cors_origin),
     )
     # Each worker process builds its app from this (uvicorn imports the factory by name).
     os.environ[ENV_SETTINGS] = settings.to_json()

@@ -135,6 +135,8 @@ class Settings:
     lexicon_only: bool = False
     warm_up: bool = True
     access_log: bool = True
+    # origins whose pages may call the API from a browser (CORS); none by default
+    cors_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1 or self.max_buffered_bytes < 1:
@@ -153,6 +155,8 @@ class Settings:
     def from_json(cls, text: str) -> Settings:
         data = json.loads(text)
         names = {f.name for f in dataclasses.fields(cls)}
+        if "cors_origins" in data:
+            data["cors_origins"] = tuple(data["cors_origins"])
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -597,14 +601,30 @@ async def read_request(request: Request, gate: ScanGate, model: type[TextWork],
     kind = media.decode("latin-1").lower()
     is_json = kind == "application/json" or (kind.startswith("application/")
                                              and kind.endswith("+json"))
-    if not is_json and kind != "multipart/form-data":
+    plain = kind == "text/plain"
+    if not is_json and not plain and kind != "multipart/form-data":
         shown = kind[:80] or "none"
         raise RequestError(415, "unsupported-media-type",
-                           f"Content-Type {shown} is not accepted; send application/json or "
-                           "multipart/form-data")
+                           f"Content-Type {shown} is not accepted; send application/json, "
+                           "text/plain or multipart/form-data")
     body = await request.body()
     if gate.full():
         raise gate.refuse()
+    if plain:
+        # a browser sends text/plain without a CORS preflight: a JSON object in it is read
+        # as JSON; anything else is the story's text (where no profile is needed)
+        if body.lstrip()[:1] == b"{":
+            is_json = True
+        elif profile == "required":
+            raise RequestError(422, "invalid-request", "a text/plain body here must be the "
+                               "JSON object (text and profile): a profile is required")
+        else:
+            try:
+                story = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise RequestError(422, "invalid-request",
+                                   "a text/plain body must be UTF-8") from None
+            return WorkInput(text=story, fmt=fmt), None
     if is_json:
         _refuse_duplicate_keys(body, "body")
         try:
@@ -817,6 +837,12 @@ def create_app(settings: Settings | None = None, *,
     app.add_middleware(Shed, gate=gate, paths=SCAN_PATHS, respond=_overloaded)
     app.add_middleware(Drain, draining=draining)
     app.add_middleware(Guard, access=settings.access_log)
+    if settings.cors_origins:  # off unless an operator names the origins (--cors-origin)
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST"], allow_headers=["Content-Type"],
+                           max_age=600)
 
     def new_job(kind: JobKind, work: WorkInput, floor: float, *, evidence: bool = False,
                 only: frozenset[str] | None = None, profile: Profile | None = None,
