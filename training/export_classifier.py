@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     from finetune_encoder import _torch_model
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
-    from train_classifier import sigmoid, text_of
+    from train_classifier import text_of
+
+    from forewarn.combine import sigmoid
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("run")

@@ -24,7 +24,7 @@ cross-entropy per output with positives weighted by ``sqrt(negatives / positives
 Usage (the training venv, training/.venv: torch==2.13.0 CPU, transformers, safetensors)::
 
     training/.venv/bin/python training/train_classifier.py train --weights DIR --out RUN
-    training/.venv/bin/python training/train_classifier.py report RUN
+    training/.venv/bin/python training/fit_combiner.py RUN   # combiner, points, aggregator
 
 ``train`` writes a checkpoint and the dev logits after every epoch (a stop loses at most
 one epoch) and resumes from the last checkpoint when run again with the same RUN folder.
@@ -308,128 +308,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def fit_platt(logit: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
-              iters: int = 200) -> tuple[float, float]:
-    """``p = sigmoid(a * logit + b)`` by Newton's method on the (weighted) log loss, with
-    a weak prior pulling (a, b) to (1, 0) so that a warning with few dev positives keeps
-    the classifier's own scale."""
-    w = np.ones_like(y) if weight is None else weight
-    a, b = 1.0, 0.0
-    prior = 1.0
-    for _ in range(iters):
-        p = sigmoid(a * logit + b)
-        g_a = np.sum(w * (p - y) * logit) + prior * (a - 1.0)
-        g_b = np.sum(w * (p - y)) + prior * b
-        h = w * p * (1 - p)
-        h_aa = np.sum(h * logit * logit) + prior
-        h_ab = np.sum(h * logit)
-        h_bb = np.sum(h) + prior
-        det = h_aa * h_bb - h_ab * h_ab
-        if det <= 1e-12:
-            break
-        da = (h_bb * g_a - h_ab * g_b) / det
-        db = (h_aa * g_b - h_ab * g_a) / det
-        a, b = a - da, b - db
-        if abs(da) + abs(db) < 1e-8:
-            break
-    return float(a), float(b)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Pick the epoch by dev mean average precision; fit each warning's calibration on the
-    dev passages (weighted so that the random stratum counts as the natural distribution);
-    report test-book figures on the random stratum (what a reader meets), beside the
-    shipped scanner's on the same passages."""
-    from annotate import load_sample
-
-    run = Path(args.run)
-    meta = json.loads((run / "rows.json").read_text())
-    y = np.load(run / "y.npy")
-    wids = meta["warnings"]
-    log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
-    best = max(log, key=lambda r: r["mean_ap"])
-    print(f"epochs: {[(r['epoch'], round(r['mean_ap'], 4)) for r in log]}; "
-          f"chosen epoch {best['epoch']} (dev mean AP {best['mean_ap']:.4f})")
-    dev = np.load(run / f"dev-epoch{best['epoch']}.npz")
-    stratum = {r["id"]: r["stratum"] for r in load_sample()}
-    ids = meta["ids"]
-    dev_rows = dev["rows"]
-    dev_random = np.array([stratum.get(ids[i]) == "random" for i in dev_rows])
-    calib = {}
-    for j, wid in enumerate(wids):
-        yj = y[dev_rows, j]
-        keep = ~np.isnan(yj)
-        if yj[keep].sum() < 3:
-            calib[wid] = (1.0, 0.0)
-            continue
-        # the random stratum is the natural distribution; pointed and scene passages
-        # are over-sampled positives: they count a tenth as much
-        weight = np.where(dev_random, 1.0, 0.1)[keep]
-        calib[wid] = fit_platt(dev["logits"][keep, j], yj[keep], weight)
-    (run / "calibration.json").write_text(json.dumps(
-        {"epoch": best["epoch"], "platt": calib}, indent=1), encoding="utf-8")
-    if not (run / "test.npz").exists():
-        print("no test logits yet")
-        return 0
-    test = np.load(run / "test.npz")
-    rows = test["rows"]
-    is_random = np.array([stratum.get(ids[i]) == "random" for i in rows])
-    probs = np.stack([sigmoid(calib[w][0] * test["logits"][:, j] + calib[w][1])
-                      for j, w in enumerate(wids)], axis=1)
-    flagged = probs[is_random] >= args.threshold
-    gold = np.nan_to_num(y[rows][is_random][:, : len(wids)]) > 0.5
-    tp = (flagged & gold).sum(0)
-    fp = (flagged & ~gold).sum(0)
-    fn = (~flagged & gold).sum(0)
-    clean = ~gold.any(1)
-    print(f"test books, random stratum: {int(is_random.sum())} passages, threshold "
-          f"{args.threshold}")
-    print("| warning | gold + | flagged | precision | recall |\n|---|---:|---:|---:|---:|")
-    for j, wid in enumerate(wids):
-        if tp[j] + fn[j] + fp[j] == 0:
-            continue
-        prec = f"{tp[j] / (tp[j] + fp[j]):.2f}" if tp[j] + fp[j] else "–"
-        rec = f"{tp[j] / (tp[j] + fn[j]):.2f}" if tp[j] + fn[j] else "–"
-        print(f"| {wid} | {tp[j] + fn[j]} | {tp[j] + fp[j]} | {prec} | {rec} |")
-    micro_p = tp.sum() / max(1, tp.sum() + fp.sum())
-    micro_r = tp.sum() / max(1, tp.sum() + fn.sum())
-    alarm = flagged[clean].any(1).mean() if clean.any() else 0.0
-    print(f"\nmicro precision {micro_p:.3f}, micro recall {micro_r:.3f}, false-alarm rate "
-          f"{alarm:.3f} ({int(flagged[clean].any(1).sum())}/{int(clean.sum())})")
-    summary = {"epoch": best["epoch"], "micro_precision": float(micro_p),
-               "micro_recall": float(micro_r), "false_alarm_rate": float(alarm),
-               "test_random_passages": int(is_random.sum())}
-    # the shipped v1 scanner on the same passages (training/annotation_report.py baseline)
-    base_file = ROOT / "training" / "annotations" / "work" / "baseline.json"
-    if base_file.exists():
-        found = json.loads(base_file.read_text())["found"]
-        test_ids = [ids[i] for i in rows[is_random]]
-        if all(t in found for t in test_ids):
-            col = {w: j for j, w in enumerate(wids)}
-            bflag = np.zeros_like(flagged)
-            for r, t in enumerate(test_ids):
-                for w in found[t]:
-                    bflag[r, col[w]] = True
-            btp = (bflag & gold).sum()
-            bfp = (bflag & ~gold).sum()
-            bfn = (~bflag & gold).sum()
-            b_alarm = bflag[clean].any(1).mean() if clean.any() else 0.0
-            summary["v1_same_passages"] = {
-                "micro_precision": float(btp / max(1, btp + bfp)),
-                "micro_recall": float(btp / max(1, btp + bfn)),
-                "false_alarm_rate": float(b_alarm)}
-            print(f"v1 (shipped) on the same passages: micro precision "
-                  f"{summary['v1_same_passages']['micro_precision']:.3f}, micro recall "
-                  f"{summary['v1_same_passages']['micro_recall']:.3f}, false-alarm rate "
-                  f"{b_alarm:.3f}")
-    (run / "report.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -448,10 +326,6 @@ def main(argv: list[str] | None = None) -> int:
     sc.add_argument("--epoch", type=int, required=True)
     sc.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     sc.set_defaults(fn=cmd_score)
-    r = sub.add_parser("report")
-    r.add_argument("run")
-    r.add_argument("--threshold", type=float, default=0.5)
-    r.set_defaults(fn=cmd_report)
     args = ap.parse_args(argv)
     return args.fn(args)
 

@@ -58,6 +58,11 @@ def err(message: str) -> None:
     sys.stderr.write(f"forewarn: {' '.join(str(message).split())}\n")
 
 
+def error_entry(source: str, exc: ForewarnError) -> dict[str, object]:
+    """An input that could not be read, in its place in a JSON array of results."""
+    return {"source": source, "error": " ".join(str(exc).split()), "exit_code": exc.exit_code}
+
+
 def build_parser() -> argparse.ArgumentParser:
     from forewarn import __version__
 

@@ -114,15 +114,10 @@ class Combiner:
         bias = np.zeros(n_w)
         for j in range(n_w):
             rows = have[:, j]
-            beta = pooled
-            if rows.any() and y[rows, j].sum() > 0:
-                beta = fit_logistic(design[rows, j], y[rows, j], w[rows], pooled, shrink)
-            else:
-                # no positive on dev: keep the pooled slope, fit the intercept alone
-                beta = pooled.copy()
-                if rows.any():
-                    beta = fit_logistic(design[rows, j], y[rows, j], w[rows], pooled,
-                                        prior=shrink)
+            # a warning with no dev label keeps the pooled model; the prior holds the others
+            # near it (one with no dev positive mostly lowers its intercept)
+            beta = (fit_logistic(design[rows, j], y[rows, j], w[rows], pooled, shrink)
+                    if rows.any() else pooled)
             coef[j], bias[j] = beta[:-1], beta[-1]
         return cls(tuple(warnings), features, coef, bias)
 

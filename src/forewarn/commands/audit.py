@@ -19,7 +19,7 @@ import argparse
 import json
 from typing import Any
 
-from forewarn.cli import confidence, err
+from forewarn.cli import confidence, err, error_entry
 from forewarn.errors import ForewarnError
 
 
@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
         except ForewarnError as exc:  # one bad input does not stop the others
             err(str(exc))
             status = status or exc.exit_code
-            documents.append({"source": path, "error": " ".join(str(exc).split()),
-                              "exit_code": exc.exit_code})
+            documents.append(error_entry(path, exc))
             continue
         if fmt == "json":
             documents.append(json.loads(audit.to_json(evidence=args.evidence)))

@@ -24,7 +24,7 @@ import argparse
 import json
 from typing import Any
 
-from forewarn.cli import check_confidence, err
+from forewarn.cli import check_confidence, err, error_entry
 from forewarn.errors import ForewarnError
 from forewarn.profile import load_profile
 from forewarn.verdict import EXIT_NOT_SAFE, POSSIBLE_FLOOR, SCHEMA, Verdict, overall_exit_code
@@ -78,8 +78,7 @@ def run(args: argparse.Namespace) -> int:
         except ForewarnError as exc:
             err(str(exc))
             error_code = error_code or exc.exit_code
-            works.append({"source": path, "title": None, "safe": None,
-                          "error": " ".join(str(exc).split()), "exit_code": exc.exit_code})
+            works.append({**error_entry(path, exc), "title": None, "safe": None})
             continue
         verdict = Verdict.of(report, profile, floor)
         verdicts.append(verdict)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from forewarn.cli import confidence, err
+from forewarn.cli import confidence, err, error_entry
 from forewarn.errors import ForewarnError
 
 
@@ -52,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
             err(str(exc))
             status = status or exc.exit_code
             if args.json:  # every input keeps its place, as in `check --json`
-                reports.append({"source": path, "error": " ".join(str(exc).split()),
-                                "exit_code": exc.exit_code})
+                reports.append(error_entry(path, exc))
             continue
         report = report.filtered(floor, only)
         if args.json:

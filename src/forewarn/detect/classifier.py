@@ -98,6 +98,14 @@ def shared_classifier(model_dir: Path = DEFAULT_CLASSIFIER_DIR) -> PassageClassi
 SEVERITIES = ("", "mentioned", "depicted", "graphic")
 
 
+@cache
+def _version(model_dir: Path) -> str:
+    """The model's sha256 prefix from its manifest, read once per process (every report
+    names it; the model itself need not be loaded)."""
+    manifest = json.loads((model_dir / "manifest.json").read_text(encoding="utf-8"))
+    return str(manifest["files"]["model.onnx"]["sha256"])[:12]
+
+
 class ClassifierDetector:
     """Reads every passage with the v2 classifier; one hit per (passage, warning) whose
     probability reaches :data:`HIT_FLOOR`, scored with that probability."""
@@ -114,8 +122,7 @@ class ClassifierDetector:
 
     @property
     def version(self) -> str:
-        manifest = json.loads((self.model_dir / "manifest.json").read_text(encoding="utf-8"))
-        return str(manifest["files"]["model.onnx"]["sha256"])[:12]
+        return _version(self.model_dir)
 
     @property
     def work_model(self) -> WorkModel:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from forewarn.eval.common import Context, EvalError, repo_root, text_work
+from forewarn.eval.common import Context, EvalError, Shipped, repo_root, text_work
 from forewarn.eval.report import Section, Table
 
 
@@ -56,13 +56,10 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float | None, float | None, float |
 RANK = {"mentioned": 1, "depicted": 2, "graphic": 3}
 
 
-def _scanned(ctx: Context, engine: str, texts: list[str], wids: list[str]
+def _scanned(ctx: Context, shipped: Shipped, texts: list[str], wids: list[str]
              ) -> tuple[np.ndarray, np.ndarray]:
     """The scanner's warnings for each passage read alone as a work, at the default
     confidence (what ``forewarn scan`` says of that passage), and their severity ranks."""
-    from forewarn.eval.common import Shipped
-
-    shipped = Shipped(engine=engine)
     out = np.zeros((len(texts), len(wids)), dtype=bool)
     severity = np.zeros((len(texts), len(wids)), dtype=np.int8)
     col = {w: j for j, w in enumerate(wids)}
@@ -72,7 +69,7 @@ def _scanned(ctx: Context, engine: str, texts: list[str], wids: list[str]
             out[i, col[w]] = True
             severity[i, col[w]] = RANK[scored.severities[w]]
         if i % 1000 == 0:
-            ctx.log(f"annotated: {engine} scanner {i}/{len(texts)}")
+            ctx.log(f"annotated: {shipped.engine} scanner {i}/{len(texts)}")
     return out, severity
 
 
@@ -140,8 +137,9 @@ def annotated(ctx: Context) -> Section:
             texts[b: b + 256], lex["lexicon"][b: b + 256], lex["negated"][b: b + 256])
     points = np.array([clf.operating_points.get(w, 0.5) for w in wids])
     v2 = probs >= points
-    v1, v1_severity = _scanned(ctx, "v1", texts, wids)
-    v2_scan, v2_scan_severity = _scanned(ctx, "v2", texts, wids)
+    engines = {"v2": Shipped(engine="v2"), "v1": Shipped(engine="v1")}
+    v1, v1_severity = _scanned(ctx, engines["v1"], texts, wids)
+    v2_scan, v2_scan_severity = _scanned(ctx, engines["v2"], texts, wids)
     gold_rank = np.zeros((len(rows), len(wids)), dtype=np.int8)
     for i, (_, row) in enumerate(rows):
         for w, sev in row["labels"].items():
@@ -208,7 +206,7 @@ def annotated(ctx: Context) -> Section:
         bands.add(f"{lo:.1f}-{lo + 0.1:.1f}", int(sel.sum()), share, gap)
         band_json.append((round(float(lo), 1), int(sel.sum()), share))
 
-    works = _works(ctx, annotate, corpus, chapters_mod, rows, gold, wids, data)
+    works = _works(ctx, engines, annotate, chapters_mod, rows, gold, wids, data)
     section.tables += [nat, per, bands, severity_table, *works["tables"]]
     macro = float(np.mean(scored_f1)) if scored_f1 else None
     section.intro = (
@@ -227,13 +225,11 @@ def annotated(ctx: Context) -> Section:
     return section
 
 
-def _works(ctx: Context, annotate: Any, corpus: Any, chapters_mod: Any, rows: list,
-           gold: np.ndarray, wids: list[str], data: Path) -> dict[str, Any]:
+def _works(ctx: Context, engines: dict[str, Shipped], annotate: Any, chapters_mod: Any,
+           rows: list, gold: np.ndarray, wids: list[str], data: Path) -> dict[str, Any]:
     """Whole test scenes and labelled test chapters, each scanned whole by v2 and v1."""
-    from forewarn.eval.common import Shipped
     from forewarn.ingest.text import parse_text
 
-    engines = {"v2": Shipped(engine="v2"), "v1": Shipped(engine="v1")}
     scenes: dict[str, set[str]] = defaultdict(set)
     for i, (pid, row) in enumerate(rows):
         if row["source"] == "modern":
