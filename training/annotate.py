@@ -265,6 +265,60 @@ def cmd_sample(args: argparse.Namespace) -> None:
     print(json.dumps(Counter(r["stratum"] for r in queue)))
 
 
+# Warnings the first classifier finds least of on dev and test (recall <= 0.3 at its
+# operating point, or fewer than 150 train positives): the targeted wave reads more of them.
+TARGETED = (
+    "kidnapping", "animal-death", "abuse", "child-abuse", "animal-cruelty", "abusive-language",
+    "suicide", "self-harm", "mental-illness", "addiction", "sexual-content",
+    "religious-discrimination", "dying", "child-death", "sexual-assault", "eating-disorders",
+    "miscarriage", "abortion", "childbirth", "body-dysmorphia", "misogyny", "dissection",
+)
+N_TARGETED = 120
+
+
+def cmd_targeted(args: argparse.Namespace) -> None:
+    """Append a targeted wave to sample.jsonl: per warning in TARGETED, up to N_TARGETED
+    passages of *train* books that a detector or keyword list points at for it and no one
+    has read yet. Dev and test books are never drawn, so their figures stay comparable.
+    Selection only: every label still comes from reading the passage."""
+    rng = random.Random(SEED + 3)
+    splits = load_splits()
+    train_books = set(splits["books"]["train"])
+    sample = load_sample()
+    chosen = {r["id"] for r in sample}
+    by_warning: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
+    for pid, hits in _load_pointers().items():
+        if parse_id(pid)[0] not in train_books or pid in chosen:
+            continue
+        for key, score in hits.items():
+            source, wid = key.split(":", 1)
+            by_warning[wid].append((pid, source, score))
+    new = []
+    for wid in TARGETED:
+        pool = sorted(by_warning.get(wid, []))
+        rng.shuffle(pool)
+        # detector hits first (strongest half, then the rest), keyword-only hits after
+        pool.sort(key=lambda t: (t[1] == "keyword", -round(t[2], 1)))
+        taken = 0
+        for pid, source, score in pool:
+            if taken >= args.per_warning:
+                break
+            if pid in chosen:
+                continue
+            chosen.add(pid)
+            new.append({"id": pid, "stratum": "targeted",
+                        "drawn": f"{args.wave}:{source}:{wid}:{score:g}"})
+            taken += 1
+    rng.shuffle(new)
+    start = len(sample)
+    for n, row in enumerate(new):
+        row["queue"] = start + n
+    with open(SAMPLE_FILE, "a", encoding="utf-8") as f:
+        for row in new:
+            f.write(json.dumps(row, sort_keys=True) + "\n")
+    print(f"{len(new)} passages appended (queue {start}-{start + len(new) - 1})")
+
+
 # ---------------------------------------------------------------- export
 
 
@@ -569,6 +623,10 @@ def main(argv: list[str] | None = None) -> None:
     sm.add_argument("--random-only", action="store_true",
                     help="draw the random stratum only (before the pointers exist)")
     sm.set_defaults(fn=cmd_sample)
+    t = sub.add_parser("targeted")
+    t.add_argument("--wave", default="wave3")
+    t.add_argument("--per-warning", type=int, default=N_TARGETED)
+    t.set_defaults(fn=cmd_targeted)
     e = sub.add_parser("export")
     e.add_argument("name")
     e.add_argument("--ids", help="a file of passage ids, one a line")
