@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from forewarn.aggregate import WorkModel, aggregate
-from forewarn.combine import HIT_FLOOR, WorkAggregator
+from forewarn.combine import WorkAggregator
 from forewarn.detect.classifier import (
     DEFAULT_CLASSIFIER_DIR,
     PassageClassifier,
@@ -95,7 +95,8 @@ def test_the_shipped_classifier_reads_every_passage_and_scores_every_warning() -
     assert probs.shape == (3, n) and severity.shape == (3, n)
     assert set(np.unique(severity)) <= {1, 2, 3}
     assert probs[2].max() == 0.0  # an empty passage scores nothing
-    assert ((probs >= 0) & (probs <= 1)).all() and HIT_FLOOR > 0
+    assert ((probs >= 0) & (probs <= 1)).all()
+    assert probs[0].min() > 0.0  # a quiet passage still has a score for every warning
 
 
 @needs_model

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from forewarn.combine import (
-    HIT_FLOOR,
     Combiner,
     WorkAggregator,
     fit_logistic,
@@ -56,9 +55,12 @@ def test_the_aggregator_is_monotone_bounded_and_order_free() -> None:
     assert agg([0.9]) <= agg([0.9, 0.6]) <= agg([0.9, 0.6, 0.6]) <= agg([0.95, 0.6, 0.6])
     assert agg([0.999] * 50) <= agg.cap
     assert 0.0 <= agg([]) < 0.01
-    # passages under the floor are not hits: they count as nothing
-    assert agg([0.9, HIT_FLOOR / 2]) == agg([0.9])
+    # every passage counts, however faint; a fitted floor reads those below it as 0
+    assert agg([0.9, 0.1]) > agg([0.9])
+    floored = WorkAggregator((6.0, 1.5, 1.0), -5.0, floor=0.2)
+    assert floored([0.9, 0.1]) == floored([0.9]) < floored([0.9, 0.3])
     assert WorkAggregator.from_json(json.loads(json.dumps(agg.to_json()))) == agg
+    assert WorkAggregator.from_json(json.loads(json.dumps(floored.to_json()))) == floored
 
 
 def test_the_aggregator_fit_keeps_slopes_non_negative_and_beats_noisy_or() -> None:

@@ -8,6 +8,7 @@ from forewarn.detect import ENGINES, create, register, registered
 from forewarn.ingest import read_text
 from forewarn.segment import segment
 from forewarn.taxonomy import load_taxonomy
+from forewarn.work import Passage
 
 STORY = (
     "Title: Contract\n\n"
@@ -47,6 +48,40 @@ def test_every_detector_keeps_the_contract(key: str) -> None:
         assert p.start <= h.start <= h.end <= p.end, "a hit lies outside its passage"
         assert h.detector == detector.name
         assert h.severity in (None, "mentioned", "depicted", "graphic")
+
+
+@pytest.mark.parametrize("key", registered())
+def test_a_scoring_detector_scores_exactly_the_passages_it_is_given(key: str) -> None:
+    """A detector with ``score`` gives a probability for every passage and warning, with no
+    threshold: one row per passage given, in order, even for a passage it finds nothing in."""
+    if not _usable(key):
+        pytest.skip(f"{key}: its model is not installed")
+    detector = create(key)
+    if not hasattr(detector, "score"):
+        pytest.skip(f"{key}: reports hits only")
+    passages = segment(read_text(STORY))
+    ids = {w.id for w in load_taxonomy().warnings}
+    for given in (passages, passages[2:], passages[:1], []):
+        scores = detector.score(given)
+        assert scores.passages == tuple(p.index for p in given)
+        assert scores.probs.shape == (len(given), len(scores.warnings))
+        assert scores.severity.shape == scores.probs.shape
+        assert set(scores.warnings) <= ids
+        assert ((scores.probs >= 0) & (scores.probs <= 1)).all()
+        assert set(scores.severity.ravel().tolist()) <= {1, 2, 3}
+    # each paragraph its own passage: the quiet one still gets a row of small, not
+    # missing, probabilities, far below the hanging's suicide
+    paragraphs = STORY.split("\n\n")[1:]
+    own = [Passage(i, 1, i, 0, len(t), t, 0.0) for i, t in enumerate(paragraphs)]
+    whole = detector.score(own)
+    again = detector.score(own)
+    assert (whole.probs == again.probs).all(), "not deterministic"
+    col = whole.warnings.index("suicide")
+    assert 0.0 < whole.probs[0, col] < 0.2 < whole.probs[2, col]
+    # its hits are the same reading, thresholded: each one's score is its passage's
+    for h in detector.detect(own):
+        assert h.score == pytest.approx(float(whole.probs[h.passage, whole.warnings.index(
+            h.warning)]), abs=1e-6)
 
 
 def test_engines_name_only_registered_detectors() -> None:

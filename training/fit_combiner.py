@@ -135,6 +135,38 @@ def best_point(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, floa
     return best
 
 
+SEVERITY_GRID = np.round(np.arange(-3.0, 1.01, 0.25), 2)
+
+
+def severity_cutoffs(logits: np.ndarray, y: np.ndarray, n_w: int) -> dict:
+    """Logit cut-offs of the severity outputs (pooled over warnings: "graphic" is too rare
+    per warning), on the dev passage-warnings annotated present: "depicted" where the
+    annotators' severity is matched most often, then "graphic" where its F1 is highest
+    (the rare class a plain agreement count would never predict)."""
+    present = y[:, :n_w] == 1
+    depicted_out, graphic_out = logits[:, n_w:2 * n_w][present], logits[:, 2 * n_w:][present]
+    true = np.where(y[:, 2 * n_w:][present] == 1, 3,
+                    np.where(y[:, n_w:2 * n_w][present] == 1, 2, 1))
+
+    def predict(td: float, tg: float) -> np.ndarray:
+        dep = depicted_out > td
+        return np.where(dep & (graphic_out > tg), 3, np.where(dep, 2, 1))
+
+    td = max(SEVERITY_GRID, key=lambda t: ((predict(t, np.inf) == true).mean(), -abs(t)))
+
+    def graphic_f1(tg: float) -> float:
+        pred = predict(td, tg)
+        tp = float(((pred == 3) & (true == 3)).sum())
+        return 2 * tp / max(1e-9, float((pred == 3).sum() + (true == 3).sum()))
+
+    tg = max(SEVERITY_GRID, key=lambda t: (graphic_f1(t), t))
+    pred = predict(td, tg)
+    return {"depicted": float(td), "graphic": float(tg),
+            "dev_exact": round(float((pred == true).mean()), 3),
+            "dev_graphic_f1": round(graphic_f1(tg), 3), "dev_present": len(true),
+            "dev_graphic": int((true == 3).sum())}
+
+
 def main(argv: list[str] | None = None) -> int:
     from annotate import load_sample
 
@@ -180,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             points[wid] = DEFAULT_POINT
 
+    severity = severity_cutoffs(dev["logits"].astype(np.float64), y_all[rows], n_w)
+    print("severity cut-offs", severity)
+
     groups = works_of(ids, drawn)
     work_probs, work_y = [], []
     for members in groups.values():
@@ -221,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibration_bands_dev_natural": band_rows, "dev_f1_at_point": dev_f1,
     }
     out = {"epoch": epoch, "combiner": combiner.to_json(), "aggregator": aggregator.to_json(),
-           "operating_points": points, "fitted_on": summary}
+           "operating_points": points, "severity": severity, "fitted_on": summary}
     (run / "combiner.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k != "dev_f1_at_point"}, indent=1))
     print("aggregator", aggregator.to_json())

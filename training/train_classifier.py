@@ -111,13 +111,16 @@ def load_rows(data: Path) -> dict[str, list]:
     return out
 
 
-def pos_weights(y: np.ndarray, n_warnings: int) -> np.ndarray:
-    """Presence outputs: positives weighted by ``sqrt(negatives / positives)`` (capped);
-    severity outputs are unweighted, so their logit 0 stays the even-odds point."""
+def pos_weights(y: np.ndarray, n_warnings: int, severity: bool = False) -> np.ndarray:
+    """Presence outputs: positives weighted by ``sqrt(negatives / positives)`` (capped).
+    Severity outputs are unweighted unless ``severity``, when their positives ("graphic" is
+    rare among present warnings) are weighted the same way; either way the severity
+    cut-offs are chosen on dev by ``fit_combiner.py``."""
     pos = np.nansum(y, axis=0)
     neg = np.sum(~np.isnan(y), axis=0) - pos
     w = np.where(pos > 0, np.minimum(np.sqrt(neg / np.maximum(pos, 1)), MAX_POS_WEIGHT), 1.0)
-    w[n_warnings:] = 1.0
+    if not severity:
+        w[n_warnings:] = 1.0
     return w
 
 
@@ -197,7 +200,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             return self.inner.head(self.inner.embed(ids, mask) * SCALE)
 
     model = Scaled()
-    w_pos = torch.tensor(pos_weights(y[train], len(wids)), dtype=torch.float32)
+    w_pos = torch.tensor(pos_weights(y[train], len(wids), args.weight_severity),
+                         dtype=torch.float32)
     encoder_params = [p for p in model.bert.parameters() if p.requires_grad]
     opt = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr},
                              {"params": model.head.parameters(), "lr": HEAD_LR}],
@@ -209,6 +213,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
     start_epoch = 0
     last = sorted(run.glob("epoch*.pt"))
+    if args.init and not last:
+        # warm start: another run's weights, a fresh optimiser and learning-rate schedule
+        inner.load_state_dict(torch.load(args.init, weights_only=False)["model"])
+        print(f"weights from {args.init}", flush=True)
     if last:
         state = torch.load(last[-1], weights_only=False)
         inner.load_state_dict(state["model"])
@@ -319,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--epochs", type=int, default=2)
     t.add_argument("--lr", type=float, default=LR)
     t.add_argument("--limit", type=int, default=0, help="a subset, to explore")
+    t.add_argument("--init", help="start from this checkpoint's weights (epochN.pt of a "
+                   "run) with a fresh optimiser and schedule")
+    t.add_argument("--weight-severity", action="store_true",
+                   help="weight the severity outputs' positives like the presence outputs'")
     t.set_defaults(fn=cmd_train)
     sc = sub.add_parser("score")
     sc.add_argument("run")

@@ -33,10 +33,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from forewarn.combine import WorkAggregator
 from forewarn.report import DeclaredWarning, DetectedWarning, Evidence, Location
 from forewarn.taxonomy import Taxonomy, severity_rank
-from forewarn.work import Hit, Passage, Work
+from forewarn.work import Hit, Passage, PassageScores, Work
 
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
 MODEL_WEIGHT = 1.0
@@ -186,6 +188,7 @@ def aggregate(
     declared: Sequence[DeclaredWarning] = (),
     read: frozenset[int] | None = None,
     work_model: WorkModel | None = None,
+    scores: PassageScores | None = None,
 ) -> list[DetectedWarning]:
     """Turn hits into warnings, strongest first (severity, then confidence).
 
@@ -196,9 +199,16 @@ def aggregate(
     fitted work aggregator and per-warning operating points) the work's confidence is the
     aggregator's reading of all its passages' probabilities, and evidence is the passages
     at or above the warning's operating point (else its single most probable passage).
+
+    ``scores``: a scoring detector's probabilities for every passage (the v2 classifier's):
+    with ``work_model``, every warning's confidence is the aggregator's reading of all of
+    them, no floor, and the report's threshold is applied later, once.
     """
-    v2 = work_model is not None or any(h.detector == "classifier" for h in hits)
+    v2 = (work_model is not None or scores is not None
+          or any(h.detector == "classifier" for h in hits))
     table: dict[str, dict[int, _PassageScore]] = defaultdict(dict)
+    if scores is not None and work_model is not None:
+        return _aggregate_scores(work, passages, hits, taxonomy, declared, work_model, scores)
     for hit in hits:
         cell = table[hit.warning].setdefault(
             hit.passage, _PassageScore(hit.warning, passages[hit.passage],
@@ -228,36 +238,78 @@ def aggregate(
             for s in top:
                 miss *= 1.0 - s
             confidence = min(0.99, 1.0 - miss)
-        evidence = []
-        for c in sorted(strong, key=lambda c: c.passage.index):
-            start, end = c.span
-            chapter = work.chapters[c.passage.chapter - 1]
-            evidence.append(Evidence(
-                chapter=c.passage.chapter,
-                paragraph=_paragraph_at(work, c.passage.chapter, start, c.passage.paragraph),
-                start=start,
-                end=end,
-                offset_start=chapter.offset + start,
-                offset_end=chapter.offset + end,
-                position=start / max(1, len(chapter.text)),
-                score=c.score,
-                severity=c.severity,
-                detectors=c.detectors,
-                reason=c.reason,
-                snippet=_snippet(chapter.text[start:end]),
-            ))
-        severity = max((e.severity for e in evidence), key=severity_rank)
-        definition = taxonomy.get(warning_id)
-        warnings.append(DetectedWarning(
-            id=warning_id,
-            name=definition.name,
-            group=definition.group,
-            confidence=round(confidence, 4),
-            severity=severity,
-            declared=warning_id in declared_ids,
-            detectors=tuple(sorted({d for e in evidence for d in e.detectors})),
-            locations=_locations(evidence, work),
-            evidence=tuple(evidence),
-        ))
+        warnings.append(_warning(work, taxonomy, warning_id, confidence, strong,
+                                 warning_id in declared_ids))
     warnings.sort(key=lambda w: (-severity_rank(w.severity), -w.confidence, w.id))
     return warnings
+
+
+def _aggregate_scores(work: Work, passages: Sequence[Passage], hits: Sequence[Hit],
+                      taxonomy: Taxonomy, declared: Sequence[DeclaredWarning],
+                      work_model: WorkModel, scores: PassageScores) -> list[DetectedWarning]:
+    """Detection v2's work level on a scoring detector's full matrix: each warning's
+    confidence from all passages' probabilities; evidence at or above the warning's
+    operating point, else the most probable passage; the lexicon's hits in those passages
+    explain them."""
+    lexicon: dict[tuple[str, int], Hit] = {}
+    for hit in hits:
+        key = (hit.warning, hit.passage)
+        if hit.detector == "lexicon" and (key not in lexicon or hit.score > lexicon[key].score):
+            lexicon[key] = hit
+    declared_ids = {d.id for d in declared}
+    warnings: list[DetectedWarning] = []
+    if not scores.passages:
+        return warnings
+    for col, warning_id in enumerate(scores.warnings):
+        column = scores.probs[:, col]
+        if not float(column.max()) > 0.0:
+            continue  # nothing was read (passages with no text)
+        confidence = work_model.aggregator(column)
+        point = work_model.points.get(warning_id, EVIDENCE_FLOOR)
+        rows = np.flatnonzero(column >= point).tolist() or [int(column.argmax())]
+        strong = []
+        for r in rows:
+            passage = passages[scores.passages[r]]
+            strong.append(_PassageScore(
+                warning_id, passage, True, lexicon=lexicon.get((warning_id, passage.index)),
+                classifier=scores.hit(r, col, passage), v2=True))
+        warnings.append(_warning(work, taxonomy, warning_id, confidence, strong,
+                                 warning_id in declared_ids))
+    warnings.sort(key=lambda w: (-severity_rank(w.severity), -w.confidence, w.id))
+    return warnings
+
+
+def _warning(work: Work, taxonomy: Taxonomy, warning_id: str, confidence: float,
+             strong: Sequence[_PassageScore], declared: bool) -> DetectedWarning:
+    """A detected warning from its evidence passages."""
+    evidence = []
+    for c in sorted(strong, key=lambda c: c.passage.index):
+        start, end = c.span
+        chapter = work.chapters[c.passage.chapter - 1]
+        evidence.append(Evidence(
+            chapter=c.passage.chapter,
+            paragraph=_paragraph_at(work, c.passage.chapter, start, c.passage.paragraph),
+            start=start,
+            end=end,
+            offset_start=chapter.offset + start,
+            offset_end=chapter.offset + end,
+            position=start / max(1, len(chapter.text)),
+            score=c.score,
+            severity=c.severity,
+            detectors=c.detectors,
+            reason=c.reason,
+            snippet=_snippet(chapter.text[start:end]),
+        ))
+    severity = max((e.severity for e in evidence), key=severity_rank)
+    definition = taxonomy.get(warning_id)
+    return DetectedWarning(
+        id=warning_id,
+        name=definition.name,
+        group=definition.group,
+        confidence=round(confidence, 4),
+        severity=severity,
+        declared=declared,
+        detectors=tuple(sorted({d for e in evidence for d in e.detectors})),
+        locations=_locations(evidence, work),
+        evidence=tuple(evidence),
+    )

@@ -22,10 +22,10 @@ warning with few dev positives borrows the pooled slope instead of fitting noise
 
     p_work = sigmoid(c0 + c1 * p1 + c2 * p2 + c3 * p3)
 
-where p1 >= p2 >= p3 are the work's three most probable passages for the warning (0 where
-fewer than three reach :data:`HIT_FLOOR`). (On the logits of the same passages the fit is
-no better on dev works, and a passage below the floor, read as logit(0), then weighs more
-than every real difference between passages.) It is
+where p1 >= p2 >= p3 are the probabilities of the work's three most probable passages for
+the warning, read over every passage, none dropped (a fitted ``floor`` may read passages
+below it as 0; the shipped fit has none). (On the logits of the same passages the fit is no
+better on dev works.) It is
 fitted on whole works and chapters (dev writing batches' scenes, dev books' annotated
 stretches), where a noisy-or over passages stacks the same evidence read three times as
 if it were independent and over-states a long work's confidence.
@@ -43,9 +43,6 @@ import numpy as np
 
 LOGIT_CLIP = 9.0  # probabilities are kept within sigmoid(+-9) before taking logits
 TOP = 3
-#: Passages below this probability are not hits: the detector does not report them and the
-#: work aggregator reads them as 0 (in fitting as at run time).
-HIT_FLOOR = 0.2
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -142,7 +139,7 @@ class WorkAggregator:
     coef: tuple[float, ...]  # c1..c3 on the probabilities of the top passages
     intercept: float
     cap: float = 0.99
-    floor: float = HIT_FLOOR
+    floor: float = 0.0  # passages below it read as 0, in fitting as at run time
 
     def features(self, probs: Sequence[float] | np.ndarray) -> np.ndarray:
         top = sorted((float(p) if p >= self.floor else 0.0 for p in probs), reverse=True)[:TOP]
@@ -156,11 +153,11 @@ class WorkAggregator:
 
     @classmethod
     def fit(cls, works: Sequence[Sequence[float]], y: Sequence[float],
-            weight: Sequence[float] | None = None) -> WorkAggregator:
+            weight: Sequence[float] | None = None, floor: float = 0.0) -> WorkAggregator:
         """``works``: each (work, warning)'s passage probabilities; ``y``: whether the work
         needs the warning. The slopes are kept non-negative (more evidence never lowers
         the work's probability)."""
-        probe = cls((1.0,) * TOP, 0.0)
+        probe = cls((1.0,) * TOP, 0.0, floor=floor)
         x = np.stack([probe.features(p) for p in works])
         x = np.concatenate([x, np.ones((len(x), 1))], axis=1)
         t = np.asarray(y, dtype=np.float64)
@@ -173,7 +170,7 @@ class WorkAggregator:
                                prior=1e-2)
             beta = np.zeros(TOP + 1)
             beta[cols] = sub
-        return cls(tuple(float(b) for b in beta[:TOP]), float(beta[TOP]))
+        return cls(tuple(float(b) for b in beta[:TOP]), float(beta[TOP]), floor=floor)
 
     def to_json(self) -> dict:
         return {"coef": [round(c, 6) for c in self.coef], "intercept": round(self.intercept, 6),

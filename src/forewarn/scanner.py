@@ -21,7 +21,7 @@ from forewarn.normalize import fold
 from forewarn.report import DeclaredWarning, Report
 from forewarn.segment import segment
 from forewarn.taxonomy import Taxonomy, load_taxonomy
-from forewarn.work import Hit, Passage, Work
+from forewarn.work import Hit, Passage, PassageScores, Work
 
 DEFAULT_MIN_CONFIDENCE = 0.5
 _PATH_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub")
@@ -147,15 +147,19 @@ class Scanner:
         passages = segment(work)
         read_as = [replace(p, text=fold(p.text)) for p in passages]  # look-alike letters
         hits: list[Hit] = []
+        scores: PassageScores | None = None  # a scoring detector's full matrix
         read: frozenset[int] | None = frozenset()  # passages a model read (None: all)
         ruled_out: set[tuple[int, str]] = set()  # negated/figurative: (passage, warning)
         for detector in detectors:
-            if getattr(detector, "uses_hints", False):  # a later stage: sees earlier hits
-                hints = LexiconHits(hits)
-                hints.ruled_out = frozenset(ruled_out)
-                found = detector.detect(read_as, hints=hints)  # type: ignore[call-arg]
-            else:
-                found = detector.detect(read_as)
+            uses_hints = getattr(detector, "uses_hints", False)
+            hints = LexiconHits(hits)  # a later stage sees the earlier stages' hits
+            hints.ruled_out = frozenset(ruled_out)
+            if hasattr(detector, "score"):  # reads every passage, thresholds nothing
+                scores = detector.score(read_as, hints) if uses_hints else detector.score(read_as)
+                read = None
+                continue
+            found = (detector.detect(read_as, hints=hints)  # type: ignore[call-arg]
+                     if uses_hints else detector.detect(read_as))
             hits.extend(found)
             ruled_out.update(getattr(found, "ruled_out", ()))
             if read is not None and detector.name != "lexicon":
@@ -168,7 +172,7 @@ class Scanner:
                     or (h.passage, h.warning) not in ruled_out]
         work_model = next((m for m in (getattr(d, "work_model", None) for d in detectors)
                            if m is not None), None)
-        warnings = aggregate(work, passages, hits, taxonomy, declared, read, work_model)
+        warnings = aggregate(work, passages, hits, taxonomy, declared, read, work_model, scores)
         detected = {w.id for w in warnings if w.confidence >= self.min_confidence}
         declared = [DeclaredWarning(d.id, d.name, d.source, d.text, d.qualifier, d.severity,
                                     d.id in detected) for d in declared]

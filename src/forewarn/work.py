@@ -11,7 +11,7 @@ Offsets are always character offsets (Python ``str`` indices):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from forewarn.coverage import Coverage
@@ -123,3 +123,32 @@ class Hit:
     reason: str
     detector: str
     severity: str | None = None
+
+
+SEVERITY_NAMES = ("", "mentioned", "depicted", "graphic")  # by rank 1..3
+
+
+@dataclass(frozen=True)
+class PassageScores:
+    """A scoring detector's reading of passages: a probability for every passage it was
+    given and every warning it knows, with no threshold applied (thresholds belong to the
+    work aggregator and to presentation).
+
+    ``passages``: the passages' indices, one row each, in the order given; ``probs``
+    ``[rows, warnings]`` in [0, 1]; ``severity`` ``[rows, warnings]``: 1 mentioned,
+    2 depicted, 3 graphic (the detector's estimate were the warning present).
+    """
+
+    detector: str
+    warnings: tuple[str, ...]
+    passages: tuple[int, ...]
+    probs: Any  # numpy.ndarray, float32
+    severity: Any  # numpy.ndarray, int8
+
+    def hit(self, row: int, col: int, passage: Passage) -> Hit:
+        """The score of one passage and warning as a :class:`Hit` (evidence, explanation)."""
+        wid = self.warnings[col]
+        return Hit(wid, passage.index, passage.chapter, passage.paragraph, passage.start,
+                   passage.end, float(self.probs[row, col]), f"{self.detector}:{wid}",
+                   self.detector, SEVERITY_NAMES[int(self.severity[row, col])])
+

@@ -9,9 +9,10 @@ sha256 is checked against ``manifest.json`` at load.
 
 For each passage it gives a calibrated probability per warning (the combiner applied to the
 head's logits, no threshold) and, per warning, a severity from that warning's two severity
-outputs. :class:`ClassifierDetector` emits a hit for every (passage, warning) at or above
-:data:`HIT_FLOOR`; the aggregator reads the same floor (the work aggregator was fitted
-with it).
+outputs, cut where ``fit_combiner.py`` chose on dev. :meth:`ClassifierDetector.score`
+returns all of them (:class:`~forewarn.work.PassageScores`); the scanner hands them to the
+work aggregator whole. :meth:`ClassifierDetector.detect` states the same reading as claims:
+a hit where a passage reaches the warning's operating point.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import numpy as np
 
 from forewarn.aggregate import WorkModel
 from forewarn.combine import (
-    HIT_FLOOR,
     Combiner,
     WorkAggregator,
     lexicon_matrix,
@@ -35,7 +35,7 @@ from forewarn.combine import (
 )
 from forewarn.detect.encoder import SentenceEncoder
 from forewarn.detect.static_model import StaticModelError, _read_verified
-from forewarn.work import Hit, Passage
+from forewarn.work import Hit, Passage, PassageScores
 
 DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "data" / "classifier"
 REBUILD = "training/export_classifier.py"
@@ -64,6 +64,10 @@ class PassageClassifier:
         self.aggregator = WorkAggregator.from_json(fitted["aggregator"])
         self.operating_points: dict[str, float] = {
             str(w): float(t) for w, t in fitted["operating_points"].items()}
+        # the severity outputs' logit cut-offs chosen on dev (0: even odds)
+        cutoffs = fitted.get("severity", {})
+        self.severity_cutoffs = (float(cutoffs.get("depicted", 0.0)),
+                                 float(cutoffs.get("graphic", 0.0)))
         if list(self.combiner.warnings) != self.warnings:
             raise StaticModelError(f"{self.model_dir}: the combiner's warnings do not match")
         if self.weight.shape[0] != n * (1 + len(manifest["severity_outputs"])):
@@ -85,7 +89,8 @@ class PassageClassifier:
                     "negated": zeros if negated is None else negated}
         probs = self.combiner(features).astype(np.float32)
         probs[~vectors.any(axis=1)] = 0.0
-        depicted, graphic = logits[:, n:2 * n] > 0, logits[:, 2 * n:3 * n] > 0
+        depicted = logits[:, n:2 * n] > self.severity_cutoffs[0]
+        graphic = logits[:, 2 * n:3 * n] > self.severity_cutoffs[1]
         severity = np.where(depicted & graphic, 3, np.where(depicted, 2, 1)).astype(np.int8)
         return probs, severity
 
@@ -93,9 +98,6 @@ class PassageClassifier:
 @cache
 def shared_classifier(model_dir: Path = DEFAULT_CLASSIFIER_DIR) -> PassageClassifier:
     return PassageClassifier(model_dir)
-
-
-SEVERITIES = ("", "mentioned", "depicted", "graphic")
 
 
 @cache
@@ -107,8 +109,9 @@ def _version(model_dir: Path) -> str:
 
 
 class ClassifierDetector:
-    """Reads every passage with the v2 classifier; one hit per (passage, warning) whose
-    probability reaches :data:`HIT_FLOOR`, scored with that probability."""
+    """Reads every passage with the v2 classifier. :meth:`score` gives every passage's
+    probability per warning, unthresholded; :meth:`detect` a hit where a passage reaches the
+    warning's operating point."""
 
     name = "classifier"
     uses_hints = True  # the lexicon's hits are one of the combiner's features
@@ -133,20 +136,26 @@ class ClassifierDetector:
     def warm_up(self) -> None:
         _ = self.classifier
 
-    def detect(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> list[Hit]:
-        if not passages:
-            return []
+    def score(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> PassageScores:
+        """Every passage's probability and severity per warning (no threshold)."""
         clf = self.classifier
+        if not passages:
+            empty = np.zeros((0, len(clf.warnings)))
+            return PassageScores(self.name, tuple(clf.warnings), (),
+                                 empty.astype(np.float32), empty.astype(np.int8))
         rows = {p.index: r for r, p in enumerate(passages)}
         probs, severity = clf.scores(
             [p.text for p in passages], lexicon_matrix(hints, rows, clf.warnings),
             negation_matrix(getattr(hints, "ruled_out", ()), rows, clf.warnings))
-        hits: list[Hit] = []
-        rows, cols = np.nonzero(probs >= HIT_FLOOR)
-        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-            p = passages[i]
-            wid = self.classifier.warnings[j]
-            hits.append(Hit(wid, p.index, p.chapter, p.paragraph, p.start, p.end,
-                            float(probs[i, j]), f"classifier:{wid}", self.name,
-                            SEVERITIES[int(severity[i, j])]))
-        return hits
+        return PassageScores(self.name, tuple(clf.warnings), tuple(p.index for p in passages),
+                             probs, severity)
+
+    def detect(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> list[Hit]:
+        if not passages:
+            return []
+        scores = self.score(passages, hints)
+        points = np.array([self.classifier.operating_points.get(w, 0.5)
+                           for w in scores.warnings])
+        rows, cols = np.nonzero(scores.probs >= points)
+        return [scores.hit(i, j, passages[i]) for i, j in zip(rows.tolist(), cols.tolist(),
+                                                               strict=True)]
