@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-import forewarn.batch as batch_module
+import forewarn.batch.run as batch_run
+import forewarn.batch.tasks as batch_tasks
 from forewarn.cli import main
 from forewarn.progress import Progress, format_duration
 
@@ -135,8 +136,9 @@ def test_rerun_skips_unchanged_works_without_reading_them(tmp_path, capsys, monk
         raise AssertionError("a re-run of unchanged files must neither read nor scan them")
 
     with monkeypatch.context() as m:
-        m.setattr(batch_module, "_read_limited", no)
-        m.setattr(batch_module, "scan_task", no)
+        m.setattr(batch_run, "_read_limited", no)  # the parent's reads (hashing, tasks)
+        m.setattr(batch_tasks, "_read_limited", no)  # a worker's reads (path tasks)
+        m.setattr(batch_tasks, "scan_task", no)  # what scan_chunk calls
         code, again, err = batch_json(capsys, str(folder), "--store", str(db), "--jobs", "1")
     assert code == 0, err  # nothing failed in this run
     assert again["skipped"] == 7 and again["scanned"] == 0 and again["failed"] == 0

@@ -87,8 +87,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from forewarn.batch import DEFAULT_MIN_CONFIDENCE, Corpus, ScanConfig, run_batch
+    from forewarn.batch import Corpus, ScanConfig, run_batch
     from forewarn.progress import Progress
+    from forewarn.scanner import DEFAULT_MIN_CONFIDENCE
     from forewarn.store import open_store
 
     # The batch's parallelism is its worker processes: one core each, no tokenizer threads

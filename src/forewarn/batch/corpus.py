@@ -1,0 +1,225 @@
+"""The works a batch reads: :class:`Corpus` over its INPUTs, and the items it yields.
+
+INPUTs are folders of story files (walked in a stable order, hidden files skipped), JSONL
+files of ``{"work_id": ..., "text": ...}`` objects, Parquet files with the same columns
+(pyarrow, an optional dependency), or single story files. Each work comes out as a
+:class:`FileItem` (read and hashed later), a :class:`TextItem` (text and content hash in
+hand) or a :class:`BadItem` (a record that failed before scanning).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from forewarn.batch.hashing import sha256_bytes, sha256_text
+from forewarn.errors import InputNotFound, MalformedInput, UnsupportedFormat
+from forewarn.ingest import EXTENSIONS
+from forewarn.store import MissingDependency
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass(frozen=True, slots=True)
+class FileItem:
+    """A story file, read and hashed by the batch (or by a Dask worker) when needed."""
+
+    work_id: str
+    path: str  # as given (joined with the folder); the report's source
+    real_path: str  # absolute, for the hash cache and for Dask workers
+
+
+@dataclass(frozen=True, slots=True)
+class TextItem:
+    """A story's text from a JSONL line or a Parquet row, with its content hash."""
+
+    work_id: str
+    source: str
+    text: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class BadItem:
+    """A work that failed before scanning (a JSONL line that isn't JSON, a missing field)."""
+
+    work_id: str
+    source: str
+    content_hash: str
+    kind: str
+    message: str
+
+
+Item = FileItem | TextItem | BadItem
+
+
+@dataclass(frozen=True, slots=True)
+class _Input:
+    path: str
+    kind: str  # folder | jsonl | parquet | file
+
+
+class Corpus:
+    """The works named by INPUTs, validated up front (missing inputs raise at once)."""
+
+    def __init__(self, inputs: Sequence[str], *, id_field: str = "work_id",
+                 text_field: str = "text") -> None:
+        if not inputs:
+            raise InputNotFound("batch: no INPUT given")
+        self.id_field = id_field
+        self.text_field = text_field
+        self.inputs = [self._classify(p) for p in inputs]
+
+    @staticmethod
+    def _classify(path: str) -> _Input:
+        if not os.path.exists(path):
+            raise InputNotFound(f"{path}: no such file or folder")
+        if os.path.isdir(path):
+            if not os.access(path, os.R_OK | os.X_OK):
+                raise InputNotFound(f"{path}: permission denied")
+            return _Input(path, "folder")
+        if not os.path.isfile(path):  # a FIFO, device or socket would hang or never end
+            raise InputNotFound(f"{path}: not a regular file or folder")
+        if not os.access(path, os.R_OK):
+            raise InputNotFound(f"{path}: permission denied")
+        lower = path.lower()
+        if lower.endswith(JSONL_SUFFIXES):
+            return _Input(path, "jsonl")
+        if lower.endswith(PARQUET_SUFFIXES):
+            _require_pyarrow()
+            return _Input(path, "parquet")
+        if os.path.splitext(lower)[1] in EXTENSIONS:
+            return _Input(path, "file")
+        raise UnsupportedFormat(
+            f"{path}: not a folder, a JSONL (.jsonl) or Parquet (.parquet) file, or a story "
+            f"file ({' '.join(sorted(EXTENSIONS))})")
+
+    def count(self) -> int:
+        """How many works (cheap: a folder walk, a line count, Parquet metadata)."""
+        total = 0
+        for inp in self.inputs:
+            if inp.kind == "folder":
+                total += sum(1 for _ in _walk(inp.path))
+            elif inp.kind == "jsonl":
+                total += _count_lines(inp.path)
+            elif inp.kind == "parquet":
+                total += _parquet_rows(inp.path)
+            else:
+                total += 1
+        return total
+
+    def __iter__(self) -> Iterator[Item]:
+        for inp in self.inputs:
+            if inp.kind == "folder":
+                for rel in _walk(inp.path):
+                    path = os.path.join(inp.path, rel)
+                    yield FileItem(rel.replace(os.sep, "/"), path, os.path.abspath(path))
+            elif inp.kind == "jsonl":
+                yield from self._jsonl(inp.path)
+            elif inp.kind == "parquet":
+                yield from self._parquet(inp.path)
+            else:
+                path = os.path.normpath(inp.path)
+                yield FileItem(path.replace(os.sep, "/"), inp.path, os.path.abspath(path))
+
+    def _record(self, obj: Any, source: str, raw: bytes) -> Item:
+        if not isinstance(obj, dict):
+            return BadItem(source, source, sha256_bytes(raw), MalformedInput.kind,
+                           f"{source}: not a JSON object")
+        wid = obj.get(self.id_field)
+        if wid is None or (isinstance(wid, str) and not wid.strip()) or isinstance(
+                wid, (dict, list, bool)):
+            return BadItem(source, source, sha256_bytes(raw), MalformedInput.kind,
+                           f"{source}: no usable {self.id_field!r} field")
+        wid = str(wid)
+        text = obj.get(self.text_field)
+        if not isinstance(text, str):
+            what = "no" if text is None else "a non-string"
+            return BadItem(wid, source, sha256_bytes(raw), MalformedInput.kind,
+                           f"{source}: {what} {self.text_field!r} field")
+        return TextItem(wid, source, text, sha256_text(text))
+
+    def _jsonl(self, path: str) -> Iterator[Item]:
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputNotFound(f"{path}: cannot open ({exc.strerror or exc})") from None
+        with handle:
+            for lineno, raw in enumerate(handle, 1):
+                if not raw.strip():
+                    continue
+                source = f"{path}:{lineno}"
+                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]  # a UTF-8 byte-order mark
+                try:
+                    obj = json.loads(raw)
+                except (ValueError, UnicodeDecodeError) as exc:
+                    reason = str(exc).splitlines()[0] if str(exc) else "invalid"
+                    yield BadItem(source, source, sha256_bytes(raw), MalformedInput.kind,
+                                  f"{source}: not valid JSON ({reason})")
+                    continue
+                yield self._record(obj, source, raw)
+
+    def _parquet(self, path: str) -> Iterator[Item]:
+        pq = _require_pyarrow()
+        try:
+            parquet = pq.ParquetFile(path)
+        except Exception as exc:  # pyarrow raises several kinds
+            raise MalformedInput(f"{path}: not a readable Parquet file ({exc})") from None
+        names = set(parquet.schema_arrow.names)
+        missing = [c for c in (self.id_field, self.text_field) if c not in names]
+        if missing:
+            raise MalformedInput(f"{path}: no column {', '.join(map(repr, missing))} "
+                                 f"(columns: {', '.join(sorted(names))}; see --id-field, "
+                                 "--text-field)")
+        row = 0
+        for batch in parquet.iter_batches(batch_size=1024,
+                                          columns=[self.id_field, self.text_field]):
+            ids = batch.column(0).to_pylist()
+            texts = batch.column(1).to_pylist()
+            for wid, text in zip(ids, texts, strict=True):
+                row += 1
+                source = f"{path}:{row}"
+                raw = json.dumps([str(wid), text], ensure_ascii=False).encode("utf-8",
+                                                                              "surrogatepass")
+                yield self._record({self.id_field: wid, self.text_field: text}, source, raw)
+
+
+def _require_pyarrow() -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingDependency(
+            "reading Parquet needs pyarrow: pip install 'forewarn[parquet]'") from None
+    return pq
+
+
+def _walk(folder: str) -> Iterator[str]:
+    """Story files under ``folder`` (relative paths), in a stable order; hidden ones skipped."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            if os.path.splitext(name)[1].lower() in EXTENSIONS:
+                yield os.path.relpath(os.path.join(root, name), folder)
+
+
+def _count_lines(path: str) -> int:
+    try:
+        with open(path, "rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    except OSError as exc:
+        raise InputNotFound(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _parquet_rows(path: str) -> int:
+    pq = _require_pyarrow()
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except Exception as exc:
+        raise MalformedInput(f"{path}: not a readable Parquet file ({exc})") from None
