@@ -235,9 +235,12 @@ def _works(ctx: Context, engines: dict[str, Shipped], annotate: Any, chapters_mo
         if row["source"] == "modern":
             scenes[pid.split(":")[1]].update(w for j, w in enumerate(wids) if gold[i, j])
     table = Table(["works", "engine", "expected", "found", "recall", "false warnings",
-                   "false per work", "quiet works", "quiet works flagged"],
+                   "false per work", "quiet works", "quiet works flagged", "no-must works",
+                   "no-must works with a false warning"],
                   caption="**Whole works** (scenes: expected = any passage's label; "
-                          "chapters: must, with should neither required nor false)")
+                          "chapters: must, with should neither required nor false; quiet: "
+                          "nothing at all, so any warning is false; no-must: nothing a reader "
+                          "needs warning of, slight mentions allowed)")
     out: dict[str, Any] = {}
     scene_files = {f"{p.parent.name}-{p.stem}": p for p in annotate.modern_scenes()}
     chapter_labels = {}
@@ -245,7 +248,7 @@ def _works(ctx: Context, engines: dict[str, Shipped], annotate: Any, chapters_mo
         chapter_labels = json.loads(chapters_mod.LABELS.read_text(encoding="utf-8"))
     for engine, shipped in engines.items():
         for kind in ("scenes", "chapters"):
-            expected = found = false = quiet = quiet_flagged = 0
+            expected = found = false = quiet = quiet_flagged = calm = calm_false = 0
             detail = {}
             items: list[tuple[str, set[str], set[str], Any]] = []
             if kind == "scenes":
@@ -267,9 +270,12 @@ def _works(ctx: Context, engines: dict[str, Shipped], annotate: Any, chapters_mo
                 if not must and not should:
                     quiet += 1
                     quiet_flagged += bool(reported)
+                if not must:
+                    calm += 1
+                    calm_false += bool(bad)
                 detail[name] = {"missed": sorted(must - reported), "false": sorted(bad)}
             table.add(kind, engine, expected, found, found / expected if expected else None,
-                      false, false / len(items), quiet, quiet_flagged)
+                      false, false / len(items), quiet, quiet_flagged, calm, calm_false)
             out[f"{kind}/{engine}"] = detail
             ctx.log(f"annotated: {kind} with {engine} done")
     return {"tables": [table], "data": out}
