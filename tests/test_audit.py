@@ -170,7 +170,7 @@ def det(wid: str, severity: str, confidence: float = 0.9) -> DetectedWarning:
 
 def dec(wid: str, qualifier: str | None = None, source: str = "freeform_tag",
         severity: str | None = None) -> DeclaredWarning:
-    from forewarn.detect.declared import qualifier_severity
+    from forewarn.declared import qualifier_severity
 
     sev = severity if severity is not None else qualifier_severity(qualifier)
     return DeclaredWarning(wid, load_taxonomy().get(wid).name, source, f"{qualifier} {wid}",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from forewarn.detect.declared import (
+from forewarn.declared import (
     Declared,
     declared_warnings,
     find_declarations,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from forewarn.detect.declared import find_declarations, map_tag_all
+from forewarn.declared import find_declarations, map_tag_all
 from forewarn.taxonomy import load_taxonomy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "declared"

@@ -12,7 +12,7 @@ from typing import Protocol
 from forewarn import __version__
 from forewarn.aggregate import aggregate
 from forewarn.coverage import audit
-from forewarn.detect.declared import declared_warnings
+from forewarn.declared import declared_warnings
 from forewarn.detect.lexicon import LexiconDetector, LexiconHits
 from forewarn.errors import InputNotFound
 from forewarn.ingest import read_path, read_text
