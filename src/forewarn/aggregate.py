@@ -34,7 +34,8 @@ from functools import cache
 from pathlib import Path
 
 from forewarn.combine import WorkAggregator
-from forewarn.report import DeclaredWarning, DetectedWarning, Evidence, Location
+from forewarn.declared import DeclaredWarning
+from forewarn.report import DetectedWarning, Evidence, Location
 from forewarn.taxonomy import Taxonomy, severity_rank
 from forewarn.work import Hit, Passage, Work
 
