@@ -1,4 +1,4 @@
-"""How well ``forewarn.detect.declared.map_tag`` reads real AO3 freeform tags.
+"""How well ``forewarn.declared.map_tag`` reads real AO3 freeform tags.
 
 Reads ``ao3-tags/abuse-tags.csv`` (5,654 AO3 freeform tags filed under "Abuse", from
 webis-de/lrec26-lexical-consistency-of-trigger-warnings, Apache-2.0) in place: the data
@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from forewarn.detect.declared import map_tag, map_tag_all
+from forewarn.declared import map_tag, map_tag_all
 from forewarn.taxonomy import load_taxonomy
 
 CSV = Path("ao3-tags") / "abuse-tags.csv"
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
               + f"  {n:>6}")
     print()
     print("Caveat: the tag mapper's rules were written with this data set in view (its")
-    print("examples appear in forewarn/detect/declared.py), so these are in-sample figures,")
+    print("examples appear in forewarn/declared/ and its tables), so these are in-sample figures,")
     print("not a held-out test.")
     print()
     print(f"Example misses ({min(args.misses, len(misses))} of {len(misses):,}, seeded sample)")

@@ -20,10 +20,11 @@ import pytest
 
 from forewarn.audit import NOT_FOUND_NOTE, audit_report, audit_work
 from forewarn.cli import main
+from forewarn.declared import DeclaredWarning
 from forewarn.detect.lexicon import LexiconDetector
 from forewarn.ingest import read_path
 from forewarn.render.ao3 import AO3_TAGS, additional_tags_line, ao3_tag
-from forewarn.report import DeclaredWarning, DetectedWarning, Evidence, Location, Report
+from forewarn.report import DetectedWarning, Evidence, Location, Report
 from forewarn.scanner import Scanner
 from forewarn.taxonomy import load_taxonomy
 
@@ -170,7 +171,7 @@ def det(wid: str, severity: str, confidence: float = 0.9) -> DetectedWarning:
 
 def dec(wid: str, qualifier: str | None = None, source: str = "freeform_tag",
         severity: str | None = None) -> DeclaredWarning:
-    from forewarn.detect.declared import qualifier_severity
+    from forewarn.declared import qualifier_severity
 
     sev = severity if severity is not None else qualifier_severity(qualifier)
     return DeclaredWarning(wid, load_taxonomy().get(wid).name, source, f"{qualifier} {wid}",
@@ -219,6 +220,15 @@ def test_archive_warnings_the_work_calls_for(archive, needed, phrase):
         assert n.message.endswith('(or "Creator Chose Not To Use Archive Warnings")')
     mcd = [n for n in a.archive_needed if n.archive == "Major Character Death"]
     assert all("if a major character dies" in n.message for n in mcd)
+
+
+def test_the_archive_field_is_read_as_the_report_reads_it():
+    # one archive warning written with a comma stays one (and covers what it declares);
+    # a list is split at commas, whitespace collapsed, empties and repeats dropped
+    r = rep([det("sexual-assault", "depicted"), det("violence", "graphic")])
+    a = audit_report(r, ["Rape, Non-Con", " Major   Character Death ,Major Character Death", ""])
+    assert a.archive_declared == ["Rape, Non-Con", "Major Character Death"]
+    assert [n.archive for n in a.archive_needed] == [GDOV]
 
 
 def test_depicted_violence_does_not_call_for_the_graphic_archive_warning():

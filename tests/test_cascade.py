@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from forewarn.aggregate import Calibration, calibration
+from forewarn.detect.artifacts import ModelIntegrityError
 from forewarn.detect.cascade import CascadeDetector
 from forewarn.detect.encoder import DEFAULT_ENCODER_DIR, SentenceEncoder
 from forewarn.detect.lexicon import LexiconDetector
-from forewarn.detect.static_model import ModelIntegrityError
 from forewarn.eval.common import text_work
 from forewarn.scanner import Scanner, default_detectors
 from forewarn.segment import segment

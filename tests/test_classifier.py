@@ -11,12 +11,12 @@ import pytest
 
 from forewarn.aggregate import WorkModel, aggregate
 from forewarn.combine import WorkAggregator
+from forewarn.detect.artifacts import ModelIntegrityError
 from forewarn.detect.classifier import (
     DEFAULT_CLASSIFIER_DIR,
     PassageClassifier,
     available,
 )
-from forewarn.detect.static_model import ModelIntegrityError
 from forewarn.ingest import read_text
 from forewarn.segment import segment
 from forewarn.taxonomy import load_taxonomy

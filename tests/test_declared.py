@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from forewarn.detect.declared import (
-    Declared,
+from forewarn.declared import (
+    DeclaredWarning,
+    archive_pieces,
     declared_warnings,
     find_declarations,
     map_tag,
@@ -240,15 +241,19 @@ def test_declared_warnings_reads_every_source():
         notes="CW for blood, gore. Thanks for reading!",
     )
     assert declared_warnings(w) == [
-        Declared("violence", "archive_warning", "Graphic Depictions Of Violence", None, "graphic"),
-        Declared("death", "archive_warning", "Major Character Death", None, None),
-        Declared(
-            "self-harm", "freeform_tag", "Implied/Referenced Self-Harm", "implied", "mentioned"
+        DeclaredWarning(
+            "violence", "Violence", "archive_warning", "Graphic Depictions Of Violence", None,
+            "graphic",
         ),
-        Declared("miscarriage", "freeform_tag", "Miscarriage", None, None),
-        Declared("vomiting", "content_notes", "vomiting", None, None),
-        Declared("animal-death", "summary", "animal death", None, None),
-        Declared("blood-gore", "notes", "blood", None, None),
+        DeclaredWarning("death", "Death", "archive_warning", "Major Character Death", None, None),
+        DeclaredWarning(
+            "self-harm", "Self-harm", "freeform_tag", "Implied/Referenced Self-Harm", "implied",
+            "mentioned",
+        ),
+        DeclaredWarning("miscarriage", "Miscarriage", "freeform_tag", "Miscarriage", None, None),
+        DeclaredWarning("vomiting", "Vomiting", "content_notes", "vomiting", None, None),
+        DeclaredWarning("animal-death", "Animal death", "summary", "animal death", None, None),
+        DeclaredWarning("blood-gore", "Blood and gore", "notes", "blood", None, None),
     ]
 
 
@@ -264,9 +269,35 @@ def test_archive_warnings_that_declare_nothing():
 
 def test_archive_warnings_in_one_field_and_underage():
     w = work(archive_warnings=["Rape/Non-Con, Underage Sex"])
-    assert [(d.warning, d.text) for d in declared_warnings(w)] == [
+    assert [(d.id, d.text) for d in declared_warnings(w)] == [
         ("sexual-assault", "Rape/Non-Con"),
         ("underage", "Underage Sex"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "field, pieces",
+    [
+        (["Rape/Non-Con, Underage Sex"], ["Rape/Non-Con", "Underage Sex"]),
+        (["Rape, Non-Con"], ["Rape, Non-Con"]),  # one archive warning, however punctuated
+        (
+            ["Graphic Depictions Of Violence", "Major  Character\nDeath ", "Major Character Death"],
+            ["Graphic Depictions Of Violence", "Major Character Death"],
+        ),
+        (["", " , ", "Fluff,  Angst"], ["Fluff", "Angst"]),
+        ([], []),
+    ],
+)
+def test_archive_pieces(field, pieces):
+    assert archive_pieces(field) == pieces
+    assert archive_pieces(field, load_taxonomy()) == pieces
+
+
+def test_an_archive_warning_written_with_a_comma_declares_one_warning():
+    w = work(archive_warnings=["Rape, Non-Con", "Major   Character Death"])
+    assert [(d.id, d.text, d.severity) for d in declared_warnings(w)] == [
+        ("sexual-assault", "Rape, Non-Con", None),
+        ("death", "Major Character Death", None),
     ]
 
 
@@ -275,7 +306,7 @@ def test_deduplicated_per_warning_and_source():
         freeform_tags=["Blood", "Blood and Injury", "Gore", "Self-Harm", "Past Self-Harm"],
         summary="TW: blood, self harm",
     )
-    got = [(d.warning, d.source, d.text) for d in declared_warnings(w)]
+    got = [(d.id, d.source, d.text) for d in declared_warnings(w)]
     assert got == [
         ("blood-gore", "freeform_tag", "Blood"),
         ("self-harm", "freeform_tag", "Self-Harm"),
@@ -295,7 +326,7 @@ def test_summary_without_cue_and_negative_notes_declare_nothing():
 
 def test_severity_follows_the_qualifier():
     w = work(freeform_tags=["Graphic Violence", "Past Child Abuse", "Brief Vomiting"])
-    got = {d.warning: (d.qualifier, d.severity) for d in declared_warnings(w)}
+    got = {d.id: (d.qualifier, d.severity) for d in declared_warnings(w)}
     assert got == {
         "violence": ("graphic", "graphic"),
         "child-abuse": ("past", "mentioned"),
@@ -305,9 +336,10 @@ def test_severity_follows_the_qualifier():
 
 def test_declared_is_frozen_and_accepts_a_taxonomy():
     d = declared_warnings(work(freeform_tags=["Suicide"]), load_taxonomy())[0]
-    assert d == Declared("suicide", "freeform_tag", "Suicide")
+    assert d == DeclaredWarning("suicide", "Suicide", "freeform_tag", "Suicide")
+    assert d.detected is False
     with pytest.raises(dataclasses.FrozenInstanceError):
-        d.warning = "death"  # type: ignore[misc]
+        d.id = "death"  # type: ignore[misc]
 
 
 # -- measured against real AO3 tags (reference data, read in place) ---------------------------

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from forewarn.detect import embedding
+from forewarn.detect.artifacts import ModelIntegrityError
 from forewarn.detect.embedding import DEFAULT_HEADS_PATH, EmbeddingDetector, load_heads
-from forewarn.detect.static_model import ModelIntegrityError
 from forewarn.work import Hit, Passage
 
 # Written for these tests (not taken from the training seeds).

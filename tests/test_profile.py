@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from forewarn.declared import DeclaredWarning
 from forewarn.detect.lexicon import LexiconDetector
 from forewarn.errors import ForewarnError
 from forewarn.profile import Profile, ProfileEntry, ProfileError, load_profile
-from forewarn.report import DeclaredWarning, DetectedWarning, Location, Report
+from forewarn.report import DetectedWarning, Location, Report
 from forewarn.scanner import Scanner
 from forewarn.taxonomy import load_taxonomy
 

@@ -10,12 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forewarn.detect.static_model import (
-    DEFAULT_MODEL_DIR,
-    ModelIntegrityError,
-    StaticEmbedder,
-    StaticModelError,
-)
+from forewarn.detect.artifacts import ModelIntegrityError, StaticModelError
+from forewarn.detect.static_model import DEFAULT_MODEL_DIR, StaticEmbedder
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from forewarn.combine import WorkAggregator
-from forewarn.report import DeclaredWarning, DetectedWarning, Evidence, Location
+from forewarn.declared import DeclaredWarning
+from forewarn.report import DetectedWarning, Evidence, Location
 from forewarn.taxonomy import Taxonomy, severity_rank
 from forewarn.work import Hit, Passage, PassageScores, Work
 

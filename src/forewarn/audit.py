@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from forewarn.declared import DeclaredWarning, archive_pieces
 from forewarn.render.ao3 import (
     ARCHIVE_NONE,
     ARCHIVE_NOT_USED,
@@ -34,7 +35,7 @@ from forewarn.render.ao3 import (
     ao3_tag,
     archive_requirements,
 )
-from forewarn.report import DeclaredWarning, DetectedWarning, Evidence, Report
+from forewarn.report import DetectedWarning, Evidence, Report
 from forewarn.taxonomy import Taxonomy, load_taxonomy, normalize
 from forewarn.work import Work
 
@@ -227,7 +228,7 @@ def audit_report(
     undeclared = [Undeclared(w, ao3_tag(w.id, w.severity))
                   for w in report.warnings if w.id not in by_id]
 
-    archive = _archive_pieces(archive_warnings)
+    archive = archive_pieces(archive_warnings, tax)
     return Audit(
         source=report.source,
         title=report.title,
@@ -255,16 +256,6 @@ def _understated(decls: Sequence[DeclaredWarning], severity: str) -> str | None:
     if all(q in _MENTION_LIKE | _SLIGHT for q in quals) and severity == "graphic":
         return f"declared as {quals[0]}, but {shown}"
     return None
-
-
-def _archive_pieces(archive_warnings: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    for text in archive_warnings:
-        for piece in text.split(","):
-            piece = " ".join(piece.split())
-            if piece and piece not in out:
-                out.append(piece)
-    return out
 
 
 def _archive_needs(report: Report, archive: list[str], tax: Taxonomy) -> list[ArchiveNeed]:

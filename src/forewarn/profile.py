@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forewarn.declared import DeclaredWarning
 from forewarn.errors import ForewarnError, TaxonomyError
-from forewarn.report import DeclaredWarning, DetectedWarning, Report
+from forewarn.report import DetectedWarning, Report
 from forewarn.taxonomy import SEVERITIES, Taxonomy, load_taxonomy, severity_rank
 
 __all__ = [

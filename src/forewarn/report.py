@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from forewarn.coverage import checked, gap
+from forewarn.declared import DeclaredWarning
 
 if TYPE_CHECKING:
     from forewarn.coverage import Coverage
@@ -102,30 +103,6 @@ class DetectedWarning:
             "detectors": list(self.detectors),
             "locations": [loc.to_dict() for loc in self.locations],
             "evidence": [e.to_dict(evidence) for e in self.evidence],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class DeclaredWarning:
-    """A warning the author declared (archive warning, tag, or a "TW:" note)."""
-
-    id: str
-    name: str
-    source: str
-    text: str
-    qualifier: str | None
-    severity: str | None
-    detected: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "source": self.source,
-            "text": self.text,
-            "qualifier": self.qualifier,
-            "severity": self.severity,
-            "detected": self.detected,
         }
 
 

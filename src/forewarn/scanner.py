@@ -12,13 +12,13 @@ from typing import Protocol
 from forewarn import __version__
 from forewarn.aggregate import aggregate
 from forewarn.coverage import audit
-from forewarn.detect.declared import declared_warnings
+from forewarn.declared import declared_warnings
 from forewarn.detect.lexicon import LexiconDetector, LexiconHits
 from forewarn.errors import InputNotFound
 from forewarn.ingest import read_path, read_text
 from forewarn.language import languages
 from forewarn.normalize import fold
-from forewarn.report import DeclaredWarning, Report
+from forewarn.report import Report
 from forewarn.segment import segment
 from forewarn.taxonomy import Taxonomy, load_taxonomy
 from forewarn.work import Hit, Passage, PassageScores, Work
@@ -165,7 +165,7 @@ class Scanner:
             if read is not None and detector.name != "lexicon":
                 more = getattr(found, "read", None)
                 read = None if more is None else read | more
-        declared = _declared(work, taxonomy)
+        declared = declared_warnings(work, taxonomy)
         if ruled_out:  # the rules read a negation the v1 models cannot: drop their hit there
             hits = [h for h in hits
                     if h.detector in ("lexicon", "classifier")
@@ -174,8 +174,7 @@ class Scanner:
                            if m is not None), None)
         warnings = aggregate(work, passages, hits, taxonomy, declared, read, work_model, scores)
         detected = {w.id for w in warnings if w.confidence >= self.min_confidence}
-        declared = [DeclaredWarning(d.id, d.name, d.source, d.text, d.qualifier, d.severity,
-                                    d.id in detected) for d in declared]
+        declared = [replace(d, detected=d.id in detected) for d in declared]
         report = Report(
             source=work.source,
             format=work.format,
@@ -192,15 +191,6 @@ class Scanner:
         report = report.filtered(self.min_confidence)
         report.elapsed_s = round(time.perf_counter() - started, 4)
         return report
-
-
-def _declared(work: Work, taxonomy: Taxonomy) -> list[DeclaredWarning]:
-    out = []
-    for d in declared_warnings(work, taxonomy):
-        definition = taxonomy.get(d.warning)
-        out.append(DeclaredWarning(d.warning, definition.name, d.source, d.text, d.qualifier,
-                                   d.severity, False))
-    return out
 
 
 def _versions(detectors: Sequence[Detector]) -> dict[str, str]:

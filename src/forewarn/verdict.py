@@ -29,8 +29,9 @@ from importlib import resources
 from typing import Any
 
 from forewarn.coverage import checked
+from forewarn.declared import DeclaredWarning
 from forewarn.profile import Profile, ProfileEntry
-from forewarn.report import DeclaredWarning, DetectedWarning, Location, Report
+from forewarn.report import DetectedWarning, Location, Report
 
 SCHEMA = "forewarn.check/2"
 

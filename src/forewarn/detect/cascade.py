@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from forewarn.detect.artifacts import StaticModelError
 from forewarn.detect.embedding import (
     DEFAULT_HEADS_PATH,
     EmbeddingDetector,
@@ -34,7 +35,6 @@ from forewarn.detect.embedding import (
     load_model,
 )
 from forewarn.detect.encoder import DEFAULT_ENCODER_DIR, SentenceEncoder
-from forewarn.detect.static_model import StaticModelError
 from forewarn.work import Hit, Passage
 
 __all__ = ["DEFAULT_ENCODER_HEADS_PATH", "DEFAULT_GATES_PATH", "CascadeDetector", "Hits"]

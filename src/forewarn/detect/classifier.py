@@ -33,8 +33,8 @@ from forewarn.combine import (
     lexicon_matrix,
     negation_matrix,
 )
+from forewarn.detect.artifacts import StaticModelError, read_verified
 from forewarn.detect.encoder import SentenceEncoder
-from forewarn.detect.static_model import StaticModelError, _read_verified
 from forewarn.work import Hit, Passage, PassageScores
 
 DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "data" / "classifier"
@@ -52,14 +52,14 @@ class PassageClassifier:
         self.model_dir = Path(model_dir) if model_dir is not None else DEFAULT_CLASSIFIER_DIR
         self.encoder = SentenceEncoder(self.model_dir)
         manifest: dict[str, Any] = self.encoder.manifest
-        heads = np.load(io.BytesIO(_read_verified(self.model_dir, "heads.npz", manifest,
-                                                  "classifier", REBUILD)))
+        heads = np.load(io.BytesIO(read_verified(self.model_dir, "heads.npz", manifest,
+                                                 "classifier", REBUILD)))
         self.warnings: list[str] = list(manifest["warnings"])
         n = len(self.warnings)
         self.weight = heads["weight"].astype(np.float32)
         self.bias = heads["bias"].astype(np.float32)
-        fitted = json.loads(_read_verified(self.model_dir, "combiner.json", manifest,
-                                           "classifier", REBUILD))
+        fitted = json.loads(read_verified(self.model_dir, "combiner.json", manifest,
+                                          "classifier", REBUILD))
         self.combiner = Combiner.from_json(fitted["combiner"])
         self.aggregator = WorkAggregator.from_json(fitted["aggregator"])
         self.operating_points: dict[str, float] = {

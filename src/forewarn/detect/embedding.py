@@ -13,7 +13,6 @@ cached per process, so creating many detectors costs one load.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import threading
@@ -24,12 +23,8 @@ from typing import Protocol
 
 import numpy as np
 
-from forewarn.detect.static_model import (
-    DEFAULT_MODEL_DIR,
-    ModelIntegrityError,
-    StaticEmbedder,
-    StaticModelError,
-)
+from forewarn.detect.artifacts import StaticModelError, verify_sha256
+from forewarn.detect.static_model import DEFAULT_MODEL_DIR, StaticEmbedder
 from forewarn.work import Hit, Passage
 
 __all__ = [
@@ -77,13 +72,8 @@ def load_heads(path: str | Path = DEFAULT_HEADS_PATH) -> Heads:
         expected = str(meta["heads_npz_sha256"])
     except (OSError, ValueError, KeyError) as exc:
         raise StaticModelError(f"cannot load embedding heads {path}: {exc}") from exc
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != expected:
-        raise ModelIntegrityError(
-            f"embedding heads {path} fail their integrity check: sha256 {actual}, "
-            f"{meta_path.name} says {expected}. The file is corrupt or was modified; "
-            "reinstall forewarn or retrain with training/train_heads.py."
-        )
+    verify_sha256(path, expected, data=data, what="embedding heads file",
+                  recorded_in=meta_path.name, remedy="retrain with training/train_heads.py")
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         missing = [name for name in _HEAD_ARRAYS if name not in npz.files]
         if missing:

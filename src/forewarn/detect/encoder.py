@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
-from forewarn.detect.static_model import StaticModelError, _read_verified
+from forewarn.detect.artifacts import StaticModelError, read_verified
 
 __all__ = ["DEFAULT_ENCODER_DIR", "SentenceEncoder", "encoder_threads"]
 
@@ -63,7 +63,7 @@ class SentenceEncoder:
         except (OSError, ValueError) as exc:
             raise StaticModelError(f"cannot read encoder manifest {manifest_path}: {exc}") from exc
         model, tokenizer = (
-            _read_verified(self.model_dir, name, self.manifest, "encoder",
+            read_verified(self.model_dir, name, self.manifest, "encoder",
                            "training/export_encoder.py")
             for name in ("model.onnx", "tokenizer.json"))
         self._tokenizer = Tokenizer.from_str(tokenizer.decode("utf-8"))

@@ -7,12 +7,12 @@ of its tokens' vectors, exactly what model2vec's ``StaticModel.encode`` computes
 model2vec's float16 output rounding), but with only numpy and ``tokenizers`` at run time.
 
 ``manifest.json`` beside them records each file's sha256; :class:`StaticEmbedder` checks
-both at load time and refuses to run on a modified or corrupt copy.
+both at load time (:mod:`forewarn.detect.artifacts`) and refuses to run on a modified or
+corrupt copy.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from collections.abc import Sequence
@@ -22,50 +22,13 @@ from typing import Any
 import numpy as np
 from tokenizers import Tokenizer
 
-__all__ = [
-    "DEFAULT_MODEL_DIR",
-    "ModelIntegrityError",
-    "StaticEmbedder",
-    "StaticModelError",
-]
+from forewarn.detect.artifacts import StaticModelError, read_verified
+
+__all__ = ["DEFAULT_MODEL_DIR", "StaticEmbedder"]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "static"
 _REQUIRED_FILES = ("tokenizer.json", "embeddings.npy")
-
-
-class StaticModelError(RuntimeError):
-    """The static model's files are missing or unreadable (a broken install, not user input)."""
-
-
-class ModelIntegrityError(StaticModelError):
-    """A model file's sha256 does not match the one recorded in ``manifest.json``."""
-
-
-def _read_verified(
-    model_dir: Path,
-    name: str,
-    manifest: dict[str, Any],
-    what: str = "static model",
-    rebuild: str = "training/build_static_model.py",
-) -> bytes:
-    """Read ``model_dir/name`` and check its sha256 against the manifest entry."""
-    path = model_dir / name
-    try:
-        expected = str(manifest["files"][name]["sha256"])
-    except (KeyError, TypeError) as exc:
-        raise StaticModelError(f"{model_dir / 'manifest.json'} has no sha256 for {name}") from exc
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StaticModelError(f"cannot read {what} file {path}: {exc}") from exc
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != expected:
-        raise ModelIntegrityError(
-            f"{what} file {path} fails its integrity check: sha256 {actual}, "
-            f"manifest says {expected}. The file is corrupt or was modified; reinstall "
-            f"forewarn or rebuild it with {rebuild}."
-        )
-    return data
+_REBUILD = "training/build_static_model.py"
 
 
 def _load_npy(data: bytes) -> np.ndarray:
@@ -102,7 +65,8 @@ class StaticEmbedder:
                 f"cannot read static model manifest {manifest_path}: {exc}"
             ) from exc
         raw = {
-            name: _read_verified(self.model_dir, name, self.manifest) for name in _REQUIRED_FILES
+            name: read_verified(self.model_dir, name, self.manifest, "static model", _REBUILD)
+            for name in _REQUIRED_FILES
         }
 
         self._tokenizer = Tokenizer.from_str(raw["tokenizer.json"].decode("utf-8"))
