@@ -165,7 +165,7 @@ def chain_shutdown_signals(draining: Draining) -> list[tuple[int, Any]]:
     what to restore (:func:`restore_signals`)."""
     if threading.current_thread() is not threading.main_thread():
         return []
-    restore = []
+    restore: list[tuple[int, Any]] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous = signal.getsignal(sig)
         if not callable(previous):
