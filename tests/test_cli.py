@@ -157,9 +157,9 @@ def test_taxonomy_command_lists_every_warning(capsys):
     assert doc["schema"] == "forewarn.taxonomy/1"
     ids = {w["id"] for w in doc["warnings"]}
     assert {"miscarriage", "child-death", "vomiting", "self-harm"} <= ids
-    from forewarn.service.app import _taxonomy
+    from forewarn.service.routes import cached_taxonomy
 
-    assert doc == _taxonomy()  # one shape for the CLI and GET /v1/taxonomy
+    assert doc == cached_taxonomy()  # one shape for the CLI and GET /v1/taxonomy
 
 
 @pytest.fixture

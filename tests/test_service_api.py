@@ -35,7 +35,7 @@ from forewarn.detect.lexicon import LexiconDetector
 from forewarn.ingest import read_text
 from forewarn.report import Report
 from forewarn.scanner import Scanner
-from forewarn.service.app import Settings, create_app
+from forewarn.service.app import create_app
 from forewarn.service.models import (
     AuditOut,
     CheckOut,
@@ -44,6 +44,7 @@ from forewarn.service.models import (
     ReportOut,
     TaxonomyOut,
 )
+from forewarn.service.settings import Settings
 from forewarn.work import Work
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -876,7 +877,8 @@ SIGTERM_SERVER = """
 import sys, threading, uvicorn
 sys.path.insert(0, sys.argv[1])
 from test_service_api import SlowScanner
-from forewarn.service.app import Settings, create_app
+from forewarn.service.app import create_app
+from forewarn.service.settings import Settings
 release = threading.Event()
 app = create_app(Settings(shutdown_grace_s=1, warm_up=False, access_log=False),
                  make_scanner=lambda floor: SlowScanner(floor, release=release))
@@ -974,7 +976,7 @@ def test_settings_round_trip_and_validation():
 def test_serve_command_options(monkeypatch: pytest.MonkeyPatch):
     import uvicorn
 
-    from forewarn.service.app import ENV_SETTINGS
+    from forewarn.service.settings import ENV_SETTINGS
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
@@ -1038,7 +1040,8 @@ def test_text_plain_bodies_for_pages_on_other_origins(client: TestClient):
 
 
 def test_cors_is_off_unless_origins_are_named():
-    from forewarn.service.app import Settings, create_app
+    from forewarn.service.app import create_app
+    from forewarn.service.settings import Settings
 
     origin = {"Origin": "https://archiveofourown.org"}
     with TestClient(create_app(Settings(warm_up=False))) as closed:

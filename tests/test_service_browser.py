@@ -28,7 +28,8 @@ require_browser()
 from ingest_helpers import EpubSpec, build_epub  # noqa: E402
 from playwright.sync_api import Browser, Page  # noqa: E402
 
-from forewarn.service.app import Settings, create_app  # noqa: E402
+from forewarn.service.app import create_app  # noqa: E402
+from forewarn.service.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "the-lighthouse-keeper.txt"

@@ -31,7 +31,8 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from forewarn.service.app import Settings, create_app  # noqa: E402
+from forewarn.service.app import create_app  # noqa: E402
+from forewarn.service.settings import Settings  # noqa: E402
 
 # Small limits keep every example fast; the real scanner and readers are used.
 APP = create_app(Settings(max_body_bytes=64_000, timeout_s=30, warm_up=False,

@@ -164,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from forewarn.service.app import ENV_SETTINGS, Settings
+        import forewarn.service.app  # noqa: F401  (the web stack: FastAPI, python-multipart)
+        from forewarn.service.settings import ENV_SETTINGS, Settings
     except ImportError as exc:
         raise ServeError(
             f"forewarn serve needs the serve extra ({exc.name} is missing): "

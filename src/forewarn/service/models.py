@@ -1,9 +1,11 @@
 """Pydantic models of the HTTP API's requests and responses (they make ``/openapi.json``).
 
 Requests are validated with these models. Responses are built by the library
-(``Report.to_dict``, ``Verdict.to_dict``, ``Audit.to_dict``) and described here; the
-models allow extra keys, so a field added to a report in a later version does not break
-a client that validates against this schema.
+(``Report.to_dict``, ``Verdict.to_dict``, ``Audit.to_dict``: the one source of their
+shape) and described here; the models allow extra keys, so a field added to a report in
+a later version does not break a client that validates against this schema.
+``tests/test_report_models.py`` validates the library's real output against these models
+strictly, refusing any key they do not name, so the description cannot drift from it.
 """
 
 from __future__ import annotations
