@@ -65,8 +65,8 @@ class Cue:
     @property
     def regex(self) -> re.Pattern[str]:
         """The cue's compiled pattern, compiled on first use: most cues' gating literals
-        never occur in a given work, and compiling all ~1,100 up front was a tenth of a
-        short story's scan."""
+        never occur in a given work, and compiling all ~1,100 up front would cost about a
+        tenth of a short story's scan."""
         return _cue_regex(self.pattern)
 
 
