@@ -46,6 +46,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from forewarn import __version__
+from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 from forewarn.errors import (
     EmptyInput,
     ForewarnError,
@@ -56,7 +57,6 @@ from forewarn.errors import (
 )
 from forewarn.ingest import DEFAULT_MAX_BYTES
 from forewarn.profile import Profile, ProfileError
-from forewarn.scanner import DEFAULT_MIN_CONFIDENCE
 from forewarn.service import jobs
 from forewarn.service.jobs import Job, JobKind, ScannerFactory, WorkInput
 from forewarn.service.limits import (
@@ -851,16 +851,9 @@ def create_app(settings: Settings | None = None, *,
                    lexicon_only=settings.lexicon_only, evidence=evidence, only=only,
                    profile=profile, gap=gap, with_report=with_report)
 
-    def floor_of(query: float | None, profile: Profile | None = None) -> float:
-        if query is not None:
-            return query
-        if profile is not None and profile.min_confidence is not None:
-            return profile.min_confidence
-        return DEFAULT_MIN_CONFIDENCE
-
     confidence_q = Query(None, ge=0.0, le=1.0, allow_inf_nan=False,
                          description="leave out warnings below this confidence (0-1; "
-                         "default 0.5, or the profile's)")
+                         f"default {DEFAULT_MIN_CONFIDENCE:g}, or the profile's)")
     evidence_q = Query(False, description="quote the passages (story text: spoilers!)")
     format_q = Query(None, description="the story's format, when its file name or content "
                      "does not say (text, markdown, html, epub)")
@@ -882,7 +875,7 @@ def create_app(settings: Settings | None = None, *,
         wanted = ({w.id for w in load_taxonomy().parse_list(only)}
                   if only and only.strip() else None)
         work_in, _ = await read_request(request, gate, ScanRequest, "none", format)
-        floor = floor_of(min_confidence)
+        floor = confidence_floor(min_confidence)
 
         job = new_job("scan", work_in, floor, evidence=evidence,
                       only=frozenset(wanted) if wanted is not None else None)
@@ -902,7 +895,7 @@ def create_app(settings: Settings | None = None, *,
                     evidence: bool = evidence_q) -> Response:
         work_in, profile = await read_request(request, gate, CheckRequest, "required", format)
         assert profile is not None
-        floor = floor_of(min_confidence, profile)
+        floor = confidence_floor(min_confidence, profile)
         if floor > MAX_FLOOR:  # confidence never goes above 0.99: every story would pass
             raise RequestError(422, "invalid-request", "min_confidence: at most 0.99 for a "
                                "verdict (confidence never goes above 0.99, so a higher "
@@ -924,7 +917,7 @@ def create_app(settings: Settings | None = None, *,
                     min_confidence: float | None = confidence_q,
                     format: InputFormat | None = format_q) -> Response:
         work_in, _ = await read_request(request, gate, ScanRequest, "none", format)
-        job = new_job("audit", work_in, floor_of(min_confidence), evidence=evidence)
+        job = new_job("audit", work_in, confidence_floor(min_confidence), evidence=evidence)
         return JSONResponse(await run(job))
 
     @app.post("/v1/read", tags=["scan"], response_model=None,
@@ -943,7 +936,7 @@ def create_app(settings: Settings | None = None, *,
         from forewarn.scenes import DEFAULT_MAX_GAP
 
         work_in, profile = await read_request(request, gate, ReadRequest, "optional", format)
-        job = new_job("read", work_in, floor_of(min_confidence, profile), profile=profile,
+        job = new_job("read", work_in, confidence_floor(min_confidence, profile), profile=profile,
                       gap=DEFAULT_MAX_GAP if gap is None else gap)
         page = await run(job)
         return HTMLResponse(page, headers={
