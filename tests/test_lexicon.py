@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forewarn.detect.lexicon import LexiconDetector, _required_literals, load_lexicon
+from forewarn.detect.lexicon import LexiconDetector, load_lexicon
 from forewarn.segment import segment
 from forewarn.work import Chapter, Work
 
@@ -101,12 +101,15 @@ def test_hit_spans_point_at_the_sentence_in_the_chapter_text():
     assert 0.5 <= hit.score <= 1.0
 
 
-def test_required_literals_gate_is_sound():
-    assert _required_literals("stabb(?:ed|ing)") == ("stabb",)
-    assert set(_required_literals("(?:cock|dick)s?")) == {"cock", "dick"}
-    assert _required_literals("\\w+n't") == ("n't",)
-    # an optional group never becomes a requirement
-    assert _required_literals("(?:very )?bad") == ("bad",)
+def test_cues_are_gated_on_the_literals_the_lexicon_declares():
+    lex = load_lexicon()
+    cues = {c.pattern: c for r in lex.rules for c in r.cues}
+    assert cues["stabb(?:ed|ing)"].required == ("stabb",)
+    assert cues["gay bashing"].required == ("gay bashing",)  # a plain phrase needs itself
+    assert any(lex.rules[r].cues[c] is cues["stabb(?:ed|ing)"] for r, c in lex.by_literal["stabb"])
+    assert all(lex.rules[r].cues[c].required == () for r, c in lex.ungated)
+    # the gate compares lower case: a cue in capitals still reaches its pattern
+    assert "violence" in warnings_of("HE STABBED THE GUARD TWICE AND RAN.")
 
 
 def test_long_input_is_linear_enough():

@@ -10,12 +10,11 @@ probability that the passage shows the warning (:class:`Calibration`, fitted by
 
 where ``lexicon`` is the best lexicon hit's score and ``model`` the encoder head's
 probability (each 0 when that detector did not fire on the passage). The other warnings
-keep the uncalibrated combination ``1 - (1 - lexicon) * (1 - MODEL_WEIGHT * model)``: the
-lexicon's score alone, ``MODEL_WEIGHT * model`` alone, a noisy-or of both. ``MODEL_WEIGHT``
-is 1: the calibration fitted on the eight warnings weighs an encoder hit about as much as
-a lexicon hit (slopes b2 and b1 within 30% of each other), and the encoder heads'
-probabilities are already Platt-calibrated on their own out-of-fold rows. (The static
-heads of the first version, a bag of words blind to negation, were discounted to 0.75.)
+keep the uncalibrated combination ``1 - (1 - lexicon) * (1 - model)``: the lexicon's score
+alone, the model's alone, a noisy-or of both. The model's probability counts in full, as
+much as a lexicon score: the calibration fitted on the eight warnings weighs an encoder hit
+about as much as a lexicon hit (slopes b2 and b1 within 30% of each other), and the encoder
+heads' probabilities are already Platt-calibrated on their own out-of-fold rows.
 
 A passage is evidence when its probability reaches ``EVIDENCE_FLOOR``. The work's confidence is
 the noisy-or of its three strongest evidence passages (more independent places, more
@@ -42,7 +41,6 @@ from forewarn.taxonomy import Taxonomy, severity_rank
 from forewarn.work import Hit, Passage, PassageScores, Work
 
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.json"
-MODEL_WEIGHT = 1.0
 EVIDENCE_FLOOR = 0.5
 TOP_PASSAGES = 3
 LOCATION_GAP = 0.15  # evidence further apart than this (fraction of a chapter) splits a location
@@ -70,7 +68,7 @@ class Calibration:
         did not, its silence is no evidence and the lexicon-only calibration applies)."""
         b0 = self.intercepts.get(warning)
         if b0 is None:
-            return 1.0 - (1.0 - lexicon) * (1.0 - MODEL_WEIGHT * model)
+            return 1.0 - (1.0 - lexicon) * (1.0 - model)
         if not read and self.lexicon_intercepts is not None:
             z = self.lexicon_intercepts[warning] + self.c1 * lexicon
         else:

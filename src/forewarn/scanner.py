@@ -11,6 +11,7 @@ from typing import Protocol
 
 from forewarn import __version__
 from forewarn.aggregate import aggregate
+from forewarn.confidence import DEFAULT_MIN_CONFIDENCE
 from forewarn.coverage import audit
 from forewarn.declared import declared_warnings
 from forewarn.detect.lexicon import LexiconDetector, LexiconHits
@@ -23,7 +24,6 @@ from forewarn.segment import segment
 from forewarn.taxonomy import Taxonomy, load_taxonomy
 from forewarn.work import Hit, Passage, PassageScores, Work
 
-DEFAULT_MIN_CONFIDENCE = 0.5
 _PATH_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub")
 
 

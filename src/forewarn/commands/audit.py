@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 from forewarn.cli import confidence, err, error_entry
+from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 from forewarn.errors import ForewarnError
 
 
@@ -37,7 +38,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--evidence", action="store_true",
                    help="quote the passages (may spoil the story)")
     p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
-                   help="leave out warnings below this confidence (0-1, default 0.5)")
+                   help="leave out warnings below this confidence (0-1, default "
+                   f"{DEFAULT_MIN_CONFIDENCE:g})")
     p.add_argument("--encoding", help="decode text files with this encoding")
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the embedding model (faster, less recall)")
@@ -47,12 +49,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from forewarn.audit import audit_work, render_text
     from forewarn.ingest import read_path
-    from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
+    from forewarn.scanner import Scanner
 
     fmt = args.format or ("json" if args.json else "text")
     if args.json and fmt != "json":
         args.parser.error(f"--json conflicts with --format {fmt}")
-    floor = DEFAULT_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence
+    floor = confidence_floor(args.min_confidence)
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
     status = 0
     documents: list[dict[str, Any]] = []

@@ -25,6 +25,7 @@ import signal
 import sys
 
 from forewarn.cli import confidence, err
+from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 
 EXIT_SOME_FAILED = 11
 
@@ -69,7 +70,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--retry-failed", action="store_true",
                    help="scan again works that failed before, even if unchanged")
     p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
-                   help="store warnings at or above this confidence (0-1, default 0.5)")
+                   help="store warnings at or above this confidence (0-1, default "
+                   f"{DEFAULT_MIN_CONFIDENCE:g})")
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the embedding model (faster, less recall)")
     p.add_argument("--chunk-size", type=_positive, default=None, metavar="N",
@@ -97,8 +99,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     corpus = Corpus(args.inputs, id_field=args.id_field, text_field=args.text_field)
     config = ScanConfig(
-        min_confidence=DEFAULT_MIN_CONFIDENCE if args.min_confidence is None
-        else args.min_confidence,
+        min_confidence=confidence_floor(args.min_confidence),
         lexicon_only=args.lexicon_only)
     total = corpus.count()
     with open_store(args.store) as store:

@@ -25,6 +25,7 @@ import json
 from typing import Any
 
 from forewarn.cli import check_confidence, err, error_entry
+from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 from forewarn.errors import ForewarnError
 from forewarn.profile import load_profile
 from forewarn.verdict import EXIT_NOT_SAFE, POSSIBLE_FLOOR, SCHEMA, Verdict, overall_exit_code
@@ -42,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     p.add_argument("--min-confidence", type=check_confidence, default=None, metavar="X",
                    help="ignore warnings below this confidence (0-0.99; default: the "
-                        "profile's min_confidence, else 0.5)")
+                        f"profile's min_confidence, else {DEFAULT_MIN_CONFIDENCE:g})")
     p.add_argument("--encoding", help="decode text files with this encoding")
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the embedding model (faster, less recall)")
@@ -52,7 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
     from forewarn.profile import resolve_profile
-    from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
+    from forewarn.scanner import Scanner
 
     path = resolve_profile(args.profile)
     if path is None:
@@ -60,12 +61,7 @@ def run(args: argparse.Namespace) -> int:
             "with 'forewarn profile init'")
         return 2
     profile = load_profile(path)
-    if args.min_confidence is not None:
-        floor = args.min_confidence
-    elif profile.min_confidence is not None:
-        floor = profile.min_confidence
-    else:
-        floor = DEFAULT_MIN_CONFIDENCE
+    floor = confidence_floor(args.min_confidence, profile)
     # scan down to the "possible" floor: near misses make a verdict uncertain
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=min(floor, POSSIBLE_FLOOR))
 

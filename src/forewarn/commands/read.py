@@ -16,6 +16,7 @@ import sys
 import tempfile
 
 from forewarn.cli import confidence
+from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 from forewarn.errors import ForewarnError
 
 FORMATS: dict[str, str] = {".html": "html", ".htm": "html", ".epub": "epub"}
@@ -48,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="merge flagged passages at most N paragraphs apart (default 1)")
     p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
                    help="ignore warnings below this confidence (0-1; default: the profile's, "
-                   "else 0.5)")
+                   f"else {DEFAULT_MIN_CONFIDENCE:g})")
     p.add_argument("--encoding", help="decode text files with this encoding")
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the embedding model (faster, less recall)")
@@ -79,7 +80,7 @@ def gap(value: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
-    from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
+    from forewarn.scanner import Scanner
     from forewarn.scenes import DEFAULT_MAX_GAP, flagged_scenes
 
     output: str | None = args.output
@@ -90,11 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = resolve_profile(args.profile)  # the reader's default profile when none is given
     profile = load_profile(path) if path is not None else None
-    floor = args.min_confidence
-    if floor is None and profile is not None:
-        floor = profile.min_confidence
-    if floor is None:
-        floor = DEFAULT_MIN_CONFIDENCE
+    floor = confidence_floor(args.min_confidence, profile)
     work = read_path(args.path, encoding=args.encoding)
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
     report = scanner.scan_work(work)

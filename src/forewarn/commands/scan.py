@@ -7,6 +7,7 @@ import json
 import sys
 
 from forewarn.cli import confidence, err, error_entry
+from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 from forewarn.errors import ForewarnError
 
 
@@ -23,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--evidence", action="store_true",
                    help="quote the passages (may spoil the story)")
     p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
-                   help="hide warnings below this confidence (0-1, default 0.5)")
+                   help="hide warnings below this confidence (0-1, default "
+                   f"{DEFAULT_MIN_CONFIDENCE:g})")
     p.add_argument("--only", metavar="WARNING,...",
                    help="report only these warnings (ids, names or aliases)")
     p.add_argument("--encoding", help="decode text files with this encoding")
@@ -37,11 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
     from forewarn.render.terminal import render_by_chapter, render_text, use_colour
-    from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
+    from forewarn.scanner import Scanner
     from forewarn.taxonomy import load_taxonomy
 
     only = {w.id for w in load_taxonomy().parse_list(args.only)} if args.only else None
-    floor = DEFAULT_MIN_CONFIDENCE if args.min_confidence is None else args.min_confidence
+    floor = confidence_floor(args.min_confidence)
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
     status = 0
     reports = []

@@ -1,9 +1,10 @@
 """Words and phrases with context: the cheap detector that reads every passage.
 
 The lexicon (``data/lexicon.toml``) lists, per warning, regular expressions in weighted
-tiers. For each passage a warning's score is the noisy-or of its distinct cues; a hit needs
-``min_score`` and at least one cue that is not ``weak``. Context rules, in the spirit of
-Presidio's context enhancer:
+tiers, each with the literal text it cannot match without (``needs``): a cue's pattern
+runs only on passages that contain that text. For each passage a warning's score is the
+noisy-or of its distinct cues; a hit needs ``min_score`` and at least one cue that is not
+``weak``. Context rules, in the spirit of Presidio's context enhancer:
 
 * **negation**: a cue with "not", "never", "no", "n't"... a few words before it in the same
   clause does not count ("she was not pregnant");
@@ -22,8 +23,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-import re._constants as _c  # type: ignore[import-not-found]
-import re._parser as _sre_parser  # type: ignore[import-not-found]
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,6 +44,9 @@ _CLAUSE_END = re.compile(r"[.!?;:,\u2014\"\u201c\u201d\n]")
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _CLOSERS = "\"'\u201d\u2019)]"
 _WORD = re.compile(r"[\w']+")
+# a cue of letters, digits, spaces, apostrophes and hyphens only is a literal phrase: every
+# match of it contains it, so it is its own gating literal
+_PLAIN = re.compile(r"[\w' -]+")
 
 
 class LexiconHits(list[Hit]):
@@ -58,13 +60,13 @@ class Cue:
     tier: str
     weight: float
     pattern: str
-    required: tuple[str, ...]  # lower-case literals, one of which any match must contain
+    required: tuple[str, ...]  # lower-case literals, one of which any match contains
 
     @property
     def regex(self) -> re.Pattern[str]:
         """The cue's compiled pattern, compiled on first use: most cues' gating literals
-        never occur in a given work, and compiling all ~1,100 up front was a tenth of a
-        short story's scan."""
+        never occur in a given work, and compiling all ~1,100 up front would cost about a
+        tenth of a short story's scan."""
         return _cue_regex(self.pattern)
 
 
@@ -104,60 +106,41 @@ def _compile_words(patterns: Sequence[str]) -> re.Pattern[str]:
 
 
 def _cue_list(raw: dict, tier: str) -> list[Cue]:
+    """The cues of one tier. An entry is a pattern, ``[pattern, weight]``, or a table
+    ``{ pattern = ..., weight = ..., needs = ... }`` (``weight`` optional)."""
     cues = []
     for entry in raw.get(tier, []):
-        if isinstance(entry, list):
+        needs = None
+        if isinstance(entry, dict):
+            pattern = str(entry["pattern"])
+            weight = float(entry.get("weight", TIER_WEIGHTS[tier]))
+            needs = entry.get("needs")
+        elif isinstance(entry, list):
             pattern, weight = str(entry[0]), float(entry[1])
         else:
             pattern, weight = str(entry), TIER_WEIGHTS[tier]
-        cues.append(Cue(tier, weight, pattern, _required_literals(pattern)))
+        cues.append(Cue(tier, weight, pattern, _required_literals(pattern, needs)))
     return cues
 
 
-def _required_literals(pattern: str) -> tuple[str, ...]:
-    """Literals of which every match of ``pattern`` contains at least one ("" = unknown).
+def _required_literals(pattern: str, needs: object = None) -> tuple[str, ...]:
+    """Literals of which every match of ``pattern`` contains at least one (``()``: none known).
 
     Python's ``re`` tries each alternative of a big alternation at every position, which
     made the lexicon cost ~80 microseconds per character. Gating each cue on a literal
     it cannot match without (found with one fast substring search) skips almost all of
-    that work: "stabb(?:ed|ing)" needs "stabb", "(?:cock|dick)" needs "cock" or "dick".
+    that work. The lexicon declares them: ``needs = "stabb"`` for "stabb(?:ed|ing)",
+    ``needs = ["cock", "dick"]`` for "(?:cock|dick)s?", ``needs = []`` where no literal is
+    required (the cue is tried on every passage). A plain phrase ("gay bashing") needs
+    itself; any other pattern without ``needs`` is tried on every passage.
     """
-    # A pattern that does not parse raises re.error here, when the lexicon loads (the
-    # compiled regex itself is only built on first use).
-    parsed = _sre_parser.parse(pattern, re.IGNORECASE)
-    return _requirement(list(parsed))
-
-
-def _requirement(items: list) -> tuple[str, ...]:
-    options: list[tuple[str, ...]] = []
-    run: list[str] = []
-
-    def flush() -> None:
-        if len(run) >= 2:
-            options.append(("".join(run),))
-        run.clear()
-
-    for op, av in items:
-        if op is _c.LITERAL:
-            run.append(chr(av).lower())
-            continue
-        flush()
-        if op is _c.SUBPATTERN:
-            req = _requirement(list(av[-1]))
-            if req:
-                options.append(req)
-        elif op is _c.BRANCH:
-            alternatives = [_requirement(list(b)) for b in av[1]]
-            if all(alternatives):
-                options.append(tuple(x for a in alternatives for x in a))
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] >= 1:
-            req = _requirement(list(av[2]))
-            if req:
-                options.append(req)
-    flush()
-    if not options:
-        return ()
-    return max(options, key=lambda o: (min(len(x) for x in o), -len(o)))
+    if needs is None:
+        return (pattern.lower(),) if _PLAIN.fullmatch(pattern) else ()
+    literals = [needs] if isinstance(needs, str) else needs
+    if not isinstance(literals, list) or not all(isinstance(x, str) and x for x in literals):
+        raise ValueError(f"lexicon: cue {pattern!r}: needs must be a non-empty string or a "
+                         f"list of them, not {needs!r}")
+    return tuple(x.lower() for x in literals)
 
 
 def _order_by_context(rules: list[WarningRules]) -> list[WarningRules]:

@@ -165,7 +165,7 @@ def init_process(lexicon_only: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("FOREWARN_THREADS", "1")  # one core per scan process
     run(warm_up_job(lexicon_only))
-    default_scanner(0.5, lexicon_only).warm_up()
+    default_scanner(DEFAULT_MIN_CONFIDENCE, lexicon_only).warm_up()
 
 
 def ping() -> tuple[float, None]:

@@ -22,8 +22,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from forewarn import __version__
+from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 from forewarn.profile import Profile
-from forewarn.scanner import DEFAULT_MIN_CONFIDENCE
 from forewarn.service import jobs
 from forewarn.service.errors import RequestError, documented_errors
 from forewarn.service.jobs import Job, JobKind, ScannerFactory, WorkInput
@@ -51,7 +51,6 @@ __all__ = [
     "add_reference_routes",
     "add_scan_routes",
     "cached_taxonomy",
-    "floor_of",
     "install_openapi",
     "page_security_policy",
 ]
@@ -85,21 +84,12 @@ class Scans:
                    profile=profile, gap=gap, with_report=with_report)
 
 
-def floor_of(query: float | None, profile: Profile | None = None) -> float:
-    """The confidence floor: the query's, else the profile's, else the default."""
-    if query is not None:
-        return query
-    if profile is not None and profile.min_confidence is not None:
-        return profile.min_confidence
-    return DEFAULT_MIN_CONFIDENCE
-
-
 def add_scan_routes(app: FastAPI, scans: Scans) -> None:
     """``POST /v1/scan``, ``/v1/check``, ``/v1/audit`` and ``/v1/read``."""
     gate = scans.gate
     confidence_q = Query(None, ge=0.0, le=1.0, allow_inf_nan=False,
                          description="leave out warnings below this confidence (0-1; "
-                         "default 0.5, or the profile's)")
+                         f"default {DEFAULT_MIN_CONFIDENCE:g}, or the profile's)")
     evidence_q = Query(False, description="quote the passages (story text: spoilers!)")
     format_q = Query(None, description="the story's format, when its file name or content "
                      "does not say (text, markdown, html, epub)")
@@ -121,7 +111,7 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
         wanted = ({w.id for w in load_taxonomy().parse_list(only)}
                   if only and only.strip() else None)
         work_in, _ = await read_request(request, gate, ScanRequest, "none", format)
-        floor = floor_of(min_confidence)
+        floor = confidence_floor(min_confidence)
 
         job = scans.job("scan", work_in, floor, evidence=evidence,
                         only=frozenset(wanted) if wanted is not None else None)
@@ -141,7 +131,7 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
                     evidence: bool = evidence_q) -> Response:
         work_in, profile = await read_request(request, gate, CheckRequest, "required", format)
         assert profile is not None
-        floor = floor_of(min_confidence, profile)
+        floor = confidence_floor(min_confidence, profile)
         if floor > MAX_FLOOR:  # confidence never goes above 0.99: every story would pass
             raise RequestError(422, "invalid-request", "min_confidence: at most 0.99 for a "
                                "verdict (confidence never goes above 0.99, so a higher "
@@ -163,7 +153,7 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
                     min_confidence: float | None = confidence_q,
                     format: InputFormat | None = format_q) -> Response:
         work_in, _ = await read_request(request, gate, ScanRequest, "none", format)
-        job = scans.job("audit", work_in, floor_of(min_confidence), evidence=evidence)
+        job = scans.job("audit", work_in, confidence_floor(min_confidence), evidence=evidence)
         return JSONResponse(await scans.run(job))
 
     @app.post("/v1/read", tags=["scan"], response_model=None,
@@ -182,7 +172,7 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
         from forewarn.scenes import DEFAULT_MAX_GAP
 
         work_in, profile = await read_request(request, gate, ReadRequest, "optional", format)
-        job = scans.job("read", work_in, floor_of(min_confidence, profile), profile=profile,
+        job = scans.job("read", work_in, confidence_floor(min_confidence, profile), profile=profile,
                         gap=DEFAULT_MAX_GAP if gap is None else gap)
         page = await scans.run(job)
         return HTMLResponse(page, headers={
