@@ -6,7 +6,7 @@ scanner recognise (:data:`EXTENSIONS`, :func:`extensions`), the formats ``fmt=``
 (:func:`get_reader`, names and aliases), the order content is sniffed in
 (:func:`sniff_readers`), the media types a service accepts (:func:`accepted_media_types`),
 and the lists of formats in the CLI's help and the docs (:func:`extensions_line`,
-:func:`formats_line`, :func:`labels_line`).
+:func:`formats_line`, :func:`labels_line`, :func:`readers_markdown`).
 
 The built-in readers (text, markdown, html, epub) are registered in
 :mod:`forewarn.ingest.readers`, which :func:`readers` loads before answering.
@@ -38,6 +38,7 @@ __all__ = [
     "reader_for_extension",
     "reader_names",
     "readers",
+    "readers_markdown",
     "register_reader",
     "sniff_readers",
     "unregister_reader",
@@ -186,6 +187,19 @@ def labels_line() -> str:
     """The readers' labels in prose: ``"plain text, Markdown, AO3 HTML and EPUB"``."""
     labels = [r.label for r in readers()]
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def readers_markdown() -> str:
+    """The input formats as the markdown table docs/cli.md shows (a test keeps the two
+    the same)."""
+    rows = ["| format | extensions | media types | recognised without an extension |",
+            "|---|---|---|---|"]
+    for r in readers():
+        sniffed = "yes" if r.sniff is not None else ("the fallback for text"
+                                                     if r.name == FALLBACK else "no")
+        rows.append(f"| `{r.name}` ({r.label}) | {' '.join(f'`{e}`' for e in r.extensions)} "
+                    f"| {', '.join(f'`{m}`' for m in r.media_types)} | {sniffed} |")
+    return "\n".join(rows) + "\n"
 
 
 def _rebuild_extensions() -> None:

@@ -14,7 +14,7 @@ format        what it writes                                          kinds
 ============  ======================================================  ==================
 
 See :mod:`forewarn.render.registry` for what each kind's items are. Every JSON document
-carries its ``schema``: ``forewarn.report/1`` (scan, one per work), ``forewarn.check/2``,
+carries its ``schema``: ``forewarn.report/2`` (scan, one per work), ``forewarn.check/2``,
 ``forewarn.audit/1``, ``forewarn.stats/1``, ``forewarn.taxonomy/1``, ``forewarn.batch/1``,
 ``forewarn.eval/1``.
 """
@@ -73,7 +73,7 @@ def render_text(kind: str, items: Iterable[Any], out: IO[str], options: RenderOp
         elif kind == "taxonomy":
             text = _taxonomy_text(item)
         elif kind == "batch":
-            text = item.render()
+            text = _batch_text(item)
         elif kind == "eval":
             text = item.markdown().rstrip("\n")
         else:
@@ -88,7 +88,7 @@ def _stats_text(stats: dict[str, Any]) -> str:
     from forewarn.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy()
-    lines = [f"{stats['store']}: {stats['works']:,} works ({stats['ok']:,} scanned, "
+    lines = [f"{one_line(stats['store'])}: {stats['works']:,} works ({stats['ok']:,} scanned, "
              f"{stats['failed']:,} failed); {stats['works_with_warnings']:,} with at least "
              "one warning"]
     warnings = stats["warnings"]
@@ -98,7 +98,7 @@ def _stats_text(stats: dict[str, Any]) -> str:
             try:
                 names[wid] = taxonomy.get(wid).name
             except Exception:  # a warning from another taxonomy version
-                names[wid] = wid
+                names[wid] = one_line(wid)
         width = max(len(n) for n in names.values())
         lines.append("")
         lines.append(f"  {'warning':<{width}}  {'mentioned':>9}  {'depicted':>9}  "
@@ -119,12 +119,24 @@ def _stats_text(stats: dict[str, Any]) -> str:
     if stats["failures"]:
         lines.append("")
         lines.append("  failures by kind: " + ", ".join(
-            f"{k} {v:,}" for k, v in stats["failures"].items()))
+            f"{one_line(k)} {v:,}" for k, v in stats["failures"].items()))
     if stats["model_versions"]:
         lines.append("")
         lines.append("  model versions: " + "; ".join(
-            f"{k} ({v:,} works)" for k, v in stats["model_versions"].items()))
+            f"{one_line(k)} ({v:,} works)" for k, v in stats["model_versions"].items()))
     return "\n".join(lines)
+
+
+def _batch_text(summary: Any) -> str:
+    """The batch summary, its store, model version and failure kinds each on one line."""
+    from collections import Counter
+    from dataclasses import replace
+
+    return str(replace(summary, store=one_line(summary.store),
+                       model_version=one_line(summary.model_version),
+                       failures=Counter({one_line(k): v for k, v in summary.failures.items()}),
+                       warnings=Counter({one_line(k): v for k, v in summary.warnings.items()})
+                       ).render())
 
 
 def _taxonomy_text(tax: Any) -> str:
