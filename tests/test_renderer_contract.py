@@ -330,3 +330,31 @@ def test_json_conflicts_with_another_format(command: list[str], capsys) -> None:
         main([*command, "--json", "--format", first])
     assert exc.value.code == 2
     assert f"--json conflicts with --format {first}" in capsys.readouterr().err
+
+
+def test_the_docs_list_the_registered_formats() -> None:
+    """docs/cli.md's table of output formats is the registry's (regenerate it with
+    ``forewarn.render.registry.renderers_markdown()``), and every ``--format a|b|c`` a doc
+    shows for a command is exactly that command's formats."""
+    from pathlib import Path
+
+    from forewarn.render.registry import renderers_markdown
+
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "cli.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- output-formats -->\n(.*?)<!-- /output-formats -->", doc, re.S)
+    assert shown is not None, "docs/cli.md has no output-formats table"
+    assert shown.group(1) == renderers_markdown()
+    kind_of = {command: kind for kind, command in KINDS.items()}
+    seen = set()
+    for path in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        # a synopsis: "forewarn COMMAND ..." up to the next "forewarn " or blank line
+        for block in re.finditer(r"forewarn (\w+)\b(.*?)(?=\nforewarn |\n\n|\n```|$)",
+                                 text, re.S):
+            command, rest = block.group(1), block.group(2)
+            for listed in re.findall(r"--format ((?:\w+\|)+\w+)", rest):
+                assert tuple(listed.split("|")) == renderer_names(kind_of[command]), \
+                    f"{path.name}: forewarn {command} --format {listed}"
+                seen.add(command)
+    assert set(KINDS.values()) <= seen, "docs/cli.md shows every command's --format"

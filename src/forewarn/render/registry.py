@@ -50,6 +50,7 @@ __all__ = [
     "render_to_string",
     "renderer_names",
     "renderers",
+    "renderers_markdown",
     "unregister_renderer",
 ]
 
@@ -181,6 +182,16 @@ def format_help(kind: str, default: str = "text") -> str:
     for r in renderers(kind):
         parts.append(f"{r.name} (default)" if r.name == default else f"{r.name}: {r.label}")
     return "; ".join(parts)
+
+
+def renderers_markdown() -> str:
+    """The output formats as the markdown table docs/cli.md shows (a test keeps the two
+    the same): each format, what it writes, and the commands that take it."""
+    rows = ["| `--format` | writes | commands |", "|---|---|---|"]
+    for r in renderers():
+        commands = ", ".join(f"`{KINDS[k]}`" for k in KINDS if k in r.kinds)
+        rows.append(f"| `{r.name}` | {r.label} | {commands} |")
+    return "\n".join(rows) + "\n"
 
 
 def render(name: str, kind: str, items: Iterable[Any], out: IO[Any],
