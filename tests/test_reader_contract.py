@@ -181,9 +181,10 @@ def test_one_registration_reaches_every_place(lines_reader, tmp_path: Path, caps
     assert ".lines" in EXTENSIONS and ".lines" in extensions_line()
     with pytest.raises(UnsupportedFormat, match=r"supported: .*\.lines"):
         read_bytes(b"%PDF-1.4 ...", "paper.pdf")
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["scan", "--help"])
-    assert ".lines" in capsys.readouterr().out
+    for command in ("scan", "check", "audit", "read", "batch"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([command, "--help"])
+        assert ".lines" in capsys.readouterr().out, command
 
 
 def test_a_reader_for_an_extension_listed_as_unsupported_wins(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ produced lazily as the command works, so a renderer that writes as it goes strea
 ``taxonomy``      ``taxonomy``: one :class:`~forewarn.taxonomy.Taxonomy`
 ``batch``         ``batch``: one :class:`~forewarn.batch.BatchSummary`
 ``export``        ``export``: one :class:`~forewarn.export.Export` (a store's works)
-``eval``          ``eval``: one :class:`~forewarn.eval.EvalResult`
+``eval``          ``eval``: one :class:`~forewarn.eval.report.EvalResult`
 ================  ================================================================
 
 ``render(kind, items, out, options)`` writes to ``out``: a text stream, or a binary one
