@@ -112,3 +112,18 @@ def test_eval_format_json_prints_the_numbers_with_a_schema(capsys, tmp_path) -> 
     assert code == 0
     doc = json.loads(out)
     assert doc["schema"] == "forewarn.eval/1" and doc["sections"][0]["part"] == "documents"
+
+
+def test_every_json_output_names_its_schema(capsys, tmp_path) -> None:
+    """Each line of an export too (forewarn.export/1)."""
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    shutil.copy(EXAMPLE, folder / "a.txt")
+    db = str(tmp_path / "r.db")
+    assert run(capsys, "batch", str(folder), "--store", db, "--jobs", "1", "--lexicon-only",
+               "--quiet")[0] == 0
+    code, out, _ = run(capsys, "export", "--store", db, "--format", "jsonl")
+    assert code == 0
+    [record] = [json.loads(line) for line in out.splitlines()]
+    assert record["schema"] == "forewarn.export/1"
+    assert record["report"]["schema"] == "forewarn.report/2"

@@ -22,6 +22,7 @@ WORK_COLUMNS = ["work_id", "source", "content_hash", "forewarn_version", "model_
 WARNING_COLUMNS = ["work_id", "warning", "severity", "severity_rank", "confidence",
                    "declared"]
 TABLES = ("works", "warnings")
+EXPORT_SCHEMA = "forewarn.export/1"
 
 
 @dataclass
@@ -40,10 +41,10 @@ class Export:
         return WORK_COLUMNS if self.table == "works" else WARNING_COLUMNS
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """One object per work: ``work_id``, ``source``, ``content_hash``,
-        ``forewarn_version``, ``model_version``, ``status``, ``error`` (``{"kind",
-        "message"}`` or null), ``report`` (the ``forewarn.report/1`` object, or null for a
-        failure) and ``scanned_at``."""
+        """One object per work: ``schema`` (``forewarn.export/1``), ``work_id``, ``source``,
+        ``content_hash``, ``forewarn_version``, ``model_version``, ``status``, ``error``
+        (``{"kind", "message"}`` or null), ``report`` (the ``forewarn.report/2`` object, or
+        null for a failure) and ``scanned_at``."""
         for work in self.store.iter_works(**self.filters):
             yield json_record(work)
 
@@ -65,6 +66,7 @@ def json_record(work: dict[str, Any]) -> dict[str, Any]:
     if work["status"] != "ok":
         error = {"kind": work.get("error_kind"), "message": work.get("error_message")}
     return {
+        "schema": EXPORT_SCHEMA,
         "work_id": work["work_id"],
         "source": work["source"],
         "content_hash": work["content_hash"],

@@ -4,9 +4,10 @@ Writes what a results store holds, for researchers, in the formats registered fo
 ``export`` kind (:mod:`forewarn.render.registry`; the built-ins in
 :mod:`forewarn.render.formats`, the data in :mod:`forewarn.export`):
 
-* ``jsonl`` (default): one object per work: ``work_id``, ``source``, ``content_hash``,
-  ``forewarn_version``, ``model_version``, ``status``, ``error`` (``{"kind", "message"}``
-  or null) and ``report`` (the ``forewarn.report/1`` object, or null for a failure);
+* ``jsonl`` (default): one object per work: ``schema`` (``forewarn.export/1``),
+  ``work_id``, ``source``, ``content_hash``, ``forewarn_version``, ``model_version``,
+  ``status``, ``error`` (``{"kind", "message"}`` or null), ``report`` (the
+  ``forewarn.report/2`` object, or null for a failure) and ``scanned_at``;
 * ``csv`` and ``parquet``: a flat table; ``--table works`` (default) has one row per work
   with its warnings as ``id:severity:confidence`` joined by ``;``, ``--table warnings`` one
   row per (work, warning). A CSV cell that a spreadsheet would run as a formula (text

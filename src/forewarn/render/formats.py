@@ -16,7 +16,7 @@ format        what it writes                                          kinds
 See :mod:`forewarn.render.registry` for what each kind's items are. Every JSON document
 carries its ``schema``: ``forewarn.report/2`` (scan, one per work), ``forewarn.check/2``,
 ``forewarn.audit/1``, ``forewarn.stats/1``, ``forewarn.taxonomy/1``, ``forewarn.batch/1``,
-``forewarn.eval/1``.
+``forewarn.eval/1``; each line of an export: ``forewarn.export/1``.
 """
 
 from __future__ import annotations
