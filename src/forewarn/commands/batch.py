@@ -49,10 +49,10 @@ def _seconds(value: str) -> float:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("batch", help="scan a folder, JSONL or Parquet file of works into a "
-                                     "results store (resumable)")
     from forewarn.ingest.registry import extensions_line
 
+    p = sub.add_parser("batch", help="scan a folder, JSONL or Parquet file of works into a "
+                                     "results store (resumable)")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help=f"a folder of stories ({extensions_line()}), a JSONL or Parquet "
                         "file of works, or a story")
