@@ -42,3 +42,27 @@ def test_zsh_and_fish_scripts_name_every_command(capsys) -> None:
     for name in commands_and_options():
         assert name in zsh and f"__fish_seen_subcommand_from {name}" in fish
     assert "-l by-chapter" in fish
+
+
+def test_format_values_complete_from_the_renderer_registry(capsys, tmp_path) -> None:
+    """``--format`` completes to the formats registered for the command's kind."""
+    from forewarn.commands.completion import option_choices
+    from forewarn.render.registry import renderer_names
+
+    choices = option_choices()
+    for command, kind in (("scan", "report"), ("check", "verdict"), ("audit", "audit"),
+                          ("stats", "stats"), ("taxonomy", "taxonomy"), ("batch", "batch"),
+                          ("export", "export"), ("eval", "eval")):
+        assert choices[command]["--format"] == list(renderer_names(kind)), command
+    fish = script(capsys, "fish")
+    assert ("complete -c forewarn -n '__fish_seen_subcommand_from audit' -l format -x "
+            "-a 'text json jsonl ao3'") in fish
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    path = tmp_path / "forewarn.bash"
+    path.write_text(script(capsys, "bash"))
+    probe = (f'source {path}; COMP_WORDS=(forewarn scan --format j); COMP_CWORD=3; '
+             '_forewarn; echo "${COMPREPLY[@]}"; COMP_WORDS=(forewarn export --format ""); '
+             'COMP_CWORD=3; _forewarn; echo "${COMPREPLY[@]}"')
+    out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["json jsonl", "jsonl csv parquet"]

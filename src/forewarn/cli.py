@@ -60,7 +60,42 @@ def err(message: str) -> None:
 
 def error_entry(source: str, exc: ForewarnError) -> dict[str, object]:
     """An input that could not be read, in its place in a JSON array of results."""
-    return {"source": source, "error": " ".join(str(exc).split()), "exit_code": exc.exit_code}
+    from forewarn.render.registry import Failed
+
+    return Failed(source, exc).to_dict()
+
+
+def add_format_option(parser: argparse.ArgumentParser, kind: str, *, default: str = "text",
+                      json_alias: bool = True) -> None:
+    """``--format`` for a command that prints results of ``kind``: its choices and help are
+    the renderers registered for that kind (:mod:`forewarn.render.registry`);
+    ``json_alias`` adds ``--json``, the same as ``--format json``. Read the choice with
+    :func:`output_format`."""
+    from forewarn.render.registry import format_help, renderer_names
+
+    parser.add_argument("--format", choices=renderer_names(kind), default=None,
+                        help=format_help(kind, default))
+    if json_alias:
+        parser.add_argument("--json", action="store_true", help="the same as --format json")
+    parser.set_defaults(format_default=default, format_parser=parser, format_kind=kind)
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format a command was asked for: ``--format``, else ``json`` with ``--json``,
+    else the command's default. ``--json`` with another ``--format`` is a usage error."""
+    as_json = getattr(args, "json", None) is True
+    fmt = args.format or ("json" if as_json else args.format_default)
+    if as_json and fmt != "json":
+        args.format_parser.error(f"--json conflicts with --format {fmt}")
+    return str(fmt)
+
+
+def story_paths_help(one: bool = False) -> str:
+    """The help of a PATH argument, with the extensions the registered readers take."""
+    from forewarn.ingest.registry import extensions_line
+
+    what = "a story file" if one else "story files"
+    return f"{what} ({extensions_line()}), or - for standard input"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,8 +24,6 @@ from forewarn.segment import segment
 from forewarn.taxonomy import Taxonomy, load_taxonomy
 from forewarn.work import Hit, Passage, PassageScores, Work
 
-_PATH_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub")
-
 
 class Detector(Protocol):
     name: str
@@ -72,7 +70,9 @@ def default_detectors(engine: str | None = None) -> list[Detector]:
 def _looks_like_path(value: str) -> bool:
     if "\n" in value or len(value) > 1024:
         return False
-    return value.lower().endswith(_PATH_SUFFIXES) or os.path.isfile(value)
+    from forewarn.ingest.registry import extensions
+
+    return value.lower().endswith(extensions()) or os.path.isfile(value)
 
 
 class Scanner:

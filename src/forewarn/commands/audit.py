@@ -16,10 +16,11 @@ Exit codes: 0 when every work was audited, whatever the audits say; 2 for a usag
 from __future__ import annotations
 
 import argparse
-import json
+import sys
+from collections.abc import Iterator
 from typing import Any
 
-from forewarn.cli import confidence, err, error_entry
+from forewarn.cli import add_format_option, confidence, err, output_format, story_paths_help
 from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 from forewarn.errors import ForewarnError
 
@@ -30,11 +31,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="For authors: compare the warnings a work declares (AO3 archive "
                     "warnings, tags, 'TW:' lines) with what forewarn finds in its text, and "
                     "suggest the warnings to add, with where the content is.")
-    p.add_argument("paths", metavar="PATH", nargs="+",
-                   help="story files (.txt .md .html .epub), or - for standard input")
-    p.add_argument("--format", choices=("text", "json", "ao3"), default=None,
-                   help="text (default), json, or ao3: one line of tags to paste into AO3")
-    p.add_argument("--json", action="store_true", help="the same as --format json")
+    p.add_argument("paths", metavar="PATH", nargs="+", help=story_paths_help())
+    add_format_option(p, "audit")
     p.add_argument("--evidence", action="store_true",
                    help="quote the passages (may spoil the story)")
     p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
@@ -43,40 +41,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--encoding", help="decode text files with this encoding")
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the embedding model (faster, less recall)")
-    p.set_defaults(func=run, parser=p)
+    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from forewarn.audit import audit_work, render_text
+    from forewarn.audit import audit_work
     from forewarn.ingest import read_path
+    from forewarn.render.registry import Failed, RenderOptions, render
     from forewarn.scanner import Scanner
 
-    fmt = args.format or ("json" if args.json else "text")
-    if args.json and fmt != "json":
-        args.parser.error(f"--json conflicts with --format {fmt}")
+    fmt = output_format(args)
     floor = confidence_floor(args.min_confidence)
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
     status = 0
-    documents: list[dict[str, Any]] = []
-    for n, path in enumerate(args.paths):
-        try:
-            audit = audit_work(read_path(path, encoding=args.encoding), scanner)
-        except ForewarnError as exc:  # one bad input does not stop the others
-            err(str(exc))
-            status = status or exc.exit_code
-            documents.append(error_entry(path, exc))
-            continue
-        if fmt == "json":
-            documents.append(json.loads(audit.to_json(evidence=args.evidence)))
-        elif fmt == "ao3":
-            line = audit.ao3_line()
-            if line:
-                print(f"{path}: {line}" if len(args.paths) > 1 else line)
-        else:
-            if n:
-                print()
-            print(render_text(audit, evidence=args.evidence))
-    if fmt == "json" and (len(args.paths) > 1 or not status):
-        print(json.dumps(documents[0] if len(args.paths) == 1 else documents,
-                         ensure_ascii=False, indent=2))
+
+    def audits() -> Iterator[Any]:  # one bad input does not stop the others
+        nonlocal status
+        for path in args.paths:
+            try:
+                audit = audit_work(read_path(path, encoding=args.encoding), scanner)
+            except ForewarnError as exc:
+                err(str(exc))
+                status = status or exc.exit_code
+                yield Failed(path, exc)
+                continue
+            yield audit
+
+    options = RenderOptions(evidence=args.evidence, many=len(args.paths) > 1)
+    render(fmt, "audit", audits(), sys.stdout, options)
     return status

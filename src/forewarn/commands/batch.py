@@ -1,6 +1,6 @@
 """``forewarn batch INPUT... --store results.db``: scan an archive into a results store.
 
-INPUT is a folder (every .txt .md .html .epub below it), a JSONL file of works
+INPUT is a folder (every story file below it that a reader takes), a JSONL file of works
 (``work_id`` and ``text`` per line; ``--id-field``/``--text-field`` for other names), a
 Parquet file with the same columns (needs pyarrow), or a single story file. Works already
 in the store with the same content hash and model version are skipped, so a run that was
@@ -19,12 +19,11 @@ Ctrl-C while it stops ends it at once, also with 130).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
 
-from forewarn.cli import confidence, err
+from forewarn.cli import add_format_option, confidence, err, output_format
 from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 
 EXIT_SOME_FAILED = 11
@@ -51,10 +50,13 @@ def _seconds(value: str) -> float:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from forewarn.ingest.registry import extensions_line
+
     p = sub.add_parser("batch", help="scan a folder, JSONL or Parquet file of works into a "
                                      "results store (resumable)")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="a folder of stories, a JSONL or Parquet file of works, or a story")
+                   help=f"a folder of stories ({extensions_line()}), a JSONL or Parquet "
+                        "file of works, or a story")
     p.add_argument("--store", required=True, metavar="FILE|URL",
                    help="results store: a SQLite file, or a postgresql:// URL")
     p.add_argument("--jobs", "-j", type=_positive, default=None, metavar="N",
@@ -84,16 +86,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "(default 5)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress display (the summary is still printed)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_format_option(p, "batch")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from forewarn.batch import Corpus, ScanConfig, run_batch
     from forewarn.progress import Progress
-    from forewarn.scanner import DEFAULT_MIN_CONFIDENCE
+    from forewarn.render.registry import render
     from forewarn.store import open_store
 
+    fmt = output_format(args)
     # The batch's parallelism is its worker processes: one core each, no tokenizer threads
     # on the side (so --jobs N uses N cores, and --jobs 1 one).
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -111,11 +114,7 @@ def run(args: argparse.Namespace) -> int:
                             cluster_timeout=args.cluster_timeout,
                             second_interrupt_exits=True)
         summary.total = total
-    if args.json:
-        print(json.dumps(summary.to_dict(), indent=2))
-    else:
-        print(summary.render())
-    sys.stdout.flush()
+    render(fmt, "batch", [summary], sys.stdout)  # the summary
     if summary.interrupted:
         err("interrupted; what finished is stored: run the same command again to go on")
         # Nothing is left to stop: a further Ctrl-C while Python exits changes nothing

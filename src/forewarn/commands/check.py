@@ -21,10 +21,17 @@ A bad profile or option is exit code 2 and nothing is checked.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
+from collections.abc import Iterator
 from typing import Any
 
-from forewarn.cli import check_confidence, err, error_entry
+from forewarn.cli import (
+    add_format_option,
+    check_confidence,
+    err,
+    output_format,
+    story_paths_help,
+)
 from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 from forewarn.errors import ForewarnError
 from forewarn.profile import load_profile
@@ -35,12 +42,11 @@ __all__ = ["EXIT_NOT_SAFE", "SCHEMA", "Verdict", "register", "run"]
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="say whether stories are safe for a personal profile")
-    p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="story files (.txt .md .html .epub), or - for standard input")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=story_paths_help())
     p.add_argument("--profile", metavar="FILE",
                    help="the reader's profile (TOML; see docs/profiles.md); default: "
                         "$FOREWARN_PROFILE, else ~/.config/forewarn/profile.toml")
-    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    add_format_option(p, "verdict")
     p.add_argument("--min-confidence", type=check_confidence, default=None, metavar="X",
                    help="ignore warnings below this confidence (0-0.99; default: the "
                         f"profile's min_confidence, else {DEFAULT_MIN_CONFIDENCE:g})")
@@ -53,8 +59,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
     from forewarn.profile import resolve_profile
+    from forewarn.render.registry import Failed, RenderOptions, render
     from forewarn.scanner import Scanner
 
+    fmt = output_format(args)
     path = resolve_profile(args.profile)
     if path is None:
         err("check: no profile: pass --profile FILE, set FOREWARN_PROFILE, or write one "
@@ -67,26 +75,23 @@ def run(args: argparse.Namespace) -> int:
 
     error_code = 0
     verdicts: list[Verdict] = []
-    works: list[dict[str, Any]] = []
-    for n, path in enumerate(args.paths):
-        try:
-            report = scanner.scan_work(read_path(path, encoding=args.encoding))
-        except ForewarnError as exc:
-            err(str(exc))
-            error_code = error_code or exc.exit_code
-            works.append({**error_entry(path, exc), "title": None, "safe": None})
-            continue
-        verdict = Verdict.of(report, profile, floor)
-        verdicts.append(verdict)
-        if args.json:
-            works.append(verdict.to_dict())
-        else:
-            if n:
-                print()
-            print(verdict.render(), flush=True)
-    if args.json:
-        print(json.dumps({"schema": SCHEMA, "min_confidence": floor, "works": works},
-                         ensure_ascii=False, indent=2))
+
+    def results() -> Iterator[Any]:  # every input keeps its place, a failure as Failed
+        nonlocal error_code
+        for path in args.paths:
+            try:
+                report = scanner.scan_work(read_path(path, encoding=args.encoding))
+            except ForewarnError as exc:
+                err(str(exc))
+                error_code = error_code or exc.exit_code
+                yield Failed(path, exc)
+                continue
+            verdict = Verdict.of(report, profile, floor)
+            verdicts.append(verdict)
+            yield verdict
+
+    options = RenderOptions(many=len(args.paths) > 1, meta={"min_confidence": floor})
+    render(fmt, "verdict", results(), sys.stdout, options)
     if error_code:
         return error_code
     return overall_exit_code(verdicts)

@@ -2,8 +2,10 @@
 
 Parts: passages, natural, documents, auxiliary, chapters, testset, annotated, ao3, or all
 (the default).
-See docs/evaluation.md. Writes the report to stdout and, with ``--out``, to a file;
-``--json`` also writes every number as JSON. Progress goes to stderr (``--quiet``: none).
+See docs/evaluation.md. Writes the report to stdout (``--format text``, the default: the
+markdown; ``--format json``: every number, ``forewarn.eval/1``) and, with ``--out``, the
+markdown to a file; ``--json FILE`` also writes every number as JSON to FILE. Progress
+goes to stderr (``--quiet``: none).
 
 Exit codes: 0 done (with ``all``, a part whose data is missing is reported as skipped);
 2 usage error; 3 a part asked for by name has no data, or no part could run at all; 9 a
@@ -18,6 +20,8 @@ import shlex
 import sys
 import time
 from pathlib import Path
+
+from forewarn.cli import add_format_option, output_format
 
 PART_NAMES = ("passages", "natural", "documents", "auxiliary", "chapters", "testset",
               "annotated", "ao3", "all")
@@ -49,7 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the reference data folder (default: $FOREWARN_DATA, else "
                         "../shared/data beside the checkout)")
     p.add_argument("--out", type=Path, metavar="FILE", help="also write the markdown here")
-    p.add_argument("--json", type=Path, metavar="FILE", help="write every number as JSON")
+    p.add_argument("--json", type=Path, metavar="FILE",
+                   help="also write every number as JSON here (forewarn.eval/1)")
+    add_format_option(p, "eval", json_alias=False)
     p.add_argument("--pan23", type=Path, metavar="DIR",
                    help="documents: a folder with works.jsonl and labels.jsonl (default: "
                         "DATA/pan23, else tests/fixtures/eval)")
@@ -76,11 +82,11 @@ def run(args: argparse.Namespace) -> int:
         EvalError,
         environment,
         header_lines,
-        render_json,
-        render_markdown,
         run_parts,
     )
     from forewarn.eval.common import data_dir_default
+    from forewarn.eval.report import EvalResult
+    from forewarn.render.registry import render
 
     unknown = [p for p in args.parts if p not in PART_NAMES]
     if unknown:
@@ -109,16 +115,16 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     sections = run_parts(names, ctx, skip_missing=not single)
     meta["seconds"] = round(time.perf_counter() - started, 1)
-    text = render_markdown(sections, header_lines(meta))
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    result = EvalResult(sections, meta, header_lines(meta))
+    text = result.markdown()
+    render(output_format(args), "eval", [result], sys.stdout)  # text: the markdown
     try:
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(text, encoding="utf-8")
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(render_json(sections, meta), encoding="utf-8")
+            args.json.write_text(result.json(), encoding="utf-8")
     except OSError as exc:
         raise EvalError(f"cannot write the report: {exc}") from None
     skipped = [s.part for s in sections if s.skipped]

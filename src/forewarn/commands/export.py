@@ -1,13 +1,17 @@
 """``forewarn export --store results.db --format jsonl|csv|parquet [-o FILE]``.
 
-Writes what a results store holds, for researchers:
+Writes what a results store holds, for researchers, in the formats registered for the
+``export`` kind (:mod:`forewarn.render.registry`; the built-ins in
+:mod:`forewarn.render.formats`, the data in :mod:`forewarn.export`):
 
-* ``jsonl`` (default): one object per work: ``work_id``, ``source``, ``content_hash``,
-  ``forewarn_version``, ``model_version``, ``status``, ``error`` (``{"kind", "message"}``
-  or null) and ``report`` (the ``forewarn.report/1`` object, or null for a failure);
+* ``jsonl`` (default): one object per work: ``schema`` (``forewarn.export/1``),
+  ``work_id``, ``source``, ``content_hash``, ``forewarn_version``, ``model_version``,
+  ``status``, ``error`` (``{"kind", "message"}`` or null), ``report`` (the
+  ``forewarn.report/2`` object, or null for a failure) and ``scanned_at``;
 * ``csv`` and ``parquet``: a flat table; ``--table works`` (default) has one row per work
   with its warnings as ``id:severity:confidence`` joined by ``;``, ``--table warnings`` one
-  row per (work, warning).
+  row per (work, warning). A CSV cell that a spreadsheet would run as a formula (text
+  starting with ``=``, ``+``, ``-`` or ``@``) starts with ``'``.
 
 ``--warning W [--min-severity S] [--min-confidence X]`` keeps only works (or rows) with
 that warning at least that strong: the same indexed query as in docs/store.md.
@@ -25,28 +29,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import json
 import os
 import sys
-from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
 
-from forewarn.cli import confidence
-
-WORK_COLUMNS = ["work_id", "source", "content_hash", "forewarn_version", "model_version",
-                "status", "error_kind", "error_message", "title", "format", "word_count",
-                "chapters", "warning_count", "warnings", "scanned_at"]
-WARNING_COLUMNS = ["work_id", "warning", "severity", "severity_rank", "confidence",
-                   "declared"]
+from forewarn.cli import add_format_option, confidence, output_format
+from forewarn.export import TABLES
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="export a results store as JSONL, CSV or Parquet")
     p.add_argument("--store", required=True, metavar="FILE|URL",
                    help="the results store (a SQLite file or a postgresql:// URL)")
-    p.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
-    p.add_argument("--table", choices=("works", "warnings"), default="works",
+    add_format_option(p, "export", default="jsonl", json_alias=False)
+    p.add_argument("--table", choices=TABLES, default="works",
                    help="csv/parquet: one row per work (default) or per (work, warning)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write here (default: standard output; required for parquet)")
@@ -76,25 +72,32 @@ def _filters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from forewarn.export import Export
+    from forewarn.render.registry import RenderOptions, get_renderer
     from forewarn.store import open_store
 
-    if args.format == "parquet" and not args.output:
+    fmt = output_format(args)
+    renderer = get_renderer(fmt, "export")
+    options = RenderOptions()
+    if renderer.needs_file and not args.output:
         from forewarn.cli import err
 
-        err("export: --format parquet needs -o FILE")
+        err(f"export: --format {fmt} needs -o FILE")
         return 2
     filters = _filters(args)
     with open_store(args.store, read_only=True) as store:
+        items = [Export(store, table=args.table, filters=filters)]
         if not args.output:
-            _write_text(store, args, filters, sys.stdout)
+            renderer.render("export", items, sys.stdout, options)
             sys.stdout.flush()
             return 0
         with _AtomicOutput(args.output) as temp:
-            if args.format == "parquet":
-                _parquet(store, args, filters, temp)
+            if renderer.binary:
+                with open(temp, "wb") as out:
+                    renderer.render("export", items, out, options)
             else:
                 with open(temp, "w", encoding="utf-8", newline="") as out:
-                    _write_text(store, args, filters, out)
+                    renderer.render("export", items, out, options)
     return 0
 
 
@@ -150,91 +153,3 @@ class _AtomicOutput:
         why = exc.strerror or str(exc) or type(exc).__name__
         return InputNotFound(f"{self.path}: cannot write ({why}); the file was not "
                              "written (an existing one is unchanged)")
-
-
-def _write_text(store: Any, args: argparse.Namespace, filters: dict[str, Any],
-                out: IO[str]) -> None:
-    if args.format == "jsonl":
-        for work in store.iter_works(**filters):
-            out.write(json.dumps(_json_record(work), ensure_ascii=False) + "\n")
-    else:
-        writer = csv.writer(out)
-        columns = WORK_COLUMNS if args.table == "works" else WARNING_COLUMNS
-        writer.writerow(columns)
-        for row in _rows(store, args.table, filters):
-            writer.writerow([row.get(c) for c in columns])
-
-
-def _json_record(work: dict[str, Any]) -> dict[str, Any]:
-    report = work.get("report")
-    error = None
-    if work["status"] != "ok":
-        error = {"kind": work.get("error_kind"), "message": work.get("error_message")}
-    return {
-        "work_id": work["work_id"],
-        "source": work["source"],
-        "content_hash": work["content_hash"],
-        "forewarn_version": work["forewarn_version"],
-        "model_version": work["model_version"],
-        "status": work["status"],
-        "error": error,
-        "report": json.loads(report) if report else None,
-        "scanned_at": work["scanned_at"],
-    }
-
-
-def _warning_summary(report: str | None) -> str:
-    if not report:
-        return ""
-    try:
-        data = json.loads(report)
-    except ValueError:
-        return ""
-    return ";".join(f"{w['id']}:{w['severity']}:{w['confidence']}"
-                    for w in data.get("warnings", []))
-
-
-def _rows(store: Any, table: str, filters: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    if table == "warnings":
-        yield from store.iter_warnings(**filters)
-        return
-    for work in store.iter_works(**filters):
-        work["warnings"] = _warning_summary(work.get("report"))
-        yield work
-
-
-def _parquet(store: Any, args: argparse.Namespace, filters: dict[str, Any], path: str) -> None:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        from forewarn.store import MissingDependency
-
-        raise MissingDependency(
-            "--format parquet needs pyarrow: pip install 'forewarn[parquet]'") from None
-    if args.table == "works":
-        schema = pa.schema([
-            ("work_id", pa.string()), ("source", pa.string()), ("content_hash", pa.string()),
-            ("forewarn_version", pa.string()), ("model_version", pa.string()),
-            ("status", pa.string()), ("error_kind", pa.string()),
-            ("error_message", pa.string()), ("title", pa.string()), ("format", pa.string()),
-            ("word_count", pa.int64()), ("chapters", pa.int64()),
-            ("warning_count", pa.int64()), ("warnings", pa.string()),
-            ("scanned_at", pa.string()), ("report", pa.string()),
-        ])
-    else:
-        schema = pa.schema([
-            ("work_id", pa.string()), ("warning", pa.string()), ("severity", pa.string()),
-            ("severity_rank", pa.int8()), ("confidence", pa.float64()),
-            ("declared", pa.bool_()),
-        ])
-    names = schema.names
-    with pq.ParquetWriter(path, schema) as writer:
-        batch: list[dict[str, Any]] = []
-        for row in _rows(store, args.table, filters):
-            batch.append({n: row.get(n) for n in names})
-            if len(batch) >= 2000:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                batch = []
-        if batch:
-            writer.write_table(pa.Table.from_pylist(batch, schema=schema))

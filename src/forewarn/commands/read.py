@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 
-from forewarn.cli import confidence
+from forewarn.cli import confidence, story_paths_help
 from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 from forewarn.errors import ForewarnError
 
@@ -37,8 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "every scene your profile avoids is collapsed behind a note, with controls to show "
         "it or skip past it.",
     )
-    p.add_argument("path", metavar="PATH",
-                   help="a story file (.txt .md .html .epub), or - for standard input")
+    p.add_argument("path", metavar="PATH", help=story_paths_help(one=True))
     p.add_argument("--profile", metavar="FILE",
                    help="your profile (TOML): which warnings to collapse, from what severity; "
                    "without it every reported warning is collapsed")

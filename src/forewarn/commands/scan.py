@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from collections.abc import Iterator
+from typing import Any
 
-from forewarn.cli import confidence, err, error_entry
+from forewarn.cli import add_format_option, confidence, err, output_format, story_paths_help
 from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
 from forewarn.errors import ForewarnError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from forewarn.ingest.registry import labels_line
+
     p = sub.add_parser(
         "scan", help="scan stories and report their content warnings",
-        description="Scan stories (plain text with AO3-style headers, AO3 HTML, EPUB, "
-                    "Markdown, or - for standard input) and report which content warnings "
-                    "each needs, where, and how strong. No story text is quoted unless "
-                    "--evidence is given.")
-    p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="story files (.txt .md .html .epub), or - for standard input")
-    p.add_argument("--json", action="store_true", help="print the JSON report")
+        description=f"Scan stories ({labels_line()}, or - for standard input) and report "
+                    "which content warnings each needs, where, and how strong. No story "
+                    "text is quoted unless --evidence is given.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=story_paths_help())
+    add_format_option(p, "report")
     p.add_argument("--evidence", action="store_true",
                    help="quote the passages (may spoil the story)")
     p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
@@ -38,36 +39,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
-    from forewarn.render.terminal import render_by_chapter, render_text, use_colour
+    from forewarn.render.registry import Failed, RenderOptions, render
+    from forewarn.render.terminal import use_colour
     from forewarn.scanner import Scanner
     from forewarn.taxonomy import load_taxonomy
 
+    fmt = output_format(args)
     only = {w.id for w in load_taxonomy().parse_list(args.only)} if args.only else None
     floor = confidence_floor(args.min_confidence)
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
     status = 0
-    reports = []
-    for path in args.paths:
-        try:
-            report = scanner.scan_work(read_path(path, encoding=args.encoding))
-        except ForewarnError as exc:
-            err(str(exc))
-            status = status or exc.exit_code
-            if args.json:  # every input keeps its place, as in `check --json`
-                reports.append(error_entry(path, exc))
-            continue
-        report = report.filtered(floor, only)
-        if args.json:
-            reports.append(report.to_dict(evidence=args.evidence))
-        else:
-            if len(reports):
-                print()
-            reports.append(report)
-            print(render_text(report, evidence=args.evidence, colour=use_colour(sys.stdout)),
-                  flush=True)
-            if args.by_chapter and report.warnings:
-                print(render_by_chapter(report), flush=True)
-    if args.json and (len(args.paths) > 1 or not status):
-        print(json.dumps(reports[0] if len(args.paths) == 1 else reports,
-                         ensure_ascii=False, indent=2))
+
+    def reports() -> Iterator[Any]:  # every input keeps its place, a failure as Failed
+        nonlocal status
+        for path in args.paths:
+            try:
+                report = scanner.scan_work(read_path(path, encoding=args.encoding))
+            except ForewarnError as exc:
+                err(str(exc))
+                status = status or exc.exit_code
+                yield Failed(path, exc)
+                continue
+            yield report.filtered(floor, only)
+
+    options = RenderOptions(evidence=args.evidence, colour=use_colour(sys.stdout),
+                            by_chapter=args.by_chapter, many=len(args.paths) > 1)
+    render(fmt, "report", reports(), sys.stdout, options)
     return status

@@ -1,27 +1,26 @@
-"""``forewarn taxonomy``: list the warnings forewarn knows, by group."""
+"""``forewarn taxonomy``: list the warnings forewarn knows, by group.
+
+``--format json`` (``--json``) prints the same document as the service's
+``GET /v1/taxonomy`` (``forewarn.taxonomy/1``).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import sys
+
+from forewarn.cli import add_format_option, output_format
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("taxonomy", help="list the warnings forewarn knows")
-    p.add_argument("--json", action="store_true", help="print the taxonomy as JSON")
+    add_format_option(p, "taxonomy")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from forewarn.taxonomy import load_taxonomy, taxonomy_document
+    from forewarn.render.registry import render
+    from forewarn.taxonomy import load_taxonomy
 
-    tax = load_taxonomy()
-    if args.json:  # the same document as the service's GET /v1/taxonomy
-        print(json.dumps(taxonomy_document(tax), indent=2, ensure_ascii=False))
-        return 0
-    for group in tax.groups:
-        print(group.name)
-        for w in tax.warnings:
-            if w.group == group.id:
-                print(f"  {w.id:<26} {w.description}")
+    render(output_format(args), "taxonomy", [load_taxonomy()], sys.stdout)
     return 0

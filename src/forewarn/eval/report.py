@@ -96,9 +96,30 @@ def render_markdown(sections: Sequence[Section], header: Sequence[str] = ()) -> 
     return "\n".join(parts).rstrip() + "\n"
 
 
+EVAL_SCHEMA = "forewarn.eval/1"
+
+
 def render_json(sections: Sequence[Section], meta: dict[str, Any]) -> str:
-    return json.dumps({"meta": meta, "sections": [s.to_json() for s in sections]},
+    """Every number of a run as JSON: ``{"schema": "forewarn.eval/1", "meta", "sections"}``."""
+    return json.dumps({"schema": EVAL_SCHEMA, "meta": meta,
+                       "sections": [s.to_json() for s in sections]},
                       indent=2, ensure_ascii=False, default=_default) + "\n"
+
+
+@dataclass
+class EvalResult:
+    """One ``forewarn eval`` run, as its renderers get it: the sections, the run's
+    ``meta`` (environment, command, time) and the markdown header lines."""
+
+    sections: Sequence[Section]
+    meta: dict[str, Any]
+    header: Sequence[str] = ()
+
+    def markdown(self) -> str:
+        return render_markdown(self.sections, self.header)
+
+    def json(self) -> str:
+        return render_json(self.sections, self.meta)
 
 
 def _default(value: Any) -> Any:

@@ -1,6 +1,7 @@
 """Input readers: plain text, Markdown, HTML (AO3 downloads included) and EPUB to a Work.
 
-Entry points:
+The readers are registered in :mod:`forewarn.ingest.registry` (the built-ins in
+:mod:`forewarn.ingest.readers`); this module chooses one and guards the input. Entry points:
 
 * :func:`read_path` reads a file (or ``"-"`` for standard input), choosing the reader
   by extension, or by sniffing the content for an unknown or missing extension;
@@ -22,6 +23,16 @@ import sys
 
 from forewarn.errors import EmptyInput, InputNotFound, InputTooLarge, UnsupportedFormat
 from forewarn.ingest._common import DEFAULT_MAX_BYTES
+from forewarn.ingest.registry import (
+    EXTENSIONS,
+    FALLBACK,
+    extensions_line,
+    formats_line,
+    get_reader,
+    reader_for_extension,
+    readers,
+    sniff_readers,
+)
 from forewarn.work import Work
 
 __all__ = [
@@ -34,17 +45,10 @@ __all__ = [
     "sniff_format",
 ]
 
-EXTENSIONS: dict[str, str] = {
-    ".txt": "text",
-    ".text": "text",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-    ".epub": "epub",
-}
-SUPPORTED = ".txt .md .html .epub"
+readers()  # registers the built-in readers (forewarn.ingest.readers) and fills EXTENSIONS
+
+# extensions of formats no reader takes, for a clear error before reading (a registered
+# reader's extension wins over this list)
 _UNSUPPORTED_EXTENSIONS: dict[str, str] = {
     ".pdf": "PDF",
     ".docx": "DOCX",
@@ -73,17 +77,6 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"GIF89a", "GIF"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "DOC"),
 )
-_FORMAT_NAMES: dict[str, str] = {
-    "text": "text",
-    "txt": "text",
-    "markdown": "markdown",
-    "md": "markdown",
-    "html": "html",
-    "htm": "html",
-    "xhtml": "html",
-    "ao3-html": "html",
-    "epub": "epub",
-}
 _STDIN = "<stdin>"
 # open without waiting for a FIFO's writer, so that a FIFO can be refused rather than hang
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -117,7 +110,7 @@ def read_path(
     if not stat.S_ISREG(info.st_mode):
         raise _not_regular(name, info.st_mode)
     suffix = os.path.splitext(name)[1].lower()
-    if suffix in _UNSUPPORTED_EXTENSIONS:
+    if suffix not in EXTENSIONS and suffix in _UNSUPPORTED_EXTENSIONS:
         raise _unsupported(name, _UNSUPPORTED_EXTENSIONS[suffix])
     if info.st_size > max_bytes:
         raise _too_large(name, info.st_size, max_bytes)
@@ -137,23 +130,25 @@ def read_bytes(
 ) -> Work:
     """Read a story held in memory.
 
-    ``fmt`` (``text``, ``markdown``, ``html``, ``epub``) chooses the reader; without it,
-    a known extension on ``name`` does, and otherwise the content is sniffed. ``name`` is
-    used as ``Work.source`` and in error messages.
+    ``fmt`` (a registered reader's name or alias: ``text``, ``markdown``, ``html``,
+    ``epub``...) chooses the reader; without it, a known extension on ``name`` does, and
+    otherwise the content is sniffed. ``name`` is used as ``Work.source`` and in error
+    messages.
     """
     if len(data) > max_bytes:
         raise _too_large(name, len(data), max_bytes)
     if not data.strip():
         raise EmptyInput(f"{name}: empty file")
     if fmt is None:
-        fmt = EXTENSIONS.get(os.path.splitext(name)[1].lower()) or sniff_format(data, name)
-    elif fmt.lower() in _FORMAT_NAMES:
-        fmt = _FORMAT_NAMES[fmt.lower()]
+        reader = reader_for_extension(os.path.splitext(name)[1]) or get_reader(
+            sniff_format(data, name))
     else:
-        raise UnsupportedFormat(
-            f"{name}: unknown format {fmt!r} (supported: text, markdown, html, epub)"
-        )
-    return _READERS[fmt](data, name, encoding, max_bytes)
+        try:
+            reader = get_reader(fmt)
+        except KeyError:
+            raise UnsupportedFormat(
+                f"{name}: unknown format {fmt!r} (supported: {formats_line()})") from None
+    return reader.read(data, name, encoding, max_bytes)
 
 
 def read_text(text: str, source: str = "<text>") -> Work:
@@ -164,75 +159,29 @@ def read_text(text: str, source: str = "<text>") -> Work:
 
 
 def sniff_format(data: bytes, name: str = "<bytes>") -> str:
-    """Guess the format of ``data``: ``epub``, ``html`` or ``text``.
+    """Guess the format of ``data``: the name of the first registered reader whose
+    ``sniff`` claims it (binary readers are asked about content that is not text, text
+    readers about text), else ``text`` for text.
 
     Raises :class:`UnsupportedFormat` for other archives, documents and binaries.
     """
     from forewarn.ingest.decode import binary_message, looks_like_text
 
-    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _sniff_zip(data, name)
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            raise _unsupported(name, kind)
-    if not looks_like_text(data):
+    head = _head_text(data)
+    is_zip = data.startswith((b"PK\x03\x04", b"PK\x05\x06"))
+    kind = next((k for magic, k in _MAGIC if data.startswith(magic)), None)
+    binary = is_zip or kind is not None or not looks_like_text(data)
+    for reader in sniff_readers(binary=binary):
+        assert reader.sniff is not None
+        if reader.sniff(data, head):
+            return reader.name
+    if is_zip:
+        raise _unsupported(name, _zip_kind(data))
+    if kind is not None:
+        raise _unsupported(name, kind)
+    if binary:
         raise UnsupportedFormat(binary_message(name))
-    head = _head_text(data).lstrip().lower()
-    if head.startswith(("<!doctype html", "<html")) or (
-        head.startswith(("<?xml", "<!doctype", "<!--")) and "<html" in head
-    ):
-        return "html"
-    if _FRONT_MATTER.match(_head_text(data).lstrip("\ufeff")):
-        return "markdown"  # YAML front matter, as a .md file by path is read
-    return "text"
-
-
-# "---", then "key: value" lines, then "---": Markdown's front matter (not a scene break,
-# which has no "key:" line before the closing rule)
-_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(?:[A-Za-z_][\w-]*[ \t]*:.*\r?\n|[ \t].*\r?\n|-.*\r?\n)+"
-                           r"---[ \t]*\r?\n")
-
-
-# --- readers ------------------------------------------------------------------------------------
-
-
-def _read_text_format(data: bytes, name: str, encoding: str | None, max_bytes: int) -> Work:
-    from forewarn.ingest.decode import decode_text
-    from forewarn.ingest.text import parse_text
-
-    text, used = decode_text(data, name, encoding)
-    return parse_text(text, name, encoding=used)
-
-
-def _read_markdown(data: bytes, name: str, encoding: str | None, max_bytes: int) -> Work:
-    from forewarn.ingest.decode import decode_text
-    from forewarn.ingest.markdown import parse_markdown
-
-    text, used = decode_text(data, name, encoding)
-    return parse_markdown(text, name, encoding=used)
-
-
-def _read_html(data: bytes, name: str, encoding: str | None, max_bytes: int) -> Work:
-    from forewarn.ingest.ao3_html import parse_html
-    from forewarn.ingest.decode import check_controls, decode_markup
-
-    text, used = decode_markup(data, name, encoding)
-    check_controls(text, name)
-    return parse_html(text, name, encoding=used)
-
-
-def _read_epub(data: bytes, name: str, encoding: str | None, max_bytes: int) -> Work:
-    from forewarn.ingest.epub import parse_epub
-
-    return parse_epub(data, name, max_bytes=max_bytes)
-
-
-_READERS = {
-    "text": _read_text_format,
-    "markdown": _read_markdown,
-    "html": _read_html,
-    "epub": _read_epub,
-}
+    return FALLBACK
 
 
 # --- files and streams ------------------------------------------------------------------------
@@ -320,11 +269,11 @@ def _human(size: int) -> str:
 
 
 def _unsupported(name: str, kind: str) -> UnsupportedFormat:
-    return UnsupportedFormat(f"{name}: {kind} is not supported (supported: {SUPPORTED})")
+    return UnsupportedFormat(f"{name}: {kind} is not supported (supported: {extensions_line()})")
 
 
-def _sniff_zip(data: bytes, name: str) -> str:
-    """``epub`` for an EPUB; :class:`UnsupportedFormat` naming other zip-based formats."""
+def _zip_kind(data: bytes) -> str:
+    """What a zip no reader takes is, for the error: DOCX, ODT, or ZIP."""
     import zipfile
     from io import BytesIO
 
@@ -336,19 +285,12 @@ def _sniff_zip(data: bytes, name: str) -> str:
                 with archive.open("mimetype") as member:
                     mimetype = member.read(100).strip()
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError):
-        # A damaged zip: let the EPUB reader report it if it claims to be one.
-        return "epub" if b"application/epub+zip" in data[:100] else _raise_zip(name, "ZIP")
-    if mimetype == b"application/epub+zip" or "META-INF/container.xml" in names:
-        return "epub"
+        return "ZIP"
     if "word/document.xml" in names:
-        return _raise_zip(name, "DOCX")
+        return "DOCX"
     if mimetype.startswith(b"application/vnd.oasis.opendocument"):
-        return _raise_zip(name, "ODT")
-    return _raise_zip(name, "ZIP")
-
-
-def _raise_zip(name: str, kind: str) -> str:
-    raise _unsupported(name, kind)
+        return "ODT"
+    return "ZIP"
 
 
 def _head_text(data: bytes) -> str:

@@ -1,7 +1,13 @@
-"""A readable plain-text report for a terminal. Quotes story text only when asked."""
+"""A readable plain-text report for a terminal. Quotes story text only when asked.
+
+Story content never reaches the terminal raw: :func:`terminal_safe` shows control
+characters (ANSI escapes among them) and bidirectional overrides as visible escapes, and
+titles and sources are kept on their line (:func:`one_line`).
+"""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 
@@ -24,20 +30,40 @@ def use_colour(stream: object) -> bool:
     return bool(isatty and isatty())
 
 
+# C0 controls but tab and newline, DEL, C1 controls (CSI among them), bidirectional
+# embeddings, overrides and isolates: what could move the cursor, recolour or reorder text
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control character but tab and newline (ANSI escapes, carriage
+    returns, C1 controls) and every bidirectional override shown as a visible escape
+    (``\\x1b``, ``\\u202e``), so that story content cannot drive the terminal."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line (whitespace runs, newlines among them, become one space),
+    made :func:`terminal_safe`."""
+    return terminal_safe(" ".join(text.split()))
+
+
 def heading(title: str | None, source: str | None, word_count: int, chapters: int) -> str:
-    """A work's first line: "Title  (source · 1,234 words · 3 chapters)"."""
+    """A work's first line: "Title  (source · 1,234 words · 3 chapters)"; the title and
+    source each on one line and terminal-safe."""
     facts = [f"{word_count:,} words"]
     if chapters > 1:
         facts.append(f"{chapters} chapters")
     if title and source:
-        facts.insert(0, source)
-    return f"{title or source or '<text>'}  ({' · '.join(facts)})"
+        facts.insert(0, one_line(source))
+    return f"{one_line(title or source or '<text>')}  ({' · '.join(facts)})"
 
 
 def render_text(report: Report, evidence: bool = False, max_evidence: int = 3,
                 colour: bool = False) -> str:
     """The report as lines of text: strongest warnings first, with where they are;
-    ``colour``: the severity in colour (:func:`use_colour` says when)."""
+    ``colour``: the severity in colour (:func:`use_colour` says when). Story content in
+    it is :func:`terminal_safe` (the only escapes in it are the severity colours)."""
     lines = [heading(report.title, report.source, report.word_count, report.chapter_count)]
     gap = report.not_checked
     if gap is not None:
@@ -53,13 +79,14 @@ def render_text(report: Report, evidence: bool = False, max_evidence: int = 3,
             where = summarise_locations(w.locations)
             mark = "  (declared)" if w.declared else ""
             label = f"{SEVERITY_LABEL[w.severity]:<9}"
-            if colour:
+            if colour:  # the colour codes are added after terminal_safe, here only
                 label = f"{_COLOUR[w.severity]}{label}{_RESET}"
             lines.append(f"  {label}  {w.name:<{width}}  {w.confidence:.2f}  {where}{mark}")
             if evidence:
                 shown = sorted(w.evidence, key=lambda e: -e.score)[:max_evidence]
                 for ev in sorted(shown, key=lambda e: (e.chapter, e.start)):
-                    quote = textwrap.shorten(ev.snippet, 200, placeholder="\u2026")
+                    quote = terminal_safe(
+                        textwrap.shorten(ev.snippet, 200, placeholder="\u2026"))
                     lines.append(
                         f"      ch {ev.chapter} \u00b6{ev.paragraph + 1}: \u201c{quote}\u201d"
                     )
@@ -68,7 +95,7 @@ def render_text(report: Report, evidence: bool = False, max_evidence: int = 3,
     if report.declared:
         declared = ", ".join(
             f"{d.name}"
-            + (f" ({d.qualifier})" if d.qualifier else "")
+            + (f" ({one_line(d.qualifier)})" if d.qualifier else "")
             + ("" if d.detected else " [not found in the text]")
             for d in _unique(report)
         )
