@@ -14,8 +14,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from forewarn.ingest.registry import reader_names
+
 Severity = Literal["mentioned", "depicted", "graphic"]
-InputFormat = Literal["text", "markdown", "html", "epub"]
+#: A story's format as the service accepts it: the registered readers' names
+#: (:func:`forewarn.ingest.registry.reader_names`), read when the service is imported.
+InputFormat = Literal[reader_names()]  # type: ignore[valid-type]
 
 _STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 _OPEN = ConfigDict(extra="allow", populate_by_name=True)

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from forewarn import __version__
 from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
+from forewarn.ingest.registry import formats_line
 from forewarn.profile import Profile
 from forewarn.service import jobs
 from forewarn.service.errors import RequestError, documented_errors
@@ -92,7 +93,7 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
                          f"default {DEFAULT_MIN_CONFIDENCE:g}, or the profile's)")
     evidence_q = Query(False, description="quote the passages (story text: spoilers!)")
     format_q = Query(None, description="the story's format, when its file name or content "
-                     "does not say (text, markdown, html, epub)")
+                     f"does not say ({formats_line()})")
 
     @app.post("/v1/scan", tags=["scan"], response_model=None,
               summary="Scan a story: the core JSON report",

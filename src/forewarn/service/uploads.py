@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from forewarn.ingest.registry import extensions_line
 from forewarn.profile import Profile
 from forewarn.service.errors import RequestError, pydantic_error
 from forewarn.service.jobs import WorkInput
@@ -275,7 +276,7 @@ def _form_request(parts: dict[str, _Part], profile: ProfileNeed,
         if declared and _REFUSED_UPLOAD_TYPES.fullmatch(declared):
             raise RequestError(415, "unsupported-format",
                                f"{_safe_filename(upload.filename)}: {declared[:80]} is not "
-                               "supported (supported: .txt .md .html .epub)")
+                               f"supported (supported: {extensions_line()})")
         return WorkInput(data=bytes(upload.data), filename=_safe_filename(upload.filename),
                          title=title, fmt=fmt), given
     assert text is not None
