@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from forewarn.cli import confidence, err, error_entry
 from forewarn.errors import ForewarnError
+
+if TYPE_CHECKING:
+    from forewarn.report import Report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,9 +33,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--encoding", help="decode text files with this encoding")
     p.add_argument("--by-chapter", action="store_true",
                    help="also print a table of chapters by warnings")
+    p.add_argument("--strip", action="store_true",
+                   help="also draw a strip per warning across the work: one character per "
+                   "chapter (per tenth of a short work), shaded by severity")
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the embedding model (faster, less recall)")
     p.set_defaults(func=run)
+
+
+def render_strips(report: Report) -> str:
+    """The report's strips for standard output: shaded blocks where it can print them
+    (ASCII letters otherwise), in colour only where :func:`use_colour` allows."""
+    from forewarn.render.strip import BLOCKS, render_text, strips
+    from forewarn.render.terminal import use_colour
+
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "".join(BLOCKS.values()).encode(encoding)
+        ascii_only = False
+    except (LookupError, UnicodeEncodeError):
+        ascii_only = True
+    return render_text(strips(report), ascii_only=ascii_only,
+                       colour=use_colour(sys.stdout))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
                   flush=True)
             if args.by_chapter and report.warnings:
                 print(render_by_chapter(report), flush=True)
+            if getattr(args, "strip", False) and report.warnings:
+                print(render_strips(report), flush=True)
     if args.json and (len(args.paths) > 1 or not status):
         print(json.dumps(reports[0] if len(args.paths) == 1 else reports,
                          ensure_ascii=False, indent=2))
