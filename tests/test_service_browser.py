@@ -131,7 +131,7 @@ def test_paste_a_story_pick_a_trigger_and_see_the_verdict(visit: Visit):
     summary = page.locator("#results-summary").inner_text()
     assert summary.startswith("Not safe for your list")
     assert page.locator(".verdict").inner_text() == "Not safe for your list"
-    verdict = page.locator(".verdict-warnings li").all_inner_texts()
+    verdict = page.locator(".verdict-list li").all_inner_texts()
     assert len(verdict) == 1 and "Blood and gore" in verdict[0] and "chapter 2" in verdict[0]
     found = page.locator("#warnings li.warning").all_inner_texts()
     names = [line.split(" — ")[0].split(None, 1)[1] for line in found]

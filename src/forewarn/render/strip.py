@@ -159,7 +159,7 @@ def describe(strip: Strip) -> str:
     if strip.chapters == 1:  # one chapter: how far into the work, to the nearest 5%
         places: dict[int, str] = {}
         for m in strip.marks:
-            at = 5 * round(m.x * 20)
+            at = 5 * int(m.x * 20 + 0.5)  # half up, as the web page rounds
             if at not in places or severity_rank(m.severity) > severity_rank(places[at]):
                 places[at] = m.severity
         shown = [f"{at}% ({s})" for at, s in sorted(places.items())]
