@@ -292,3 +292,13 @@ def test_forewarn_read_draws_only_the_profiles_warnings(capsys, tmp_path: Path):
     page = capsys.readouterr().out
     assert page.count("<svg ") == 1
     assert 'aria-label="the red thing: chapter 1' in page
+
+
+def test_the_scale_numbers_the_chapters_for_the_eye_only():
+    assert S.scale(1) == ""
+    three = S.scale(3)
+    assert three.count("<span>") == 3 and 'aria-hidden="true"' in three
+    assert ">1<" in three and ">3<" in three
+    many = S.scale(30)
+    assert many.count("<span>") == 2 and "chapter 30" in many and "strip-scale-ends" in many
+    assert "style=" not in three + many

@@ -71,6 +71,10 @@ p { margin: 0 0 0.8em; }
 .strip-name { font-weight: bold; margin: 0 0 0.25em; }
 .strip-svg { display: block; width: 100%; height: 1.6em; border: 1px solid; }
 .strip-text, .strips-key { font-size: 0.9em; margin: 0.25em 0 0; }
+.strip-scale { display: flex; font-size: 0.75em; }
+.strip-scale span { flex: 1 1 0; text-align: center; }
+.strip-scale-ends { justify-content: space-between; }
+.strip-scale-ends span { flex: none; }
 """
 
 STRIPS_FILE = "warnings.xhtml"

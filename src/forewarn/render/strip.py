@@ -171,8 +171,8 @@ def describe(strip: Strip) -> str:
 def legend_text() -> str:
     """What the shades and heights mean, in words."""
     return ("Each strip runs from the start of the work (left) to its end (right), one band "
-            "per chapter. Each mark is a passage: a short light mark is a mention, a "
-            "medium one a depiction, a full-height dark one a graphic passage.")
+            "per chapter. Each mark is a passage: a short faint mark is a mention, a "
+            "medium one a depiction, a full-height strong one a graphic passage.")
 
 
 # -- SVG -------------------------------------------------------------------------------
@@ -240,10 +240,28 @@ def svg_block(items: Sequence[Strip], heading_level: int = 2) -> list[str]:
     ]
     for s in items:
         out.append(f'<li class="strip" data-warning="{text(s.warning)}">'
-                   f'<p class="strip-name">{text(s.label)}</p>{svg(s)}'
+                   f'<p class="strip-name">{text(s.label)}</p>{svg(s)}{scale(s.chapters)}'
                    f'<p class="strip-text">{text(describe(s))}</p></li>')
     out.extend(["</ul>", "</section>"])
     return out
+
+
+#: Up to this many chapters, the scale under a strip numbers every chapter's band.
+MAX_SCALE_LABELS = 20
+
+
+def scale(chapters: int) -> str:
+    """The chapter numbers under a strip, for the eye only (the text equivalent says it
+    all): each band's number up to :data:`MAX_SCALE_LABELS` chapters, else the first and
+    the last chapter at the ends. Laid out by the stylesheet (equal flex items), so no
+    ``style`` attribute is needed."""
+    if chapters <= 1:
+        return ""
+    if chapters <= MAX_SCALE_LABELS:
+        spans = "".join(f"<span>{c}</span>" for c in range(1, chapters + 1))
+        return f'<div class="strip-scale" aria-hidden="true">{spans}</div>'
+    return ('<div class="strip-scale strip-scale-ends" aria-hidden="true">'
+            f"<span>chapter 1</span><span>chapter {chapters}</span></div>")
 
 
 # -- terminal --------------------------------------------------------------------------

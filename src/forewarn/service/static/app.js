@@ -714,6 +714,17 @@
     return svg;
   }
 
+  // the chapter numbers under a strip, for the eye only (the line under it says it all)
+  function stripScale(chapters) {
+    if (chapters <= 1) return null;
+    if (chapters <= 20) {
+      const labels = Array.from({ length: chapters }, (_, i) => el("span", { text: String(i + 1) }));
+      return el("div", { class: "strip-scale", "aria-hidden": "true" }, ...labels);
+    }
+    return el("div", { class: "strip-scale strip-scale-ends", "aria-hidden": "true" },
+      el("span", { text: "chapter 1" }), el("span", { text: `chapter ${chapters}` }));
+  }
+
   function renderStrips(scan, found) {
     const list = $("strips");
     clear(list);
@@ -727,6 +738,7 @@
       list.append(el("li", { class: "strip", "data-warning": w.id },
         el("p", { class: "strip-name", text: w.name }),
         stripSvg(strip, text),
+        stripScale(chapters),
         el("p", { class: "strip-text", text })));
     }
   }
