@@ -111,7 +111,7 @@ def test_a_safe_story_exits_0(capsys):
     assert json.loads(out)["works"] == [{
         "source": SAFE, "title": None, "safe": True, "answer": "safe", "reasons": [],
         "checked": {"complete": True, "kind": None, "reason": None},
-        "warnings": [], "possible": [], "allowed": []}]
+        "warnings": [], "possible": [], "allowed": [], "weak": []}]
 
 
 def test_nothing_found_for_a_warning_forewarn_is_weak_at_is_uncertain(capsys):

@@ -292,3 +292,39 @@ def test_screenshot_is_not_blank(browser: Browser, copy_path: Path, tmp_path: Pa
     dark = sum(dominant[:3]) < 3 * 128
     assert dark == (scheme == "dark"), (scheme, background)
 
+
+
+def test_the_strips_are_visible_with_a_mark_per_piece_of_evidence(watched: Watched,
+                                                                   copy_path: Path):
+    from forewarn.ingest import read_path
+    from forewarn.render.strip import describe, strips
+    from forewarn.scanner import Scanner
+
+    report = Scanner(lexicon_only=True).scan_work(read_path(copy_path.parent / "story.txt"))
+    expected = strips(report)
+    assert expected and all(s.marks for s in expected)
+    page = watched.open(copy_path)
+    svgs = page.locator("section.strips svg.strip-svg")
+    assert svgs.count() == len(expected)
+    for index, strip in enumerate(expected):
+        svg = svgs.nth(index)
+        assert svg.is_visible()
+        box = svg.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] >= 16
+        assert svg.get_attribute("role") == "img"
+        assert svg.get_attribute("aria-label") == describe(strip)
+        marks = svg.locator("rect.mark")
+        assert marks.count() == len(strip.marks)
+        # each mark is drawn where the geometry puts it, in screen pixels
+        centres = sorted(
+            (b["x"] + b["width"] / 2 - box["x"]) / box["width"]
+            for b in (marks.nth(i).bounding_box() for i in range(marks.count())) if b)
+        assert centres == pytest.approx(
+            sorted(min(max(m.x, 2 / 600), 1 - 2 / 600) for m in strip.marks), abs=0.01)
+        assert all(marks.nth(i).is_visible() for i in range(marks.count()))
+    texts = page.locator("section.strips .strip-text").all_inner_texts()
+    assert texts == [describe(s) for s in expected]
+    # drawn within the copy's policy: no script, nothing refused
+    assert page.evaluate("document.scripts.length") == 0
+    assert not [m for m in watched.console if "Content Security Policy" in m]
+    assert all(u.startswith(("file:", "data:")) for u in watched.requests)

@@ -23,6 +23,7 @@ from forewarn.ingest import read_path
 from forewarn.profile import Profile, ProfileEntry
 from forewarn.render.epub import render_epub
 from forewarn.render.html import render_html
+from forewarn.render.strip import strips
 from forewarn.scanner import Scanner
 from forewarn.scenes import Scene, flagged_scenes
 from forewarn.work import Chapter, Work
@@ -63,6 +64,7 @@ SCENE_SENTENCES = ("Blood poured down his sleeve", "They found the old man dead 
 HTML_TAGS = {
     "html", "head", "meta", "title", "style", "link", "body", "a", "header", "h1", "h2", "p",
     "nav", "ol", "li", "main", "section", "div", "strong", "span", "details", "summary", "br",
+    "ul", "svg", "rect", "line",  # the strips (forewarn.render.strip)
 }  # fmt: skip
 
 
@@ -500,7 +502,8 @@ EPUBCHECK = os.environ.get("FOREWARN_EPUBCHECK", "/usr/bin/epubcheck")
 def test_epubcheck_finds_no_errors_or_warnings(hostile: Path, tmp_path: Path):
     work = read_path(hostile)
     out = tmp_path / "copy.epub"
-    out.write_bytes(render_epub(work, flagged_scenes(work, scanner().scan_work(work))))
+    report = scanner().scan_work(work)
+    out.write_bytes(render_epub(work, flagged_scenes(work, report), strips=strips(report)))
     proc = subprocess.run(["java", "-jar", EPUBCHECK, str(out)], check=False, capture_output=True,
                           text=True, timeout=120)
     report = proc.stdout + proc.stderr

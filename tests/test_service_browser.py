@@ -132,7 +132,7 @@ def test_paste_a_story_pick_a_trigger_and_see_the_verdict(visit: Visit):
     summary = page.locator("#results-summary").inner_text()
     assert summary.startswith("Not safe for your list")
     assert page.locator(".verdict").inner_text() == "Not safe for your list"
-    verdict = page.locator(".verdict-warnings li").all_inner_texts()
+    verdict = page.locator(".verdict-list li").all_inner_texts()
     assert len(verdict) == 1 and "Blood and gore" in verdict[0] and "chapter 2" in verdict[0]
     found = page.locator("#warnings li.warning").all_inner_texts()
     names = [line.split(" — ")[0].split(None, 1)[1] for line in found]
@@ -247,6 +247,11 @@ def test_open_the_reading_copy_and_reveal_a_scene(visit: Visit):
     assert hidden.is_visible()
     # its stylesheet was allowed (by hash) although the copy came from a blob: URL
     assert copy.evaluate("getComputedStyle(document.body).maxWidth") != "none"
+    # with a strip per warning on the list, its marks drawn
+    strip = copy.locator("section.strips svg.strip-svg")
+    assert strip.count() == 1 and strip.is_visible()
+    assert strip.get_attribute("aria-label").startswith("Blood and gore: chapter 2")
+    assert strip.locator("rect.mark").count() >= 1
     copy.close()
 
 
@@ -380,3 +385,177 @@ def test_checking_with_a_list_sends_one_request(visit: Visit):
     posts = [u for u in visit.requests[before:] if "/v1/" in u]
     assert len(posts) == 1 and "/v1/check" in posts[0]
     assert page.locator("#warnings li.warning").count() >= 4  # the report came with it
+
+
+# --- the trigger picker: groups, search, aliases ------------------------------------------
+
+
+def test_groups_are_collapsed_so_the_page_is_short(browser: Browser, base_url: str):
+    from forewarn.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    for viewport, most in (({"width": 1280, "height": 900}, 2000),
+                           ({"width": 360, "height": 740}, 3200)):
+        v = Visit(browser, base_url, viewport=viewport)
+        try:
+            page = v.open()
+            height = page.evaluate("document.documentElement.scrollHeight")
+            assert height < most, (viewport, height)
+            groups = page.locator("#trigger-list details.group")
+            assert groups.count() == len(tax.groups)
+            assert page.evaluate("[...document.querySelectorAll('#trigger-list details')]"
+                                 ".every(d => !d.open)")
+            assert page.locator("#trigger-list li.trigger:visible").count() == 0
+            assert page.locator("#trigger-list li.trigger").count() == len(tax.warnings)
+            # the search is above the groups, the check button within two screens
+            search = page.locator("#trigger-search").bounding_box()
+            first = groups.first.bounding_box()
+            assert search and first and search["y"] < first["y"]
+            button = page.locator("#check-button").bounding_box()
+            assert button and button["y"] < 2 * viewport["height"] + 400
+        finally:
+            v.close()
+
+
+def test_a_group_summary_counts_the_chosen_ones(visit: Visit):
+    from forewarn.taxonomy import load_taxonomy
+
+    page = visit.open()
+    group = page.locator("#trigger-list details[data-group=pregnancy]")
+    size = len(load_taxonomy().in_group("pregnancy"))
+    assert group.locator(".group-count").inner_text() == f"({size} warnings)"
+    group.locator("summary").click()  # opened by hand
+    assert group.evaluate("d => d.open")
+    page.locator("#t-miscarriage").check()
+    assert group.locator(".group-count").inner_text() == f"(1 of {size} chosen)"
+
+
+def test_searching_opens_the_group_with_matches_and_clearing_restores(visit: Visit):
+    page = visit.open()
+    search = page.get_by_label("Find a warning by name or alias")
+    page.locator("#trigger-list details[data-group=medical] summary").click()  # the reader's
+    search.fill("miscarriage")
+    open_groups = page.evaluate("[...document.querySelectorAll('#trigger-list details')]"
+                                ".filter(d => d.open && !d.hidden).map(d => d.dataset.group)")
+    assert open_groups == ["pregnancy"]
+    assert page.locator("li.trigger[data-id=miscarriage]").is_visible()
+    assert page.locator("#trigger-list details.group:visible").count() == 1
+    search.fill("sh")  # an alias: self-harm, in mental health
+    assert page.locator("li.trigger[data-id=self-harm]").is_visible()
+    assert page.locator("#trigger-list details[data-group=mental-health]").evaluate(
+        "d => d.open")
+    search.fill("")
+    state = page.evaluate("Object.fromEntries([...document.querySelectorAll("
+                          "'#trigger-list details')].map(d => [d.dataset.group, d.open]))")
+    assert state == {g: g == "medical" for g in state}  # as before the search
+    assert page.locator("#trigger-list details.group:visible").count() == len(state)
+
+
+def test_names_resolve_as_the_cli_resolves_them(visit: Visit):
+    from forewarn.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    page = visit.open()
+    names: list[str] = []
+    for w in tax.warnings:
+        for label in (w.id, w.name, *w.aliases):
+            names += [label, label.upper(), label.replace(" ", "_"), label.replace(" ", ""),
+                      label.replace("-", " "), f"{label}s", f"  {label} "]
+    names += ["mc", "sh", "Self_Harm", "selfharm", "Blood & Gore", "nonsense", "", "!!"]
+    resolved = page.evaluate("names => names.map(n => window.forewarnPage.resolve(n))", names)
+    expected = [(found.id if (found := tax.resolve(n)) else None) for n in names]
+    assert resolved == expected
+
+
+def test_a_typed_list_and_a_saved_list_honour_aliases(visit: Visit):
+    page = visit.open()
+    page.get_by_label("Or type your list", exact=False).fill("mc, SH, the gore, nonsense")
+    page.get_by_role("button", name="Add to my list").click()
+    assert page.locator("#t-miscarriage").is_checked()
+    assert page.locator("#t-self-harm").is_checked()
+    note = page.locator("#list-note").inner_text()
+    assert "“nonsense”" in note and "Miscarriage" in note
+    assert page.locator("#chosen-summary").inner_text().startswith(
+        "Your list: Miscarriage (any mention); Self-harm (any mention)")
+    # Enter adds, and does not send the form
+    box = page.get_by_label("Or type your list", exact=False)
+    box.fill("blood")
+    box.press("Enter")
+    assert page.locator("#t-blood-gore").is_checked()
+    assert page.locator("#results").is_hidden()
+    # a list kept by hand in this browser may say "mc" too
+    page.evaluate("localStorage.setItem('forewarn.profile.v1', "
+                  "JSON.stringify({avoid: {mc: 'depicted', 'Self_Harm': 'graphic'}}))")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#t-miscarriage").is_checked()
+    assert page.locator("#s-miscarriage").input_value() == "depicted"
+    assert page.locator("#s-self-harm").input_value() == "graphic"
+
+
+@pytest.mark.usefixtures("measured_recall")
+def test_under_the_verdict_the_readers_list_comes_first_in_their_order(visit: Visit):
+    page = visit.open()
+    page.get_by_label("Paste the story").fill(EXAMPLE.read_text(encoding="utf-8"))
+    box = page.get_by_label("Or type your list", exact=False)
+    box.fill("sh, blood, dissection")
+    box.press("Enter")
+    check_story(page)
+    entries = page.locator(".verdict-list li")
+    assert [entries.nth(i).get_attribute("data-id") for i in range(entries.count())] == [
+        "self-harm", "blood-gore", "dissection"]
+    assert [entries.nth(i).get_attribute("data-status") for i in range(entries.count())] == [
+        "uncertain", "found", "not-found"]
+    texts = entries.all_inner_texts()
+    assert texts[0].startswith("Uncertain Self-harm")
+    assert texts[1].startswith("Found Blood and gore") and "chapter 2" in texts[1]
+    assert texts[2] == "Not found Dissection"
+    # then the other warnings found, none of them on the list
+    others = [li.get_attribute("data-id") for li in page.locator(".verdict-others li").all()]
+    assert others and not {"self-harm", "blood-gore", "dissection"} & set(others)
+    assert {"death", "medical-procedures"} <= set(others)
+    verdict_text = page.locator("#verdict").inner_text()
+    assert verdict_text.index("Your list") < verdict_text.index("Also found, not on your list")
+    # in the full list too, the reader's warnings first
+    assert page.locator("#warnings li.warning").first.inner_text().split(" — ")[0].endswith(
+        "Blood and gore")
+    assert "on your list" in page.locator("#warnings li.warning").first.inner_text()
+
+
+# --- the strips on the page -------------------------------------------------------------------
+
+
+def test_the_page_draws_a_strip_per_warning_with_a_mark_per_piece_of_evidence(visit: Visit):
+    from forewarn.render.strip import Mark, Strip, describe, mark_x
+
+    page = visit.open()
+    story = EXAMPLE.read_text(encoding="utf-8")
+    page.get_by_label("Paste the story").fill(story)
+    check_story(page)
+    # the same report the page got (one scan of the same text by the same server)
+    report = page.request.post(f"{visit.base_url}/v1/scan?evidence=true",
+                               data={"text": story}).json()
+    found = [w for w in report["warnings"] if w["evidence"]]
+    assert len(found) >= 4
+    strips = page.locator("#strips li.strip")
+    assert strips.count() == len(found)
+    chapters = report["chapters"]
+    shown = {strips.nth(i).get_attribute("data-warning"): strips.nth(i)
+             for i in range(strips.count())}
+    for w in found:
+        item = shown[w["id"]]
+        svg = item.locator("svg.strip-svg")
+        assert svg.is_visible() and svg.get_attribute("role") == "img"
+        marks = svg.locator("rect.mark")
+        assert marks.count() == len(w["evidence"])
+        xs = sorted(float(marks.nth(i).get_attribute("x")) + 2 for i in range(marks.count()))
+        expected = sorted(min(max(600 * mark_x(e["chapter"], e["position"], chapters), 2), 598)
+                          for e in w["evidence"])
+        assert xs == pytest.approx(expected)
+        strip = Strip(w["id"], w["name"], w["severity"], chapters, tuple(
+            Mark(mark_x(e["chapter"], e["position"], chapters), e["chapter"], e["position"],
+                 e["severity"]) for e in w["evidence"]))
+        assert item.locator(".strip-text").inner_text() == describe(strip)
+        assert svg.get_attribute("aria-label") == describe(strip)
+        assert svg.locator("title").text_content() == describe(strip)
+    assert not [m for m in visit.console if "Content Security Policy" in m]

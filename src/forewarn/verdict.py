@@ -171,6 +171,7 @@ class Verdict:
             "warnings": warnings,
             "possible": [self._detected(w, e) for w, e in self.possible],
             "allowed": [self._detected(w, e) for w, e in self.allowed],
+            "weak": [self._weak(e, r) for e, r in self.weak],
         }
 
     def render(self) -> str:
@@ -216,6 +217,15 @@ class Verdict:
         d.update(severity=w.severity, confidence=round(w.confidence, 3),
                  where=describe_locations(w.locations),
                  locations=_locations(w.locations), detected=True, declared=w.declared)
+        return d
+
+    def _weak(self, entry: ProfileEntry, recall: float | None) -> dict[str, Any]:
+        from forewarn.taxonomy import load_taxonomy
+
+        tax = load_taxonomy()
+        name = tax.get(entry.warning).name if entry.warning in tax else entry.warning
+        d = self._label(entry.warning, name, entry)
+        d["recall"] = None if recall is None else round(recall, 3)
         return d
 
     def _declared(self, dw: DeclaredWarning, entry: ProfileEntry) -> dict[str, Any]:

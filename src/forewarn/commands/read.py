@@ -96,15 +96,19 @@ def run(args: argparse.Namespace) -> int:
     report = scanner.scan_work(work)
     max_gap = DEFAULT_MAX_GAP if args.gap is None else args.gap
     scenes = flagged_scenes(work, report, profile, max_gap=max_gap)
+    from forewarn.render.strip import strips
+
+    drawn = strips(report, profile)
     fmt = FORMATS[os.path.splitext(output)[1].lower()] if output else "html"
     if fmt == "epub":
         from forewarn.render.epub import render_epub
 
-        data = render_epub(work, scenes, profile=profile is not None)
+        data = render_epub(work, scenes, profile=profile is not None, strips=drawn)
     else:
         from forewarn.render.html import render_html
 
-        data = render_html(work, scenes, profile=profile is not None).encode("utf-8")
+        data = render_html(work, scenes, profile=profile is not None,
+                           strips=drawn).encode("utf-8")
     if output is None:
         sys.stdout.flush()
         buffer = getattr(sys.stdout, "buffer", None)

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--encoding", help="decode text files with this encoding")
     p.add_argument("--by-chapter", action="store_true",
                    help="also print a table of chapters by warnings")
+    p.add_argument("--strip", action="store_true",
+                   help="also draw a strip per warning across the work: one character per "
+                   "chapter (per tenth of a short work), shaded by severity")
     p.add_argument("--lexicon-only", action="store_true",
                    help="skip the embedding model (faster, less recall)")
     p.set_defaults(func=run)
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             yield report.filtered(floor, only)
 
     options = RenderOptions(evidence=args.evidence, colour=use_colour(sys.stdout),
-                            by_chapter=args.by_chapter, many=len(args.paths) > 1)
+                            by_chapter=args.by_chapter, strip=args.strip,
+                            many=len(args.paths) > 1)
     render(fmt, "report", reports(), sys.stdout, options)
     return status

@@ -429,6 +429,7 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
     navigation; whatever else it holds is read like any document."""
     if nav:
         _take_navigation(book, soup, where)
+    _take_own_strips(book, soup, where)
     if is_ao3(soup, known=book.ao3):
         found = extract_ao3(soup)
         book.ao3 = True
@@ -493,6 +494,19 @@ def _take_navigation(book: _Book, soup: BeautifulSoup, where: str) -> None:
                 book.ledger.add(f"{where} title page", inline_text(el), "navigation",
                                 "forewarn's own title page")
                 el.decompose()
+
+
+def _take_own_strips(book: _Book, soup: BeautifulSoup, where: str) -> None:
+    """Move the "Where the warnings sit" page of forewarn's own reading copy
+    (render/strip.py: a ``<section class="strips">``) into the ledger, out of the
+    document: its warning names are forewarn's words, not the story's."""
+    generator = soup.find("meta", attrs={"name": "generator"})
+    if generator is None or not str(generator.get("content", "")).startswith("forewarn"):
+        return
+    for el in soup.find_all("section", class_="strips"):
+        book.ledger.add(f"{where} strips", inline_text(el), "navigation",
+                        "forewarn's own strips")
+        el.decompose()
 
 
 def _known_key_line(line: str) -> bool:

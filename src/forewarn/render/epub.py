@@ -14,6 +14,9 @@ Layout of the archive:
   manifest and spine;
 * ``OEBPS/nav.xhtml``: the title page and table of contents (the EPUB 3 navigation
   document, first in the spine), plus ``OEBPS/toc.ncx`` for EPUB 2 readers;
+* ``OEBPS/warnings.xhtml``: where the warnings sit, a strip per warning as inline SVG
+  with its text equivalent (:mod:`forewarn.render.strip`), when there are any; its
+  manifest item has ``properties="svg"`` as EPUB 3 requires;
 * ``OEBPS/chapter-001.xhtml`` ...: one document per chapter;
 * ``OEBPS/style.css``.
 
@@ -43,6 +46,7 @@ from forewarn.render.html import (
 )
 
 if TYPE_CHECKING:
+    from forewarn.render.strip import Strip
     from forewarn.scenes import Scene
     from forewarn.work import Chapter, Work
 
@@ -62,7 +66,18 @@ p { margin: 0 0 0.8em; }
 }
 .scene { border-left: 1px dotted; padding-left: 0.75em; }
 .after-scene { text-align: center; margin: 0.75em 0; }
+.strip-list { list-style: none; margin: 0; padding: 0; }
+.strip { margin: 0 0 1.25em; }
+.strip-name { font-weight: bold; margin: 0 0 0.25em; }
+.strip-svg { display: block; width: 100%; height: 1.6em; border: 1px solid; }
+.strip-text, .strips-key { font-size: 0.9em; margin: 0.25em 0 0; }
+.strip-scale { display: flex; font-size: 0.75em; }
+.strip-scale span { flex: 1 1 0; text-align: center; }
+.strip-scale-ends { justify-content: space-between; }
+.strip-scale-ends span { flex: none; }
 """
+
+STRIPS_FILE = "warnings.xhtml"
 
 _XHTML_HEAD = """\
 <?xml version="1.0" encoding="utf-8"?>
@@ -84,12 +99,14 @@ def render_epub(
     *,
     profile: bool = True,
     modified: float | None = None,
+    strips: Sequence[Strip] = (),
 ) -> bytes:
     """The bytes of an EPUB 3 reading copy of ``work`` with ``scenes`` marked.
 
     ``modified`` (seconds since the epoch) is the ``dcterms:modified`` date; by default
     ``SOURCE_DATE_EPOCH`` if set, else now. ``profile`` only changes the title page's
-    wording, as in :func:`forewarn.render.html.render_html`.
+    wording, as in :func:`forewarn.render.html.render_html`. ``strips`` go on a page of
+    their own after the title page, "Where the warnings sit".
     """
     title = title_of(work)
     lang = language(work)
@@ -103,10 +120,14 @@ def render_epub(
     with zipfile.ZipFile(buffer, "w") as archive:
         _write(archive, "mimetype", "application/epub+zip", zipfile.ZIP_STORED)
         _write(archive, "META-INF/container.xml", _CONTAINER)
-        _write(archive, "OEBPS/content.opf", _opf(work, title, lang, identifier, stamp, files))
-        _write(archive, "OEBPS/nav.xhtml", _nav(work, title, lang, files, len(scenes), profile))
-        _write(archive, "OEBPS/toc.ncx", _ncx(work, title, identifier, files))
+        _write(archive, "OEBPS/content.opf",
+               _opf(work, title, lang, identifier, stamp, files, bool(strips)))
+        _write(archive, "OEBPS/nav.xhtml",
+               _nav(work, title, lang, files, len(scenes), profile, bool(strips)))
+        _write(archive, "OEBPS/toc.ncx", _ncx(work, title, identifier, files, bool(strips)))
         _write(archive, "OEBPS/style.css", EPUB_CSS)
+        if strips:
+            _write(archive, f"OEBPS/{STRIPS_FILE}", _strips(strips, lang))
         for chapter, name in zip(work.chapters, files, strict=True):
             document = _chapter(chapter, by_chapter.get(chapter.number, []), lang)
             _write(archive, f"OEBPS/{name}", document)
@@ -150,7 +171,7 @@ _CONTAINER = """\
 
 
 def _opf(work: Work, title: str, lang: str, identifier: str, stamp: str,
-         files: list[str]) -> str:
+         files: list[str], strips: bool = False) -> str:
     metadata = [
         f'<dc:identifier id="book-id">{text(identifier)}</dc:identifier>',
         f"<dc:title>{text(title)}</dc:title>",
@@ -165,6 +186,10 @@ def _opf(work: Work, title: str, lang: str, identifier: str, stamp: str,
         '<item id="css" href="style.css" media-type="text/css"/>',
     ]
     spine = ['<itemref idref="nav"/>']
+    if strips:
+        manifest.append(f'<item id="warnings" href="{STRIPS_FILE}" '
+                        'media-type="application/xhtml+xml" properties="svg"/>')
+        spine.append('<itemref idref="warnings"/>')
     for index, name in enumerate(files, start=1):
         manifest.append(
             f'<item id="chapter-{index}" href="{name}" media-type="application/xhtml+xml"/>'
@@ -189,7 +214,7 @@ def _opf(work: Work, title: str, lang: str, identifier: str, stamp: str,
 
 
 def _nav(work: Work, title: str, lang: str, files: list[str], count: int,
-         profile: bool) -> str:
+         profile: bool, strips: bool = False) -> str:
     out = [_XHTML_HEAD.format(lang=text(lang), title=text(title)), "<body>",
            f"<h1>{text(title)}</h1>"]
     if work.author and work.author.strip():
@@ -207,18 +232,24 @@ def _nav(work: Work, title: str, lang: str, files: list[str], count: int,
     out.append('<nav epub:type="toc" id="toc" aria-labelledby="toc-title">')
     out.append('<h2 id="toc-title">Contents</h2>')
     out.append("<ol>")
+    if strips:
+        out.append(f'<li><a href="{STRIPS_FILE}">Where the warnings sit</a></li>')
     for chapter, name in zip(work.chapters, files, strict=True):
         out.append(f'<li><a href="{name}">{text(chapter_heading(chapter))}</a></li>')
     out.extend(["</ol>", "</nav>", "</body>", "</html>", ""])
     return "\n".join(out)
 
 
-def _ncx(work: Work, title: str, identifier: str, files: list[str]) -> str:
+def _ncx(work: Work, title: str, identifier: str, files: list[str],
+         strips: bool = False) -> str:
+    entries = [("Where the warnings sit", STRIPS_FILE)] if strips else []
+    entries += [(chapter_heading(chapter), name)
+                for chapter, name in zip(work.chapters, files, strict=True)]
     points = []
-    for order, (chapter, name) in enumerate(zip(work.chapters, files, strict=True), start=1):
+    for order, (label, name) in enumerate(entries, start=1):
         points.append(
             f'<navPoint id="nav-{order}" playOrder="{order}">'
-            f"<navLabel><text>{text(chapter_heading(chapter))}</text></navLabel>"
+            f"<navLabel><text>{text(label)}</text></navLabel>"
             f'<content src="{name}"/></navPoint>'
         )
     return "\n".join([
@@ -233,6 +264,14 @@ def _ncx(work: Work, title: str, identifier: str, files: list[str]) -> str:
         "</ncx>",
         "",
     ])
+
+
+def _strips(strips: Sequence[Strip], lang: str) -> str:
+    from forewarn.render.strip import svg_block
+
+    out = [_XHTML_HEAD.format(lang=text(lang), title="Where the warnings sit"), "<body>",
+           *svg_block(strips, heading_level=1), "</body>", "</html>", ""]
+    return "\n".join(out)
 
 
 def _chapter(chapter: Chapter, scenes: list[Scene], lang: str) -> str:

@@ -52,6 +52,10 @@ def render_text(kind: str, items: Iterable[Any], out: IO[str], options: RenderOp
                       + "\n")
             if options.by_chapter and item.warnings:
                 out.write(terminal_safe(render_by_chapter(item)) + "\n")
+            if options.strip and item.warnings:
+                from forewarn.render.strip import terminal_strips
+
+                out.write(terminal_strips(item, out, options.colour) + "\n")
             out.flush()
         return
     if kind in ("verdict", "audit"):

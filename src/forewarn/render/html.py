@@ -31,6 +31,7 @@ from forewarn import __version__
 from forewarn.coverage import unread_notice
 
 if TYPE_CHECKING:
+    from forewarn.render.strip import Strip
     from forewarn.scenes import Scene
     from forewarn.work import Chapter, Paragraph, Work
 
@@ -127,13 +128,15 @@ def render_html(
     *,
     profile: bool = True,
     css: str | None = None,
+    strips: Sequence[Strip] = (),
 ) -> str:
     """The reading copy of ``work`` with ``scenes`` collapsed, as one HTML document.
 
     ``scenes`` are as :func:`forewarn.scenes.flagged_scenes` returns them: in reading
     order, not overlapping. ``profile`` says whether they were chosen by a reader's
     profile (it only changes the wording of the header). ``css`` replaces the bundled
-    stylesheet (it must not contain ``</style``).
+    stylesheet (it must not contain ``</style``). ``strips`` (:func:`forewarn.render.strip.strips`)
+    are drawn after the header, one inline SVG per warning with its text equivalent.
     """
     style = reading_css() if css is None else css
     if "</style" in style.lower():
@@ -182,6 +185,10 @@ def render_html(
             "takes you to where the story goes on.</p>"
         )
     out.append("</header>")
+    if strips:
+        from forewarn.render.strip import svg_block
+
+        out.extend(svg_block(strips))
     out.extend(_contents(work))
     out.append('<main id="story" tabindex="-1">')
     for chapter in work.chapters:

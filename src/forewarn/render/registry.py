@@ -88,12 +88,14 @@ class Failed:
 class RenderOptions:
     """What a command tells its renderer: ``evidence`` (quote the story), ``colour`` (the
     output is a terminal that takes colour), ``by_chapter`` (scan's chapter table),
+    ``strip`` (scan's strip per warning across the work),
     ``many`` (several inputs were given: JSON prints an array, ao3 prefixes each line
     with its source), and ``meta`` (per kind, see the module's table)."""
 
     evidence: bool = False
     colour: bool = False
     by_chapter: bool = False
+    strip: bool = False
     many: bool = False
     meta: Mapping[str, Any] = field(default_factory=dict)
 

@@ -16,8 +16,13 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     taxonomy: null,
+    keys: null, // a warning's lookup key (as the CLI normalises names) -> its id
+    order: [], // the reader's list, in the order they made it (ids)
+    searching: false,
     scan: null,
     verdict: null,
+    list: [], // the list the last check was made with
+
     evidenceShown: false,
     copyUrl: null,
     busy: false,
@@ -66,18 +71,33 @@
     for (const group of taxonomy.groups) {
       const members = taxonomy.warnings.filter((w) => w.group === group.id);
       if (!members.length) continue;
-      const items = el("ul", { class: "triggers" });
+      const items = el("ul", { class: "triggers", role: "group", "aria-label": group.name });
       for (const w of members) {
         const item = triggerItem(w);
         item.dataset.order = String(order++);
         items.append(item);
       }
-      const fieldset = el("fieldset", { class: "group", "data-group": group.id },
-        el("legend", { text: group.name }), items);
-      fieldset.dataset.order = String(order++);
-      list.append(fieldset);
+      // collapsed: the summary names the group and how many of it are chosen
+      const details = el("details", { class: "group", "data-group": group.id },
+        el("summary", {}, el("span", { class: "group-name", text: group.name }), " ",
+          el("span", { class: "group-count" })),
+        items);
+      details.dataset.order = String(order++);
+      details.dataset.size = String(members.length);
+      list.append(details);
     }
+    updateGroupCounts();
     updateCount();
+  }
+
+  function updateGroupCounts() {
+    for (const group of document.querySelectorAll("#trigger-list details.group")) {
+      const n = group.querySelectorAll("input[type=checkbox]:checked").length;
+      const size = group.dataset.size;
+      group.querySelector(".group-count").textContent =
+        n ? `(${n} of ${size} chosen)` : `(${size} warning${size === "1" ? "" : "s"})`;
+      group.classList.toggle("has-chosen", n > 0);
+    }
   }
 
   function triggerItem(w) {
@@ -91,6 +111,7 @@
     }
     box.addEventListener("change", () => {
       select.disabled = !box.checked;
+      remember(w.id, box.checked);
       profileChanged();
     });
     select.addEventListener("change", profileChanged);
@@ -137,7 +158,12 @@
 
   function filterTriggers() {
     const query = normalize($("trigger-search").value);
-    const groups = [...document.querySelectorAll("#trigger-list fieldset")];
+    const groups = [...document.querySelectorAll("#trigger-list details.group")];
+    if (query && !state.searching) {
+      // remember which groups the reader had open, to restore them when the search clears
+      for (const group of groups) group.dataset.wasOpen = group.open ? "1" : "0";
+    }
+    state.searching = Boolean(query);
     for (const group of groups) {
       let visible = 0;
       const items = [...group.querySelectorAll("li.trigger")];
@@ -148,6 +174,8 @@
         if (found.ok) visible += 1;
       }
       group.hidden = visible === 0;
+      // a search opens every group with a match; clearing it restores what was open
+      group.open = query ? visible > 0 : group.dataset.wasOpen === "1";
       const ul = group.querySelector("ul");
       for (const item of items.sort(byRank(query))) ul.append(item);
       group.dataset.exact = items.some((item) => exactly(item, query)) ? "1" : "0";
@@ -168,14 +196,101 @@
       : "";
   }
 
+  // the reader's list in the order they made it: ticked boxes, each with its strength
   function chosen() {
     const out = [];
-    for (const box of document.querySelectorAll("#trigger-list input[type=checkbox]")) {
-      if (!box.checked) continue;
-      const select = $(`s-${safeId(box.value)}`);
-      out.push({ id: box.value, severity: select ? select.value : "mentioned" });
+    const ticked = [...document.querySelectorAll("#trigger-list input[type=checkbox]")]
+      .filter((box) => box.checked).map((box) => box.value);
+    const ids = [...state.order.filter((id) => ticked.includes(id)),
+      ...ticked.filter((id) => !state.order.includes(id))];
+    for (const id of ids) {
+      const select = $(`s-${safeId(id)}`);
+      out.push({ id, severity: select ? select.value : "mentioned" });
     }
     return out;
+  }
+
+  function remember(id, on) {
+    state.order = state.order.filter((x) => x !== id);
+    if (on) state.order.push(id);
+  }
+
+  // --- names and aliases, resolved as the CLI resolves them (forewarn.taxonomy) -----------
+
+  // forewarn.taxonomy.normalize: case, spacing, punctuation, "&" and a plural "s" on the
+  // last word do not matter ("Self_Harm", "self harm" and "selfharm" are one name)
+  function nameKey(text) {
+    let s = String(text).normalize("NFKC").toLowerCase().replace(/ß/g, "ss")
+      .replace(/&/g, " and ").replace(/['’‘`´]/g, "");
+    const words = s.replace(/[^\p{L}\p{N}\p{M}\s]|_/gu, " ").split(/\s+/).filter(Boolean);
+    if (words.length) words[words.length - 1] = singular(words[words.length - 1]);
+    return words.join(" ");
+  }
+
+  function singular(word) {
+    if (word.length < 5) return word;
+    if (word.endsWith("ies")) return `${word.slice(0, -3)}y`;
+    if (word.endsWith("s") && !/(ss|us|is)$/.test(word)) return word.slice(0, -1);
+    return word;
+  }
+
+  function buildKeys(taxonomy) {
+    const keys = new Map();
+    const compact = new Map();
+    for (const w of taxonomy.warnings) {
+      for (const label of [w.id, w.name, ...w.aliases]) {
+        const key = nameKey(label);
+        if (!key) continue;
+        if (!keys.has(key)) keys.set(key, w.id);
+        if (!compact.has(key.replace(/ /g, ""))) compact.set(key.replace(/ /g, ""), w.id);
+      }
+    }
+    return { keys, compact };
+  }
+
+  // the warning id a name, id or alias names ("mc" -> miscarriage), or null
+  function resolve(name) {
+    if (!state.keys) return null;
+    const key = nameKey(name);
+    if (!key) return null;
+    return state.keys.keys.get(key) || state.keys.compact.get(key.replace(/ /g, "")) || null;
+  }
+
+  function choose(id, severity) {
+    const box = $(`t-${safeId(id)}`);
+    const select = $(`s-${safeId(id)}`);
+    if (!box || !select) return false;
+    if (!box.checked) {
+      box.checked = true;
+      remember(id, true);
+    }
+    select.disabled = false;
+    if (severity && SEVERITIES.includes(severity)) select.value = severity;
+    return true;
+  }
+
+  // "mc, sh, blood": tick each warning named, in that order; say what was not understood
+  function addTypedList() {
+    const input = $("list-text");
+    const added = [];
+    const unknown = [];
+    for (const part of input.value.split(/[,;\n]/)) {
+      const name = part.trim();
+      if (!name) continue;
+      const id = resolve(name);
+      if (id && choose(id)) added.push(nameOf(id));
+      else unknown.push(name);
+    }
+    const notes = [];
+    if (added.length) notes.push(`Added to your list: ${[...new Set(added)].join(", ")}.`);
+    if (unknown.length) {
+      notes.push(`Not a warning forewarn knows: ${unknown.map((u) => `“${u}”`).join(", ")}. ` +
+        "Try the search above.");
+    }
+    $("list-note").textContent = notes.join(" ") || "Type names or aliases, separated by commas.";
+    if (!unknown.length) input.value = "";
+    updateGroupCounts();
+    profileChanged();
   }
 
   function currentProfile() {
@@ -192,6 +307,7 @@
   }
 
   function profileChanged() {
+    updateGroupCounts();
     const entries = chosen();
     $("chosen-summary").textContent = entries.length
       ? `Your list: ${entries.map((e) => `${nameOf(e.id)} (${e.severity === "mentioned"
@@ -234,13 +350,9 @@
       return;
     }
     $("remember").checked = true;
-    for (const [id, severity] of Object.entries(saved.avoid)) {
-      const box = $(`t-${safeId(id)}`);
-      const select = $(`s-${safeId(id)}`);
-      if (!box || !select) continue;
-      box.checked = true;
-      select.disabled = false;
-      if (SEVERITIES.includes(severity)) select.value = severity;
+    for (const [name, severity] of Object.entries(saved.avoid)) {
+      const id = resolve(name); // a list written by hand may say "mc" or "sh"
+      if (id) choose(id, severity);
     }
     profileChanged();
   }
@@ -327,6 +439,7 @@
       return;
     }
     const profile = currentProfile();
+    const list = chosen();
     $("results").hidden = false;
     clear($("verdict"));
     clear($("warnings"));
@@ -346,6 +459,7 @@
       }
       state.scan = scan;
       state.verdict = verdict;
+      state.list = profile ? list : [];
       state.evidenceShown = false;
       render();
       setBusy(false);
@@ -381,10 +495,17 @@
       text: known === "graphic" ? "GRAPHIC" : known });
   }
 
+  // the warnings found, the reader's list first (in their order), then the rest strongest first
+  function inListOrder(warnings) {
+    const ids = state.list.map((e) => e.id);
+    const listed = ids.map((id) => warnings.find((w) => w.id === id)).filter(Boolean);
+    return [...listed, ...sortedWarnings(warnings.filter((w) => !ids.includes(w.id)))];
+  }
+
   function render() {
     const scan = state.scan;
     const verdict = state.verdict && state.verdict.works && state.verdict.works[0];
-    const found = sortedWarnings(scan.warnings || []);
+    const found = inListOrder(scan.warnings || []);
     const title = scan.title ? `“${scan.title}”` : "The story";
     const facts = `${scan.word_count.toLocaleString()} words, ${scan.chapters} chapter${
       scan.chapters === 1 ? "" : "s"}`;
@@ -403,7 +524,10 @@
         found.length === 1 ? "" : "s"} found.` : "no warnings found."}`;
     }
     $("results-summary").textContent = summary;
-    renderVerdict(verdict);
+    renderVerdict(verdict, scan);
+    $("found-heading").textContent = state.list.length
+      ? "What forewarn found: your list first, then the rest, strongest first"
+      : "What forewarn found, strongest first";
     const list = $("warnings");
     clear(list);
     if (!found.length) {
@@ -419,9 +543,42 @@
     toggle.textContent = state.evidenceShown
       ? "Hide the evidence"
       : "Show the evidence (quotes from the story: spoilers)";
+    renderStrips(scan, found);
   }
 
-  function renderVerdict(verdict) {
+  // where one entry of the reader's list stands: found, found but allowed, uncertain, or
+  // not found (verdict: one work of /v1/check)
+  function entryStatus(entry, verdict) {
+    const same = (w) => w.id === entry.id;
+    const hit = verdict.warnings.find(same);
+    if (hit) {
+      return ["found", "Found", hit.detected
+        ? `${hit.severity}, ${hit.where || where(hit.locations)}`
+        : "declared by the author; forewarn did not find it in the text"];
+    }
+    const allowed = (verdict.allowed || []).find(same);
+    if (allowed) {
+      return ["allowed", "Found, allowed", `only ${allowed.severity} (${allowed.where ||
+        where(allowed.locations)}), which your list allows`];
+    }
+    const possible = (verdict.possible || []).find(same);
+    if (possible) {
+      return ["uncertain", "Uncertain", `possibly ${possible.severity} (${possible.where ||
+        where(possible.locations)}), confidence ${Math.round(possible.confidence * 100)}%, ` +
+        "below the cut-off"];
+    }
+    if (verdict.answer === "not checked") {
+      return ["uncertain", "Uncertain", "not found, but forewarn could not read all of it"];
+    }
+    const weak = (verdict.weak || []).find(same);
+    if (weak) {
+      return ["uncertain", "Uncertain", "not found, but forewarn is weak at finding it, " +
+        "so that says little"];
+    }
+    return ["not-found", "Not found", ""];
+  }
+
+  function renderVerdict(verdict, scan) {
     const box = $("verdict");
     clear(box);
     if (!verdict) {
@@ -442,20 +599,147 @@
       for (const reason of verdict.reasons) reasons.append(el("li", { text: reason }));
       box.append(reasons);
     }
-    if (verdict.warnings.length) {
-      const list = el("ul", { class: "verdict-warnings", "aria-label": "What you avoid" });
-      for (const w of sortedWarnings(verdict.warnings)) {
-        const place = w.detected
-          ? (w.where || where(w.locations))
-          : "declared by the author; forewarn did not find it in the text";
-        list.append(el("li", {}, severityBadge(w.severity || "declared"), " ",
-          el("strong", { text: w.label }), ` — ${place}`));
+    // the reader's own list first, in their order, each as found / not found / uncertain
+    box.append(el("h4", { id: "your-list-heading", class: "verdict-subheading",
+      text: "Your list" }));
+    const mine = el("ul", { class: "verdict-list", "aria-labelledby": "your-list-heading" });
+    for (const entry of state.list) {
+      const [status, word, detail] = entryStatus(entry, verdict);
+      mine.append(el("li", { class: "verdict-entry", "data-id": entry.id,
+        "data-status": status },
+        el("span", { class: `status status-${status}`, text: word }), " ",
+        el("strong", { text: nameOf(entry.id) }),
+        detail ? ` — ${detail}` : ""));
+    }
+    box.append(mine);
+    // then the other warnings found
+    const ids = state.list.map((e) => e.id);
+    const others = sortedWarnings((scan.warnings || []).filter((w) => !ids.includes(w.id)));
+    if (others.length) {
+      box.append(el("h4", { id: "others-heading", class: "verdict-subheading",
+        text: "Also found, not on your list" }));
+      const list = el("ul", { class: "verdict-others", "aria-labelledby": "others-heading" });
+      for (const w of others) {
+        list.append(el("li", { "data-id": w.id }, severityBadge(w.severity), " ",
+          el("strong", { text: w.name }), ` — ${where(w.locations)}`));
       }
       box.append(list);
     }
-    for (const w of verdict.allowed || []) {
-      box.append(el("p", { class: "allowed",
-        text: `Also: ${w.label} is ${w.severity} (${w.where || where(w.locations)}), which your list allows.` }));
+  }
+
+  // --- where the warnings sit: a strip per warning (as forewarn/render/strip.py) -----------
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const STRIP = { width: 600, height: 24, mark: 4 };
+  const MARK_HEIGHT = { mentioned: 1 / 3, depicted: 2 / 3, graphic: 1 };
+  const SHADES = { mentioned: "#cf6f65", depicted: "#9c2f26", graphic: "#3d0805" };
+
+  function svgEl(tag, attrs) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+    return node;
+  }
+
+  function markX(chapter, position, chapters) {
+    const n = Math.max(1, chapters);
+    const c = Math.min(Math.max(1, chapter), n);
+    const p = Number.isFinite(position) ? Math.min(Math.max(0, position), 1) : 0;
+    return (c - 1 + p) / n;
+  }
+
+  function stripOf(w, chapters, label) {
+    const marks = (w.evidence || []).filter((e) => e.severity in MARK_HEIGHT)
+      .map((e) => ({ x: markX(e.chapter, Number(e.position), chapters), chapter: e.chapter,
+        severity: e.severity }))
+      .sort((a, b) => a.x - b.x || rank(a.severity) - rank(b.severity));
+    return { id: w.id, label, chapters, marks };
+  }
+
+  function describeStrip(strip) {
+    const per = new Map();
+    for (const m of strip.marks) {
+      if (!per.has(m.chapter) || rank(m.severity) > rank(per.get(m.chapter))) {
+        per.set(m.chapter, m.severity);
+      }
+    }
+    if (!per.size) return `${strip.label}: no passages located`;
+    if (strip.chapters === 1) {
+      const places = new Map();
+      for (const m of strip.marks) {
+        const at = 5 * Math.floor(m.x * 20 + 0.5);
+        if (!places.has(at) || rank(m.severity) > rank(places.get(at))) places.set(at, m.severity);
+      }
+      const shown = [...places].sort((a, b) => a[0] - b[0]).map(([at, s]) => `${at}% (${s})`);
+      return `${strip.label}: ${shown.join(", ")} of the way through`;
+    }
+    const runs = [];
+    for (const [chapter, severity] of [...per].sort((a, b) => a[0] - b[0])) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] === chapter - 1 && last[2] === severity) last[1] = chapter;
+      else runs.push([chapter, chapter, severity]);
+    }
+    return `${strip.label}: ${runs.map(([a, b, s]) =>
+      (a === b ? `chapter ${a} (${s})` : `chapters ${a}-${b} (${s})`)).join(", ")}`;
+  }
+
+  function dividerStep(chapters) {
+    if (chapters <= 1) return chapters || 1;
+    for (const step of [1, 5, 10, 25, 50, 100, 250, 500, 1000]) {
+      if (STRIP.width * step / chapters >= 6) return step;
+    }
+    return chapters;
+  }
+
+  function stripSvg(strip, text) {
+    const { width, height } = STRIP;
+    const svg = svgEl("svg", { class: "strip-svg", role: "img", viewBox: `0 0 ${width} ${height}`,
+      preserveAspectRatio: "none", focusable: "false", "aria-label": text,
+      "data-warning": strip.id, "data-chapters": strip.chapters });
+    const title = svgEl("title");
+    title.textContent = text;
+    svg.append(title, svgEl("rect", { class: "strip-track", x: 0, y: 0, width, height }));
+    const step = dividerStep(strip.chapters);
+    for (let c = step; c < strip.chapters; c += step) {
+      const x = (width * c) / strip.chapters;
+      svg.append(svgEl("line", { class: "strip-chapter", x1: x, y1: 0, x2: x, y2: height }));
+    }
+    const strongestOnTop = [...strip.marks].sort((a, b) => rank(a.severity) - rank(b.severity));
+    for (const m of strongestOnTop) {
+      const h = height * MARK_HEIGHT[m.severity];
+      const x = Math.min(Math.max(0, m.x * width - STRIP.mark / 2), width - STRIP.mark);
+      svg.append(svgEl("rect", { class: `mark mark-${m.severity}`, x, y: height - h,
+        width: STRIP.mark, height: h, fill: SHADES[m.severity], "data-chapter": m.chapter,
+        "data-severity": m.severity }));
+    }
+    return svg;
+  }
+
+  // the chapter numbers under a strip, for the eye only (the line under it says it all)
+  function stripScale(chapters) {
+    if (chapters <= 1) return null;
+    if (chapters <= 20) {
+      const labels = Array.from({ length: chapters }, (_, i) => el("span", { text: String(i + 1) }));
+      return el("div", { class: "strip-scale", "aria-hidden": "true" }, ...labels);
+    }
+    return el("div", { class: "strip-scale strip-scale-ends", "aria-hidden": "true" },
+      el("span", { text: "chapter 1" }), el("span", { text: `chapter ${chapters}` }));
+  }
+
+  function renderStrips(scan, found) {
+    const list = $("strips");
+    clear(list);
+    const located = found.filter((w) => (w.evidence || []).length);
+    $("strips-section").hidden = !located.length;
+    const chapters = Math.max(1, scan.chapters || 1,
+      ...located.flatMap((w) => w.evidence.map((e) => e.chapter)));
+    for (const w of located) {
+      const strip = stripOf(w, chapters, w.name);
+      const text = describeStrip(strip);
+      list.append(el("li", { class: "strip", "data-warning": w.id },
+        el("p", { class: "strip-name", text: w.name }),
+        stripSvg(strip, text),
+        stripScale(chapters),
+        el("p", { class: "strip-text", text })));
     }
   }
 
@@ -465,7 +749,9 @@
       el("strong", { class: "warning-name", text: w.name }),
       el("span", { class: "where", text: ` — ${where(w.locations)}` }),
       el("span", { class: "confidence", text: ` (confidence ${Math.round(w.confidence * 100)}%)` }),
-      w.declared ? el("span", { class: "declared-mark", text: " · declared" }) : null);
+      w.declared ? el("span", { class: "declared-mark", text: " · declared" }) : null,
+      state.list.some((e) => e.id === w.id)
+        ? el("span", { class: "listed-mark", text: " · on your list" }) : null);
     if (state.evidenceShown && (w.evidence || []).length) {
       const quotes = el("ul", { class: "evidence" });
       for (const e of w.evidence.slice(0, MAX_EVIDENCE)) {
@@ -549,6 +835,7 @@
       const response = await fetch("/v1/taxonomy", { cache: "no-store" });
       if (!response.ok) throw new Error(await errorMessage(response));
       state.taxonomy = await response.json();
+      state.keys = buildKeys(state.taxonomy);
       buildTriggerList(state.taxonomy);
       restore();
       document.body.dataset.ready = "true";
@@ -560,6 +847,13 @@
   function start() {
     $("check-form").addEventListener("submit", onCheck);
     $("trigger-search").addEventListener("input", filterTriggers);
+    $("add-list").addEventListener("click", addTypedList);
+    $("list-text").addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault(); // add the names; do not send the form
+        addTypedList();
+      }
+    });
     $("remember").addEventListener("change", () => {
       if ($("remember").checked) {
         save();
@@ -575,6 +869,9 @@
     $("clear-file").addEventListener("click", clearFile);
     loadTaxonomy();
   }
+
+  // for tests and userscripts: how this page resolves a name ("mc" -> "miscarriage")
+  window.forewarnPage = Object.freeze({ resolve, nameKey });
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
