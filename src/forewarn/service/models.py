@@ -216,6 +216,18 @@ class VerdictWarningOut(BaseModel):
     declared: bool
 
 
+class WeakWarningOut(BaseModel):
+    """A listed warning forewarn is weak at (its measured recall is low or unmeasured), so
+    "not found" cannot make the work safe for it. With an alias only ``label`` names it."""
+
+    model_config = _OPEN
+    id: str | None = None
+    name: str | None = None
+    label: str
+    recall: float | None = Field(description="forewarn's measured recall for it on held-out "
+                                 "books; null: too few examples to measure")
+
+
 class CheckedOut(BaseModel):
     """Whether forewarn read every word, in a language it judges."""
 
@@ -244,6 +256,8 @@ class VerdictOut(BaseModel):
         description="listed warnings found below the floor but above the possible floor")
     allowed: list[VerdictWarningOut] = Field(
         description="warnings the profile names but allows at the strength found")
+    weak: list[WeakWarningOut] = Field(
+        description="listed warnings forewarn is weak at: not found is not proof of absence")
 
 
 class CheckOut(BaseModel):
