@@ -182,15 +182,11 @@ def sniff_format(data: bytes, name: str = "<bytes>") -> str:
         head.startswith(("<?xml", "<!doctype", "<!--")) and "<html" in head
     ):
         return "html"
-    if _FRONT_MATTER.match(_head_text(data).lstrip("\ufeff")):
-        return "markdown"  # YAML front matter, as a .md file by path is read
+    from forewarn.ingest.markdown import starts_with_front_matter
+
+    if starts_with_front_matter(data):
+        return "markdown"  # YAML front matter, read as a .md file by path is
     return "text"
-
-
-# "---", then "key: value" lines, then "---": Markdown's front matter (not a scene break,
-# which has no "key:" line before the closing rule)
-_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(?:[A-Za-z_][\w-]*[ \t]*:.*\r?\n|[ \t].*\r?\n|-.*\r?\n)+"
-                           r"---[ \t]*\r?\n")
 
 
 # --- readers ------------------------------------------------------------------------------------
