@@ -11,6 +11,7 @@ Titles (work and chapter), which carry no offsets, have their markup stripped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -164,6 +165,8 @@ def front_matter_span(text: str, source: str = "<markdown>") -> tuple[int, int, 
         return None
     window = text[start : start + MAX_FRONT_MATTER + 1]
     close = _CLOSE.search(window)
+    if close is not None and text[start + close.end() : start + close.end() + 1] not in ("", "\n"):
+        close = None  # a line cut by the window's end, longer than the fence in the text
     if close is None or close.start() > MAX_FRONT_MATTER:
         if len(window) > MAX_FRONT_MATTER and _all_yaml(window[:MAX_FRONT_MATTER]):
             raise MalformedInput(
@@ -226,29 +229,33 @@ def _all_yaml(block: str) -> bool:
 def load_front_matter(block: str, source: str = "<markdown>", *, first_line: int = 1) -> object:
     """``block`` parsed as YAML, safely; one-line :class:`MalformedInput` when it cannot be.
 
-    PyYAML's :class:`yaml.SafeLoader` (no Python objects), with three limits: aliases
-    (``*name``, what "billion laughs" documents are built of) are refused, nesting is
-    at most ``_MAX_DEPTH`` deep and a document at most ``_MAX_NODES`` nodes. Plain
-    scalars stay strings (``title: 1984`` and ``rating: yes`` are text, not a number and
-    a boolean); an empty value or ``~`` is ``None``. ``first_line`` is the file's line
+    PyYAML's safe loader (libyaml's when PyYAML has it; no Python objects are ever
+    built), after a pass over the parser's events that refuses aliases (``*name``, what
+    "billion laughs" documents are built of), nesting deeper than ``_MAX_DEPTH`` and more
+    than ``_MAX_NODES`` values, so the document built is never larger than the text.
+    Plain scalars stay strings (``title: 1984`` and ``rating: yes`` are text, not a number
+    and a boolean); an empty value or ``~`` is ``None``. ``first_line`` is the file's line
     number of the block's first line, for the messages.
     """
     import yaml  # imported on first use: importing forewarn.ingest stays cheap
 
     if len(block) > MAX_FRONT_MATTER:
         raise MalformedInput(f"{source}: front matter is over {MAX_FRONT_MATTER // 1024} KiB")
-    loader = _loader_class()(block)
+    loader_class = _loader_class()
     try:
-        return loader.get_single_data()
+        _check_events(yaml.parse(block, Loader=loader_class))
+        loader = loader_class(block)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except _Refused as exc:
         line = first_line + exc.line
         raise MalformedInput(f"{source}: front matter line {line}: {exc.reason}") from None
     except yaml.YAMLError as exc:
-        raise MalformedInput(_yaml_message(exc, source, first_line)) from None
+        raise MalformedInput(_yaml_message(exc, block, source, first_line)) from None
     except RecursionError:  # cannot happen with the depth limit; belt and braces
         raise MalformedInput(f"{source}: front matter is nested too deeply") from None
-    finally:
-        loader.dispose()
 
 
 class _Refused(Exception):
@@ -257,59 +264,60 @@ class _Refused(Exception):
         self.reason, self.line = reason, line
 
 
+def _check_events(events: Iterator[object]) -> None:
+    """Refuse aliases, deep nesting and too many values, from the parser's events."""
+    import yaml
+
+    depth = nodes = 0
+    for event in events:
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(f"YAML aliases (*{event.anchor}) are not allowed",
+                           event.start_mark.line)
+        if isinstance(event, yaml.NodeEvent):  # scalars, and starts of lists and mappings
+            nodes += 1
+            if nodes > _MAX_NODES:
+                raise _Refused(f"more than {_MAX_NODES:,} values", event.start_mark.line)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                raise _Refused(f"nested more than {_MAX_DEPTH} levels deep",
+                               event.start_mark.line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 _LOADER: type | None = None
 
 
 def _loader_class() -> type:
-    """A :class:`yaml.SafeLoader` that refuses aliases and bounds depth and size."""
+    """PyYAML's safe loader (libyaml's if built in) resolving no implicit types but null."""
     global _LOADER
     if _LOADER is not None:
         return _LOADER
     import yaml
 
-    class FrontMatterLoader(yaml.SafeLoader):
+    base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+    class FrontMatterLoader(base):  # type: ignore[misc, valid-type]
         # only null is resolved implicitly: other plain scalars stay the text written
         yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
             key: [(tag, regexp) for tag, regexp in resolvers if tag.endswith(":null")]
             for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
         }
 
-        def __init__(self, stream: str) -> None:
-            super().__init__(stream)
-            self._depth = 0
-            self._nodes = 0
-
-        def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
-            event = self.peek_event()
-            if isinstance(event, yaml.AliasEvent):
-                raise _Refused(
-                    f"YAML aliases (*{event.anchor}) are not allowed", event.start_mark.line
-                )
-            self._nodes += 1
-            if self._nodes > _MAX_NODES:
-                raise _Refused(f"more than {_MAX_NODES:,} values", event.start_mark.line)
-            self._depth += 1
-            if self._depth > _MAX_DEPTH:
-                raise _Refused(
-                    f"nested more than {_MAX_DEPTH} levels deep", event.start_mark.line
-                )
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self._depth -= 1
-
     _LOADER = FrontMatterLoader
     return _LOADER
 
 
-def _yaml_message(exc: Exception, source: str, first_line: int) -> str:
+def _yaml_message(exc: Exception, block: str, source: str, first_line: int) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     where = f" line {first_line + mark.line}, column {mark.column + 1}" if mark else ""
     hint = ""
+    line = block.split("\n")[mark.line] if mark and mark.line < block.count("\n") + 1 else ""
     if "mapping values are not allowed" in problem:
         hint = " (put a value that holds ': ' in quotes)"
-    elif "found character '\\t'" in problem:
+    elif "\t" in line[: len(line) - len(line.lstrip())]:
         hint = " (indent with spaces, not tabs)"
     return f"{source}: front matter{where} is not valid YAML: {problem}{hint}"
 
