@@ -353,7 +353,7 @@ def test_front_matter_scan_by_stdin_and_path_give_the_same_report(tmp_path) -> N
     from pathlib import Path
 
     src = Path(__file__).resolve().parent.parent / "src"
-    env = {"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin", "FOREWARN_ENGINE": "v1"}
+    env = {"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"}
     story = FIXTURES / "story.md"
     by_path = subprocess.run([sys.executable, "-m", "forewarn", "scan", "--json", str(story)],
                              capture_output=True, timeout=120, env=env, check=True)
