@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ingest_helpers import FIXTURES, assert_offsets, paragraph_texts
 
-from forewarn.errors import EmptyInput
+from forewarn.errors import EmptyInput, MalformedInput
 from forewarn.ingest import read_bytes, read_path
 from forewarn.ingest.markdown import parse_markdown, strip_inline
 
@@ -179,3 +179,191 @@ def test_front_matter_on_standard_input_is_read_as_by_path(tmp_path) -> None:
     assert by_stdin.title == by_path.title == "Harbour"
     # a scene break is not front matter
     assert sniff_format(b"---\n\nShe ran.\n\n---\n\nHe followed.\n") == "text"
+
+
+# --- YAML front matter (PyYAML, safe loader; issue 14) ------------------------------------
+
+_BODY = "# Chapter 1\n\nThe tide came in and the gulls stood on the wall.\n"
+
+
+def _front(yaml_text: str) -> str:
+    return f"---\n{yaml_text}---\n\n{_BODY}"
+
+
+def test_front_matter_flow_and_block_lists_read_alike() -> None:
+    flow = parse_markdown(_front("warnings: [blood, 'self-harm', \"fire\"]\ntags: [a, b]\n"))
+    block = parse_markdown(_front(
+        "warnings:\n  - blood\n  - 'self-harm'\n  - \"fire\"\ntags:\n- a\n- b\n"))
+    assert flow.content_notes == block.content_notes == ["blood", "self-harm", "fire"]
+    assert flow.freeform_tags == block.freeform_tags == ["a", "b"]
+    # a flow list spread over lines, and an item holding a comma
+    work = parse_markdown(_front('tags: [\n  "Hurt, Comfort",\n  Angst,\n]\n'))
+    assert work.freeform_tags == ["Hurt, Comfort", "Angst"]
+
+
+def test_front_matter_quoted_title_with_colons_and_unicode() -> None:
+    work = parse_markdown(_front(
+        "title: \"Glasshouse: A Winter's Tale: Part 2\"\n"
+        "author: 'Zoë Ørsted-Núñez'\n"
+        "summary: 雪の夜 — a story # not a comment inside? no: a comment\n"
+        "warnings: [自傷, “mcd”]\n"))
+    assert work.title == "Glasshouse: A Winter's Tale: Part 2"
+    assert work.author == "Zoë Ørsted-Núñez"
+    assert work.summary == "雪の夜 — a story"
+    assert work.content_notes[:2] == ["自傷", "“mcd”"]
+    assert_offsets(work)
+
+
+def test_front_matter_scalars_stay_text() -> None:
+    # YAML 1.1 would make these a number, a boolean and a date; a title is text
+    work = parse_markdown(_front("title: 1984\nrating: yes\nauthor: 2001-01-01\nwarnings:\n"))
+    assert (work.title, work.rating, work.author) == ("1984", "yes", "2001-01-01")
+    assert work.content_notes == []
+
+
+def test_front_matter_bad_types_are_ignored_and_the_story_read() -> None:
+    work = parse_markdown(_front(
+        "title: {nested: mapping}\nwarnings: {blood: yes}\ntags: [[nested], kept]\n"
+        "author: [One, Two]\n"))
+    assert work.title == "Chapter 1"  # the lone heading, not a mapping printed as a title
+    assert work.content_notes == []
+    assert work.freeform_tags == ["kept"]
+    assert work.author == "One, Two"
+    assert paragraph_texts(work) == [["The tide came in and the gulls stood on the wall."]]
+
+
+def test_front_matter_not_a_mapping_is_story_text() -> None:
+    # as before: a block with no "key:" line is a rule and story lines, not front matter
+    work = parse_markdown("---\n- one\n- two\n---\n\nStory.\n")
+    assert work.title is None
+    assert paragraph_texts(work) == [["- one\n- two", "Story."]]
+    work = parse_markdown("---\n\"just a string\"\n---\nStory.\n")
+    assert paragraph_texts(work) == [['"just a string"', "Story."]]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("title: Glasshouse: A Winter\n",
+         r"^x\.md: front matter line 2, column 18 is not valid YAML: mapping values are not "
+         r"allowed (?:here|in this context) \(put a value that holds ': ' in quotes\)$"),
+        ("title: x\n\tauthor: y\n", r"^x\.md: front matter line 3, column 1 is not valid YAML: .*tabs\)$"),
+        ("title: [a, b\n", r"^x\.md: front matter line \d+, column \d+ is not valid YAML: "),
+        ("title: !!python/object/apply:os.system [echo hi]\n",
+         r"^x\.md: front matter line 2, column 8 is not valid YAML: could not determine a "
+         r"constructor"),
+        ("title: x\nlist: " + "[" * 100 + "]" * 100 + "\n",
+         r"^x\.md: front matter line 3: nested more than 32 levels deep$"),
+    ],
+)
+def test_invalid_front_matter_is_one_clear_line(yaml_text: str, message: str) -> None:
+    with pytest.raises(MalformedInput, match=message) as caught:
+        read_bytes(_front(yaml_text).encode(), "x.md")
+    assert "\n" not in str(caught.value)
+
+
+BILLION_LAUGHS = (
+    '---\ntitle: lol\na: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(
+        f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]\n"
+        for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "---\n\nStory.\n"
+)
+
+
+def test_billion_laughs_is_refused_fast_in_bounded_memory() -> None:
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    began = time.perf_counter()
+    try:
+        with pytest.raises(MalformedInput,
+                           match=r"^x\.md: front matter line 4: YAML aliases \(\*a\) are not allowed$"):
+            read_bytes(BILLION_LAUGHS.encode(), "x.md")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - began < 2
+    assert peak < 8 * 1024 * 1024
+
+
+def test_billion_laughs_on_standard_input_is_refused_by_the_cli() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parent.parent / "src"
+    done = subprocess.run(
+        [sys.executable, "-m", "forewarn", "scan", "-"], input=BILLION_LAUGHS.encode(),
+        capture_output=True, timeout=60, env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 6
+    assert done.stdout == b""
+    assert done.stderr.decode() == (
+        "forewarn: <stdin>: front matter line 4: YAML aliases (*a) are not allowed\n")
+
+
+def test_front_matter_over_the_size_limit_is_refused() -> None:
+    from forewarn.ingest.markdown import MAX_FRONT_MATTER
+
+    lines = "".join(f"key{i}: value number {i}\n" for i in range(MAX_FRONT_MATTER // 20))
+    text = f"---\ntitle: Big\n{lines}---\n\nStory.\n"
+    with pytest.raises(MalformedInput, match=r"^x\.md: front matter is over 64 KiB"):
+        read_bytes(text.encode(), "x.md")
+    with pytest.raises(MalformedInput, match=r"^<stdin>: front matter is over 64 KiB"):
+        read_bytes(text.encode(), "<stdin>")  # sniffed as Markdown, then refused alike
+    # just under the limit is read
+    few = "".join(f"key{i}: value\n" for i in range(100))
+    assert read_bytes(f"---\ntitle: Small\n{few}---\n\nStory.\n".encode(), "x.md").title == "Small"
+
+
+def test_a_leading_rule_then_prose_with_a_late_rule_is_not_front_matter() -> None:
+    prose = "She walked along the shore and did not look back at the house.\n\n" * 2000
+    work = parse_markdown(f"---\nNote: this opens the story.\n\n{prose}---\n\nEnd.\n")
+    assert paragraph_texts(work)[0][0] == "Note: this opens the story."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _front('title: "Harbour: Night"\nwarnings:\n  - self-harm\n  - blood\ntags: [sea]\n'),
+        _front("# a comment first\ntitle: Harbour\nwarnings: [self-harm]\n"),
+        "\ufeff" + _front("title: Harbour\n"),
+        _front("title: Harbour\r\nwarnings: [blood]\r\n").replace("\n", "\r\n"),
+        _front("title: Ḧarbour\n"),
+    ],
+)
+def test_standard_input_and_path_read_front_matter_alike(tmp_path, text: str) -> None:
+    path = tmp_path / "harbour.md"
+    path.write_bytes(text.encode("utf-8"))
+    by_stdin, by_path = read_bytes(text.encode("utf-8"), "<stdin>"), read_path(path)
+    assert by_stdin.format == by_path.format == "markdown"
+    assert by_stdin.title == by_path.title
+    assert by_stdin.title.endswith("arbour") or by_stdin.title.startswith("Harbour")
+    assert by_stdin.content_notes == by_path.content_notes
+    assert by_stdin.freeform_tags == by_path.freeform_tags
+    assert paragraph_texts(by_stdin) == paragraph_texts(by_path)
+
+
+def test_front_matter_scan_by_stdin_and_path_give_the_same_report(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parent.parent / "src"
+    env = {"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"}
+    story = FIXTURES / "story.md"
+    by_path = subprocess.run([sys.executable, "-m", "forewarn", "scan", "--json", str(story)],
+                             capture_output=True, timeout=120, env=env, check=True)
+    by_stdin = subprocess.run([sys.executable, "-m", "forewarn", "scan", "--json", "-"],
+                              input=story.read_bytes(), capture_output=True, timeout=120,
+                              env=env, check=True)
+    import json
+
+    a, b = json.loads(by_path.stdout), json.loads(by_stdin.stdout)
+    for report in (a, b):
+        report.pop("source", None)
+        report.get("work", {}).pop("source", None)
+    assert a == b

@@ -55,6 +55,7 @@ from forewarn.ingest._html import (
     tag_children,
     visible_text,
 )
+from forewarn.ingest._reading_copy import drop_own_text
 from forewarn.work import Work
 
 if TYPE_CHECKING:
@@ -75,8 +76,10 @@ class Extracted:
 def parse_html(text: str, source: str = "<html>", *, encoding: str | None = None) -> Work:
     """Parse decoded HTML into a :class:`Work` (format ``"ao3-html"`` or ``"html"``)."""
     soup = parse_soup(text)
-    workskin = soup.find(id="workskin")
     ledger = Ledger()
+    # a reading copy forewarn wrote: its scene notices and header are not the story
+    copy_author = drop_own_text(soup, ledger, "html")
+    workskin = soup.find(id="workskin")
     if workskin is not None:
         found, fmt = extract_ao3_page(workskin), "ao3-html"
         _audit_ao3_story(workskin, ledger)
@@ -86,6 +89,7 @@ def parse_html(text: str, source: str = "<html>", *, encoding: str | None = None
     else:
         found, fmt = extract_generic(soup, ledger), "html"
         ledger.add("html", visible_text(soup))
+    found.meta.author = found.meta.author or copy_author
     chapters, source_text = assemble(found.chapters)
     if not chapters:
         raise EmptyInput(f"{source}: no story text")

@@ -54,6 +54,7 @@ from forewarn.ingest._html import (
     parse_soup,
     visible_text,
 )
+from forewarn.ingest._reading_copy import drop_own_text
 from forewarn.ingest.ao3_html import RawChapter, extract_ao3, is_ao3
 from forewarn.ingest.decode import check_controls, decode_member
 from forewarn.work import Work
@@ -426,7 +427,11 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
                    *, nav: bool = False) -> None:
     """Add one spine document's chapters (or metadata) to ``book``, and its text to the
     book's coverage ledger. In the navigation document (``nav``) the ``<nav>`` lists are
-    navigation; whatever else it holds is read like any document."""
+    navigation; whatever else it holds is read like any document. In a reading copy
+    forewarn wrote, its scene notices are not read (:mod:`forewarn.ingest._reading_copy`)."""
+    copy_author = drop_own_text(soup, book.ledger, where)
+    if copy_author:
+        book.meta.author = book.meta.author or copy_author
     if nav:
         _take_navigation(book, soup, where)
     _take_own_strips(book, soup, where)

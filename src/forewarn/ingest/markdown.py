@@ -11,9 +11,11 @@ Titles (work and chapter), which carry no offsets, have their markup stripped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
-from forewarn.errors import EmptyInput
+from forewarn.errors import EmptyInput, MalformedInput
 from forewarn.ingest._common import Meta, clean_title, is_chapter_heading
 from forewarn.ingest.decode import check_controls
 from forewarn.ingest.text import (
@@ -38,8 +40,6 @@ _LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,1000}\)")
 _REF_LINK = re.compile(r"\[([^\]\n]{0,500})\]\[[^\]\n]{0,200}\]")
 _TAG = re.compile(r"</?[A-Za-z][^<>\n]{0,500}>")
 _MARKERS = re.compile(r"[*_~`]+")
-_YAML_KEY = re.compile(r"([A-Za-z_][\w \-']{0,60}?)[ \t]*:(?:[ \t]+(.*)|[ \t]*$)")
-_MAX_FRONT_MATTER_LINES = 500
 
 
 @dataclass(slots=True, eq=False)
@@ -62,7 +62,7 @@ def parse_markdown(text: str, source: str = "<markdown>", *, encoding: str | Non
     if not text.strip():
         raise EmptyInput(f"{source}: empty file")
     meta = Meta()
-    body = parse_front_matter(text, meta)
+    body = parse_front_matter(text, meta, source)
     items = scan(text, line_spans(text, body))
     segments = _segments(text, items, meta)
     chapters = build_chapters(text, segments, meta, line_mode=False, keep=has_words)
@@ -111,60 +111,233 @@ def _drop_comments(text: str) -> str:
 
 # --- front matter ---------------------------------------------------------------------------
 
+MAX_FRONT_MATTER = 64 * 1024  # characters between the two fences, checked before parsing
+_MAX_DEPTH = 32  # nested lists and mappings
+_MAX_NODES = 20_000
+_OPEN = re.compile(r"---[ \t]*\n")
+_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
+# "key: value" or "key:" at the start of a line: where a front-matter mapping begins
+_YAML_KEY = re.compile(r"""(?:[A-Za-z_][\w \-']{0,60}?|"[^"\n]{1,60}"|'[^'\n]{1,60}')"""
+                       r"[ \t]*:(?:[ \t]|$)")
+# a line a YAML block may hold: a key, an indented or list line, a comment, flow punctuation
+_YAML_LINE = re.compile(r"""[ \t]|-|#|[\[\]{}]|$|(?:[A-Za-z_][\w \-']{0,60}?|"[^"\n]{1,60}"|"""
+                        r"""'[^'\n]{1,60}')[ \t]*:(?:[ \t]|$)""")
 
-def parse_front_matter(text: str, meta: Meta) -> int:
-    """Read a leading ``---`` YAML block into ``meta``; return where the body starts."""
-    if not text.startswith("---"):
+
+def parse_front_matter(text: str, meta: Meta, source: str = "<markdown>") -> int:
+    """Read a leading ``---`` YAML block into ``meta``; return where the body starts.
+
+    The block is front matter when its first line that is not blank or a comment is a
+    ``key:`` line and a closing ``---`` (or ``...``) line follows within
+    :data:`MAX_FRONT_MATTER` characters; otherwise the ``---`` is a rule and the lines
+    after it are story text, as before. The block is parsed by PyYAML's safe loader
+    with aliases refused and nesting bounded (:func:`load_front_matter`); a block that
+    is not valid YAML, over the size limit, or that uses an alias is
+    :class:`MalformedInput`. Fields of a type forewarn cannot use (a mapping where a
+    title or a list of warnings belongs) are ignored; the story is still read.
+    """
+    span = front_matter_span(text, source)
+    if span is None:
         return 0
-    lines = text.split("\n", _MAX_FRONT_MATTER_LINES + 2)
-    if lines[0].rstrip() != "---":
-        return 0
-    for index in range(1, min(len(lines), _MAX_FRONT_MATTER_LINES + 1)):
-        if lines[index].rstrip() in ("---", "..."):
-            block = lines[1:index]
-            if not any(_YAML_KEY.match(line) for line in block):
-                return 0
-            _read_yaml(block, meta)
-            return min(len(text), sum(len(line) + 1 for line in lines[: index + 1]))
-    return 0
+    start, end, body = span
+    data = load_front_matter(text[start:end], source, first_line=2)
+    if not isinstance(data, dict):
+        return 0  # not a mapping (unreachable after a "key:" line; kept as a guard)
+    for key, value in data.items():
+        if isinstance(key, str):
+            field = _field_value(value)
+            if field is not None:
+                meta.add(key, field)
+    return body
 
 
-def _read_yaml(lines: list[str], meta: Meta) -> None:
-    """A small YAML subset: scalars, quoted strings, flow and block lists, ``|``/``>``."""
-    i = 0
-    while i < len(lines):
-        match = _YAML_KEY.match(lines[i])
-        i += 1
-        if not match:
-            continue
-        key, value = match.group(1), (match.group(2) or "").strip()
-        nested: list[str] = []
-        while i < len(lines) and (not lines[i].strip() or lines[i][:1] in " \t-"):
-            nested.append(lines[i])
-            i += 1
-        meta.add(key, _yaml_value(value, nested))
+def front_matter_span(text: str, source: str = "<markdown>") -> tuple[int, int, int] | None:
+    """``(start, end, body)`` of a leading YAML block in normalised ``text``, or ``None``.
+
+    ``text[start:end]`` is the YAML between the fences; ``body`` is where the story
+    starts (after the closing fence's line). Raises :class:`MalformedInput` when the
+    block looks like front matter but runs past :data:`MAX_FRONT_MATTER` characters.
+    """
+    if not _OPEN.match(text):
+        return None
+    start = text.index("\n") + 1
+    if not _starts_mapping(text, start):
+        return None
+    window = text[start : start + MAX_FRONT_MATTER + 1]
+    close = _CLOSE.search(window)
+    if close is not None and text[start + close.end() : start + close.end() + 1] not in ("", "\n"):
+        close = None  # a line cut by the window's end, longer than the fence in the text
+    if close is None or close.start() > MAX_FRONT_MATTER:
+        if len(window) > MAX_FRONT_MATTER and _all_yaml(window[:MAX_FRONT_MATTER]):
+            raise MalformedInput(
+                f"{source}: front matter is over {MAX_FRONT_MATTER // 1024} KiB "
+                "(or its closing '---' line is missing)"
+            )
+        return None
+    end = start + close.start()
+    newline = text.find("\n", start + close.end())
+    return start, end, len(text) if newline < 0 else newline + 1
 
 
-def _yaml_value(value: str, nested: list[str]) -> str | list[str]:
-    if value[:1] in ("|", ">"):
-        joiner = "\n" if value[0] == "|" else " "
-        return joiner.join(line.strip() for line in nested).strip()
-    if value.startswith("[") and value.endswith("]"):
-        return [_unquote(item) for item in value[1:-1].split(",") if item.strip()]
-    if value:
-        return _unquote(value)
-    items = [line.strip()[1:].strip() for line in nested if line.strip().startswith("-")]
-    if items:
-        return [_unquote(item) for item in items]
-    return " ".join(line.strip() for line in nested)
+def starts_with_front_matter(data: bytes) -> bool:
+    """True when ``data`` opens with YAML front matter as :func:`front_matter_span` reads it.
+
+    For sniffing a story with no file name (standard input, an upload): such a story is
+    read as Markdown, as a ``.md`` file by path is. A block over the size limit counts
+    (so that the Markdown reader reports it); only the first bytes are decoded.
+    """
+    head = data[: MAX_FRONT_MATTER * 4 + 4096]
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"),
+                       (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            text = head[len(bom) :].decode(codec, errors="ignore")
+            break
+    else:
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # cut inside a character at the end, or another encoding
+            text = head[: exc.start].decode("utf-8") if exc.start > len(head) - 4 else (
+                head.decode("latin-1"))
+    text = normalize_newlines(text[: MAX_FRONT_MATTER * 2])
+    try:
+        return front_matter_span(text) is not None
+    except MalformedInput:
+        return True
 
 
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    comment = value.find(" #")
-    return value[:comment].rstrip() if comment >= 0 else value
+def _starts_mapping(text: str, start: int) -> bool:
+    """True when the first line after ``start`` that is not blank or a comment is ``key:``."""
+    pos = start
+    while pos < len(text) and pos - start <= MAX_FRONT_MATTER:
+        newline = text.find("\n", pos)
+        line = text[pos:] if newline < 0 else text[pos:newline]
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return stripped not in ("---", "...") and bool(_YAML_KEY.match(line))
+        if newline < 0:
+            return False
+        pos = newline + 1
+    return False
+
+
+def _all_yaml(block: str) -> bool:
+    """Every whole line of ``block`` could be YAML (the last, cut short, is not judged)."""
+    return all(_YAML_LINE.match(line) for line in block.split("\n")[:-1])
+
+
+def load_front_matter(block: str, source: str = "<markdown>", *, first_line: int = 1) -> object:
+    """``block`` parsed as YAML, safely; one-line :class:`MalformedInput` when it cannot be.
+
+    PyYAML's safe loader (libyaml's when PyYAML has it; no Python objects are ever
+    built), after a pass over the parser's events that refuses aliases (``*name``, what
+    "billion laughs" documents are built of), nesting deeper than ``_MAX_DEPTH`` and more
+    than ``_MAX_NODES`` values, so the document built is never larger than the text.
+    Plain scalars stay strings (``title: 1984`` and ``rating: yes`` are text, not a number
+    and a boolean); an empty value or ``~`` is ``None``. ``first_line`` is the file's line
+    number of the block's first line, for the messages.
+    """
+    import yaml  # imported on first use: importing forewarn.ingest stays cheap
+
+    if len(block) > MAX_FRONT_MATTER:
+        raise MalformedInput(f"{source}: front matter is over {MAX_FRONT_MATTER // 1024} KiB")
+    loader_class = _loader_class()
+    try:
+        _check_events(yaml.parse(block, Loader=loader_class))
+        loader = loader_class(block)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except _Refused as exc:
+        line = first_line + exc.line
+        raise MalformedInput(f"{source}: front matter line {line}: {exc.reason}") from None
+    except yaml.YAMLError as exc:
+        raise MalformedInput(_yaml_message(exc, block, source, first_line)) from None
+    except RecursionError:  # cannot happen with the depth limit; belt and braces
+        raise MalformedInput(f"{source}: front matter is nested too deeply") from None
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, line: int) -> None:
+        super().__init__(reason)
+        self.reason, self.line = reason, line
+
+
+def _check_events(events: Iterator[object]) -> None:
+    """Refuse aliases, deep nesting and too many values, from the parser's events."""
+    import yaml
+
+    depth = nodes = 0
+    for event in events:
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(f"YAML aliases (*{event.anchor}) are not allowed",
+                           event.start_mark.line)
+        if isinstance(event, yaml.NodeEvent):  # scalars, and starts of lists and mappings
+            nodes += 1
+            if nodes > _MAX_NODES:
+                raise _Refused(f"more than {_MAX_NODES:,} values", event.start_mark.line)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                raise _Refused(f"nested more than {_MAX_DEPTH} levels deep",
+                               event.start_mark.line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+_LOADER: type | None = None
+
+
+def _loader_class() -> type:
+    """PyYAML's safe loader (libyaml's if built in) resolving no implicit types but null."""
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+    class FrontMatterLoader(base):  # type: ignore[misc, valid-type]
+        # only null is resolved implicitly: other plain scalars stay the text written
+        yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
+            key: [(tag, regexp) for tag, regexp in resolvers if tag.endswith(":null")]
+            for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+
+    _LOADER = FrontMatterLoader
+    return _LOADER
+
+
+def _yaml_message(exc: Exception, block: str, source: str, first_line: int) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f" line {first_line + mark.line}, column {mark.column + 1}" if mark else ""
+    hint = ""
+    line = block.split("\n")[mark.line] if mark and mark.line < block.count("\n") + 1 else ""
+    if "mapping values are not allowed" in problem:
+        hint = " (put a value that holds ': ' in quotes)"
+    elif "\t" in line[: len(line) - len(line.lstrip())]:
+        hint = " (indent with spaces, not tabs)"
+    return f"{source}: front matter{where} is not valid YAML: {problem}{hint}"
+
+
+def _field_value(value: object) -> str | list[str] | None:
+    """A front-matter value as forewarn's metadata takes it: text or a list of texts.
+
+    Scalars become text; a list keeps its scalar items; a mapping (or a list of lists)
+    has no meaning for a title, a warning or a tag, and is ignored.
+    """
+    if isinstance(value, list):
+        items = [str(item) for item in value if _scalar(item) and item is not None]
+        return items or None
+    if value is None or not _scalar(value):
+        return None
+    return str(value)
+
+
+def _scalar(value: object) -> bool:
+    return not isinstance(value, dict | list | set | tuple | bytes)
 
 
 # --- block scan -------------------------------------------------------------------------------

@@ -10,8 +10,6 @@ is plain text (:data:`~forewarn.ingest.registry.FALLBACK`).
 
 from __future__ import annotations
 
-import re
-
 from forewarn.ingest.registry import register_reader
 from forewarn.work import Work
 
@@ -79,16 +77,12 @@ def sniff_html(data: bytes, head: str) -> bool:
         start.startswith(("<?xml", "<!doctype", "<!--")) and "<html" in start)
 
 
-# "---", then "key: value" lines, then "---": Markdown's front matter (not a scene break,
-# which has no "key:" line before the closing rule)
-_FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(?:[A-Za-z_][\w-]*[ \t]*:.*\r?\n|[ \t].*\r?\n|-.*\r?\n)+"
-                           r"---[ \t]*\r?\n")
-
-
 def sniff_markdown(data: bytes, head: str) -> bool:
-    """YAML front matter at the start, so that a .md file on standard input is read as
-    the same file by path is."""
-    return bool(_FRONT_MATTER.match(head.lstrip("\ufeff")))
+    """YAML front matter at the start (the Markdown reader's own test of it), so that a
+    .md file on standard input is read as the same file by path is."""
+    from forewarn.ingest.markdown import starts_with_front_matter
+
+    return starts_with_front_matter(data)
 
 
 register_reader("text", label="plain text", extensions=(".txt", ".text"),

@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING
 
 from forewarn.coverage import unread_notice
 from forewarn.render.html import (
+    NOTICE,
+    PAGE,
     chapter_heading,
     collapsed_phrase,
     language,
@@ -218,16 +220,17 @@ def _nav(work: Work, title: str, lang: str, files: list[str], count: int,
     out = [_XHTML_HEAD.format(lang=text(lang), title=text(title)), "<body>",
            f"<h1>{text(title)}</h1>"]
     if work.author and work.author.strip():
-        out.append(f'<p class="byline">by {text(" ".join(work.author.split()))}</p>')
+        author = text(" ".join(work.author.split()))
+        out.append(f'<p class="byline" {PAGE}>by {author}</p>')
     chapters = len(work.chapters)
     facts = [f"{work.word_count:,} words", f"{chapters} chapter{'' if chapters == 1 else 's'}",
              collapsed_phrase(count, profile, "marked")]
-    out.append(f'<p class="facts">{text(" · ".join(facts))}</p>')
+    out.append(f'<p class="facts" {PAGE}>{text(" · ".join(facts))}</p>')
     unread = unread_notice(work)
     if unread:
-        out.append(f'<p class="not-checked">{text(unread)}</p>')
+        out.append(f'<p class="not-checked" {PAGE}>{text(unread)}</p>')
     if count:
-        out.append('<p class="reading-note">A note before each marked scene says what it '
+        out.append(f'<p class="reading-note" {PAGE}>A note before each marked scene says what it '
                    "holds and links to where the story goes on.</p>")
     out.append('<nav epub:type="toc" id="toc" aria-labelledby="toc-title">')
     out.append('<h2 id="toc-title">Contents</h2>')
@@ -289,14 +292,14 @@ def _chapter(chapter: Chapter, scenes: list[Scene], lang: str) -> str:
             continue
         last = min(scene.last_paragraph, len(paragraphs) - 1)
         out.append(
-            f'<p class="scene-note" id="{scene.id}-note"><b>Content note:</b> the next scene '
-            f'contains {text(scene_label(scene))}. '
+            f'<p class="scene-note" id="{scene.id}-note" {NOTICE}><b>Content note:</b> '
+            f'the next scene contains {text(scene_label(scene))}. '
             f'<a href="#{scene.after_id}">Skip to after this scene</a></p>'
         )
         out.append(f'<div class="scene" id="{scene.id}">')
         out.extend(f"<p>{lines(p.text, '<br/>')}</p>" for p in paragraphs[index : last + 1])
         out.append("</div>")
-        out.append(f'<p class="after-scene" id="{scene.after_id}">&#8258;</p>')
+        out.append(f'<p class="after-scene" id="{scene.after_id}" {NOTICE}>&#8258;</p>')
         index = last + 1
     out.extend(["</section>", "</body>", "</html>", ""])
     return "\n".join(out)

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from forewarn.work import Chapter, Paragraph, Work
 
 __all__ = [
+    "NOTICE",
+    "PAGE",
     "chapter_heading",
     "collapsed_phrase",
     "content_security_policy",
@@ -51,6 +53,11 @@ __all__ = [
 # Characters XML 1.0 forbids (and HTML treats as parse errors): C0 controls other than
 # tab/newline/carriage return, lone surrogates, U+FFFE and U+FFFF.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Marks forewarn's own words in the page (scene notices and controls; the header and
+# contents), so that a reading copy scanned again is read without them
+# (forewarn/ingest/_reading_copy.py).
+NOTICE = 'data-forewarn="notice"'
+PAGE = 'data-forewarn="page"'
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
 
 
@@ -162,25 +169,26 @@ def render_html(
         f"<style>{style}</style>",
         "</head>",
         "<body>",
-        '<a class="skip-to-story" href="#story">Skip to the story</a>',
+        f'<a class="skip-to-story" href="#story" {PAGE}>Skip to the story</a>',
         '<header class="masthead">',
         f"<h1>{text(title)}</h1>",
     ]
     if work.author and work.author.strip():
-        out.append(f'<p class="byline">by {text(" ".join(work.author.split()))}</p>')
+        author = text(" ".join(work.author.split()))
+        out.append(f'<p class="byline" {PAGE}>by {author}</p>')
     chapters = len(work.chapters)
     facts = [
         f"{work.word_count:,} words",
         f"{chapters} chapter{'' if chapters == 1 else 's'}",
         collapsed_phrase(len(scenes), profile),
     ]
-    out.append(f'<p class="facts">{" &middot; ".join(text(f) for f in facts)}</p>')
+    out.append(f'<p class="facts" {PAGE}>{" &middot; ".join(text(f) for f in facts)}</p>')
     unread = unread_notice(work)
     if unread:
-        out.append(f'<p class="not-checked" role="alert">{text(unread)}</p>')
+        out.append(f'<p class="not-checked" role="alert" {PAGE}>{text(unread)}</p>')
     if scenes:
         out.append(
-            '<p class="how-to">Each collapsed scene has a note saying what it holds. '
+            f'<p class="how-to" {PAGE}>Each collapsed scene has a note saying what it holds. '
             "&ldquo;Show this scene&rdquo; opens it; &ldquo;Skip to after this scene&rdquo; "
             "takes you to where the story goes on.</p>"
         )
@@ -199,7 +207,7 @@ def render_html(
 
 def _contents(work: Work) -> list[str]:
     out = [
-        '<nav class="contents" aria-labelledby="contents-heading">',
+        f'<nav class="contents" aria-labelledby="contents-heading" {PAGE}>',
         '<h2 id="contents-heading">Contents</h2>',
         "<ol>",
     ]
@@ -242,10 +250,10 @@ def _scene(scene: Scene, paragraphs: Sequence[Paragraph], total: int) -> list[st
     label = scene_label(scene)
     out = [
         f'<div class="scene" id="{sid}" role="group" aria-labelledby="{sid}-note">',
-        (f'<p class="scene-note" id="{sid}-note"><strong>Collapsed scene'
+        (f'<p class="scene-note" id="{sid}-note" {NOTICE}><strong>Collapsed scene'
          f'<span class="visually-hidden"> {n} of {total}</span>:</strong> {text(label)}</p>'),
         '<div class="scene-controls">',
-        f'<a class="skip" href="#{scene.after_id}">Skip to after this scene</a>',
+        f'<a class="skip" href="#{scene.after_id}" {NOTICE}>Skip to after this scene</a>',
         '<details class="scene-details">',
         ('<summary><span class="when-closed">Show this scene</span>'
          '<span class="when-open">Hide this scene</span></summary>'),
@@ -258,7 +266,7 @@ def _scene(scene: Scene, paragraphs: Sequence[Paragraph], total: int) -> list[st
             "</details>",
             "</div>",
             "</div>",
-            (f'<p class="after-scene" id="{scene.after_id}" tabindex="-1">'
+            (f'<p class="after-scene" id="{scene.after_id}" tabindex="-1" {NOTICE}>'
              '<span aria-hidden="true">&#8258;</span>'
              f'<span class="visually-hidden">End of collapsed scene {n}.</span></p>'),
         ]

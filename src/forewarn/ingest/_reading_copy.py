@@ -1,0 +1,120 @@
+"""forewarn's own words in a reading copy it wrote (``forewarn read``), kept out of the story.
+
+A reading copy (``render/html.py``, ``render/epub.py``) holds the story and forewarn's page
+furniture around it: a notice before each flagged scene ("Collapsed scene 1 of 2:
+Miscarriage (depicted)", "Content note: the next scene contains ..."), the scene's
+controls ("Skip to after this scene", "Show this scene"), the mark after it, and a
+header (word count, how-to, byline, contents). Scanned again, that furniture would be
+read as story text, and the notices name warnings. The renderers mark each piece with
+``data-forewarn="notice"`` (scene notices and controls) or ``data-forewarn="page"`` (the
+header and contents); copies written before the markers are recognised by their class
+names.
+
+Only a document that says forewarn generated it (``<meta name="generator"
+content="forewarn ...">``) is looked at, and a marked element is dropped only when its
+text is exactly what forewarn writes there: a story cannot hide its own text from the
+scan by borrowing the marker. Dropped text goes to the coverage ledger as navigation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup, Tag
+
+    from forewarn.coverage import Ledger
+
+MARKER = "data-forewarn"
+# class names forewarn's renderers give the same pieces (copies written before MARKER)
+_OWN_CLASSES = frozenset({"scene-note", "skip", "after-scene", "skip-to-story", "facts",
+                          "how-to", "reading-note", "not-checked", "byline", "contents"})
+_SEVERITY = r"\((?:mentioned|depicted|graphic)\)"
+_MAX_CHARS = 20_000  # a notice names at most every warning, each with a reader's alias
+# every text forewarn writes in a marked element, whitespace collapsed
+_OWN_TEXTS = re.compile(
+    "|".join((
+        rf"Collapsed scene(?: \d+ of \d+)?: .+{_SEVERITY}",
+        rf"Content note: the next scene contains .+{_SEVERITY}\. Skip to after this scene",
+        r"Skip to after this scene",
+        r"Skip to the story",
+        r"Show this sceneHide this scene",
+        r"\u2042(?:End of collapsed scene \d+\.)?",
+        r"[\d,]+ words · \d+ chapters? · (?:No scenes|\d+ scenes?) [^.]{1,80}",
+        r"Each collapsed scene has a note saying what it holds\. .{1,200}",
+        r"A note before each marked scene says what it holds and links to where the story "
+        r"goes on\.",
+        r"forewarn did not check all of this work, so scenes may be left open that it would "
+        r"have collapsed: .+",
+    )),
+    re.S,
+)
+
+
+def is_reading_copy(soup: BeautifulSoup | Tag) -> bool:
+    """True for a document forewarn generated (its ``generator`` meta says so)."""
+    generator = soup.find("meta", attrs={"name": "generator"})
+    if generator is None:
+        return False
+    content = generator.get("content")
+    return isinstance(content, str) and content.split(" ", 1)[0] == "forewarn"
+
+
+def drop_own_text(soup: BeautifulSoup | Tag, ledger: Ledger | None = None,
+                  where: str = "") -> str | None:
+    """Remove forewarn's notices and page furniture from a reading copy ``soup``.
+
+    Does nothing to a document forewarn did not generate. Returns the author named in
+    the copy's byline ("by ..."), or None. Removed text is entered in ``ledger`` as
+    navigation (forewarn's words, not the story's).
+    """
+    if not is_reading_copy(soup):
+        return None
+    from bs4 import Tag
+
+    author: str | None = None
+    candidates = soup.find_all(
+        lambda el: isinstance(el, Tag) and (
+            el.has_attr(MARKER) or el.name == "summary" or bool(_OWN_CLASSES & _classes(el)))
+    )
+    for el in candidates:
+        if el.decomposed:
+            continue
+        text = " ".join(el.get_text("").split())
+        names = _classes(el)
+        if el.name == "nav" and "contents" in names:
+            if not _is_contents(el):
+                continue
+        elif "byline" in names and el.name == "p":
+            if not text.startswith("by ") or len(text) > 1000:
+                continue
+            author = author or text[3:].strip() or None
+        elif len(text) > _MAX_CHARS or not _OWN_TEXTS.fullmatch(text):
+            continue
+        if ledger is not None:
+            ledger.add(f"{where} forewarn's notes".strip(), el.get_text(" "), "navigation",
+                       "forewarn's own notices in a reading copy")
+        el.decompose()
+    return author
+
+
+def _classes(el: Tag) -> set[str]:
+    value = el.get("class")
+    if value is None:
+        return set()
+    return set(value.split() if isinstance(value, str) else value)
+
+
+def _is_contents(nav: Tag) -> bool:
+    """The reading copy's table of contents: links to its own chapters, a "Contents" heading."""
+    links = nav.find_all("a")
+    if not links or any(not str(a.get("href") or "").startswith("#chapter-") for a in links):
+        return False
+    from bs4 import NavigableString
+
+    rest = [
+        str(node) for node in nav.find_all(string=True)
+        if isinstance(node, NavigableString) and node.find_parent("a") is None
+    ]
+    return " ".join(" ".join(rest).split()) == "Contents"
