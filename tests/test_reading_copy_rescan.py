@@ -155,3 +155,22 @@ def _rezip(epub: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
                 data = change(data)
             dst.writestr(info, data)
     return out.getvalue()
+
+
+def test_a_story_cannot_hide_its_text_in_a_borrowed_strips_section() -> None:
+    from forewarn.render.strip import legend_text
+
+    def section(extra: str) -> str:
+        return ('<section class="strips" data-forewarn="page"><h2>Where the warnings sit</h2>'
+                f'<p class="strips-key">{legend_text()}</p><ul class="strip-list">'
+                '<li class="strip"><p class="strip-name">Death</p>'
+                '<p class="strip-text">Death: chapter 1 (depicted)</p></li></ul>'
+                f'{extra}</section>')
+
+    head = ('<!DOCTYPE html><html><head><meta name="generator" content="forewarn 0.1.0">'
+            '<title>T</title></head><body>')
+    own = read_bytes(f"{head}{section('')}{STORY}</body></html>".encode(), "x.html")
+    assert "Where the warnings sit" not in own.source_text  # forewarn's own: dropped
+    hidden = "<p>She cut her arms again that night, as she had every night.</p>"
+    borrowed = read_bytes(f"{head}{section(hidden)}{STORY}</body></html>".encode(), "x.html")
+    assert "She cut her arms again that night" in borrowed.source_text

@@ -74,6 +74,12 @@ def drop_own_text(soup: BeautifulSoup | Tag, ledger: Ledger | None = None,
     from bs4 import Tag
 
     author: str | None = None
+    for section in soup.find_all("section", class_="strips"):
+        if _is_own_strips(section):
+            if ledger is not None:
+                ledger.add(f"{where} forewarn's strips".strip(), section.get_text(" "),
+                           "navigation", "forewarn's own strips in a reading copy")
+            section.decompose()
     candidates = soup.find_all(
         lambda el: isinstance(el, Tag) and (
             el.has_attr(MARKER) or el.name == "summary" or bool(_OWN_CLASSES & _classes(el)))
@@ -97,6 +103,47 @@ def drop_own_text(soup: BeautifulSoup | Tag, ledger: Ledger | None = None,
                        "forewarn's own notices in a reading copy")
         el.decompose()
     return author
+
+
+def _is_own_strips(section: Tag) -> bool:
+    """The copy's "Where the warnings sit" section (``render/strip.py``'s ``svg_block``):
+    exactly its heading and key, then per warning its name, the drawing, the chapter
+    numbers and the line in words that starts with that name. Any other text in it (a
+    story borrowing the section) keeps the whole section in the story."""
+    from bs4 import NavigableString
+
+    from forewarn.render.strip import legend_text
+
+    heading = section.find(["h1", "h2", "h3", "h4", "h5", "h6"])
+    key = section.find("p", class_="strips-key")
+    if heading is None or heading.get_text(" ", strip=True) != "Where the warnings sit":
+        return False
+    if key is None or " ".join(key.get_text(" ").split()) != legend_text():
+        return False
+    allowed: set[int] = {id(heading), id(key)}
+    for item in section.find_all("li", class_="strip"):
+        name = item.find("p", class_="strip-name")
+        words = item.find("p", class_="strip-text")
+        if name is None or words is None:
+            return False
+        label = " ".join(name.get_text(" ").split())
+        if not label or not " ".join(words.get_text(" ").split()).startswith(label + ":"):
+            return False
+        allowed.update({id(name), id(words)})
+        allowed.update(id(el) for el in item.find_all("svg"))
+        allowed.update(id(el) for el in item.find_all(class_="strip-scale"))
+    for node in section.find_all(string=True):
+        if not isinstance(node, NavigableString) or not node.strip():
+            continue
+        parent: Tag | None = node.parent
+        while parent is not None and parent is not section and id(parent) not in allowed:
+            parent = parent.parent
+        if parent is section or parent is None:
+            return False  # text outside forewarn's own pieces
+        if parent.get("class") and "strip-scale" in parent.get("class", []) \
+                and not node.strip().isdigit():
+            return False
+    return True
 
 
 def _classes(el: Tag) -> set[str]:

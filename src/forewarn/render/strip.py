@@ -233,7 +233,8 @@ def svg_block(items: Sequence[Strip], heading_level: int = 2) -> list[str]:
     heading, the key, and per warning its name, the SVG and its text equivalent."""
     h = f"h{heading_level}"
     out = [
-        '<section class="strips" id="where-warnings-sit" aria-labelledby="strips-heading">',
+        '<section class="strips" id="where-warnings-sit" aria-labelledby="strips-heading" '
+        'data-forewarn="page">',
         f'<{h} id="strips-heading">Where the warnings sit</{h}>',
         f'<p class="strips-key">{text(legend_text())}</p>',
         '<ul class="strip-list">',
