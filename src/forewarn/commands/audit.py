@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from forewarn.audit import audit_work
     from forewarn.ingest import read_path
     from forewarn.render.registry import Failed, RenderOptions, render
+    from forewarn.render.terminal import use_colour
     from forewarn.scanner import Scanner
 
     fmt = output_format(args)
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             yield audit
 
-    options = RenderOptions(evidence=args.evidence, many=len(args.paths) > 1)
+    options = RenderOptions(evidence=args.evidence, colour=use_colour(sys.stdout),
+                            many=len(args.paths) > 1)
     render(fmt, "audit", audits(), sys.stdout, options)
     return status

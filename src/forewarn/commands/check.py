@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
     from forewarn.profile import resolve_profile
     from forewarn.render.registry import Failed, RenderOptions, render
+    from forewarn.render.terminal import use_colour
     from forewarn.scanner import Scanner
 
     fmt = output_format(args)
@@ -90,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
             verdicts.append(verdict)
             yield verdict
 
-    options = RenderOptions(many=len(args.paths) > 1, meta={"min_confidence": floor})
+    options = RenderOptions(colour=use_colour(sys.stdout), many=len(args.paths) > 1,
+                            meta={"min_confidence": floor})
     render(fmt, "verdict", results(), sys.stdout, options)
     if error_code:
         return error_code
