@@ -23,7 +23,7 @@ import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from forewarn.report import Evidence, Location, Report
+from forewarn.report import DetectedWarning, Evidence, Location, Report
 
 if TYPE_CHECKING:
     from forewarn.audit import Audit
@@ -302,39 +302,32 @@ def render_audit(audit: Audit, evidence: bool = False, max_evidence: int = 3,
                        + [u.warning.name for u in undeclared])
     lines = [heading(audit.title, audit.source, audit.word_count, audit.chapter_count)]
 
-    lines += ["", section("Declared and found", len(found))]
-    for f in found:
-        w = f.warning
-        lines.append(warning_line(w.severity, w.name, width,
-                                  found_detail(w.confidence, w.locations), colour=colour))
-        lines.append(f"      declared as {_as_written(f.declared)}")
-        if f.note:
-            lines.append(f"      note: {one_line(f.note)}")
-        if evidence:
-            lines.extend(evidence_lines(w.evidence, max_evidence))
-    if not found:
-        lines.append("  (none)")
+    def detected(w: DetectedWarning, *notes: str) -> list[str]:
+        out = [warning_line(w.severity, w.name, width, found_detail(w.confidence, w.locations),
+                            colour=colour)]
+        out += [f"      {note}" for note in notes if note]
+        return out + (evidence_lines(w.evidence, max_evidence) if evidence else [])
 
-    lines += ["", section("Declared but not found", len(missing))]
-    for m in missing:
-        lines.append(warning_line(_declared_strength(m.declared), m.name, width,
-                                  f"declared as {_as_written(m.declared)}", colour=colour))
-    if missing:
-        these = "these" if len(missing) > 1 else "this"
-        lines.append("  " + NOT_FOUND_NOTE.replace("find this", f"find {these}") + ".")
-    else:
-        lines.append("  (none)")
-
-    lines += ["", section("Found but not declared", len(undeclared))]
-    for u in undeclared:
-        w = u.warning
-        lines.append(warning_line(w.severity, w.name, width,
-                                  found_detail(w.confidence, w.locations), colour=colour))
-        lines.append(f'      suggested tag: "{one_line(u.tag)}"')
-        if evidence:
-            lines.extend(evidence_lines(w.evidence, max_evidence))
-    if not undeclared:
-        lines.append("  (none)")
+    these = "these" if len(missing) > 1 else "this"
+    sections = [
+        ("Declared and found", None, [
+            detected(f.warning, f"declared as {_as_written(f.declared)}",
+                     f"note: {one_line(f.note)}" if f.note else "") for f in found]),
+        ("Declared but not found", NOT_FOUND_NOTE.replace("find this", f"find {these}") + ".", [
+            [warning_line(_declared_strength(m.declared), m.name, width,
+                          f"declared as {_as_written(m.declared)}", colour=colour)]
+            for m in missing]),
+        ("Found but not declared", None, [
+            detected(u.warning, f'suggested tag: "{one_line(u.tag)}"') for u in undeclared]),
+    ]
+    for title, after, entries in sections:
+        lines += ["", section(title, len(entries))]
+        for entry in entries:
+            lines.extend(entry)
+        if not entries:
+            lines.append("  (none)")
+        elif after:
+            lines.append(f"  {after}")
 
     if audit.archive_needed:
         lines += ["", section("AO3 archive warnings")]
