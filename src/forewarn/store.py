@@ -49,18 +49,12 @@ SEVERITY_RANK = {"mentioned": 0, "depicted": 1, "graphic": 2}
 _LOOKUP_CHUNK = 500
 
 
-class StoreError(ForewarnError):
+class StoreError(ForewarnError, exit_code=8, kind="store"):
     """The store cannot be opened, created, read or written (exit code 8)."""
 
-    exit_code = 8
-    kind = "store"
 
-
-class MissingDependency(ForewarnError):
+class MissingDependency(ForewarnError, exit_code=9, kind="missing-dependency"):
     """An optional extra (pyarrow, psycopg, dask) is needed but not installed (exit code 9)."""
-
-    exit_code = 9
-    kind = "missing-dependency"
 
 
 @dataclass(frozen=True, slots=True)
