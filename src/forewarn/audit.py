@@ -80,11 +80,8 @@ class DeclaredFound:
     note: str | None = None
 
     def to_dict(self, evidence: bool = False) -> dict[str, Any]:
-        d = self.warning.to_dict(evidence)
-        d.pop("declared", None)
-        d["declared_as"] = [_declaration(x) for x in self.declared]
-        d["note"] = self.note
-        return d
+        return _found(self.warning, evidence, declared_as=[
+            _declaration(x) for x in self.declared], note=self.note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +109,7 @@ class Undeclared:
     tag: str
 
     def to_dict(self, evidence: bool = False) -> dict[str, Any]:
-        d = self.warning.to_dict(evidence)
-        d.pop("declared", None)
-        d["ao3_tag"] = self.tag
-        return d
+        return _found(self.warning, evidence, ao3_tag=self.tag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +283,15 @@ def _archive_needs(report: Report, archive: list[str], tax: Taxonomy) -> list[Ar
                            f'"{req.archive}"{hedge}')
             out.append(ArchiveNeed(req.archive, w.id, w.name, w.severity, message + alternative))
     return out
+
+
+def _found(w: DetectedWarning, evidence: bool, **extra: Any) -> dict[str, Any]:
+    """A found warning as the report has it, less ``declared`` (the audit's lists say it),
+    with ``extra``."""
+    d = w.to_dict(evidence)
+    d.pop("declared", None)
+    d.update(extra)
+    return d
 
 
 def _declaration(d: DeclaredWarning) -> dict[str, Any]:
