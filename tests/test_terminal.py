@@ -55,7 +55,7 @@ def test_a_warning_is_the_same_line_in_the_report_the_verdict_and_the_audit(scan
     in_audit = _warning_lines(render_audit(audit))
     for w in report.warnings:
         first = w.name.split()[0]
-        severity, rest = in_report[first].split(None, 1)
+        severity = in_report[first].split(None, 1)[0]
         assert in_verdict[first].split(None, 1)[0] == severity
         assert in_audit[first].split(None, 1)[0] == severity
         # severity column, then name, confidence and where, whatever the name's padding
