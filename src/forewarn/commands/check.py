@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     fmt = cli.output_format(args)
     path = resolve_profile(args.profile)
     if path is None:
-        cli.err("check: no profile: pass --profile FILE, set FOREWARN_PROFILE, or write one "
-            "with 'forewarn profile init'")
+        cli.err("check: no profile: pass --profile FILE, set FOREWARN_PROFILE, or write "
+                "one with 'forewarn profile init'")
         return 2
     profile = load_profile(path)
     floor = confidence_floor(args.min_confidence, profile)
