@@ -16,13 +16,13 @@ Character Death" if the character is major, sexual assault → "Rape/Non-Con", u
 → "Underage Sex"), unless the author chose not to use archive warnings.
 
 The JSON form (``Audit.to_dict``) has ``schema: "forewarn.audit/1"``; see ``docs/audit.md``.
-Story text is quoted only with ``evidence=True``.
+Story text is quoted only with ``evidence=True``. The text form is
+:func:`forewarn.render.terminal.render_audit`.
 """
 
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,7 +35,7 @@ from forewarn.render.ao3 import (
     ao3_tag,
     archive_requirements,
 )
-from forewarn.report import DetectedWarning, Evidence, Report
+from forewarn.report import DetectedWarning, Report
 from forewarn.taxonomy import Taxonomy, load_taxonomy, normalize
 from forewarn.work import Work
 
@@ -52,7 +52,6 @@ __all__ = [
     "Undeclared",
     "audit_report",
     "audit_work",
-    "render_text",
 ]
 
 SCHEMA = "forewarn.audit/1"
@@ -81,11 +80,8 @@ class DeclaredFound:
     note: str | None = None
 
     def to_dict(self, evidence: bool = False) -> dict[str, Any]:
-        d = self.warning.to_dict(evidence)
-        d.pop("declared", None)
-        d["declared_as"] = [_declaration(x) for x in self.declared]
-        d["note"] = self.note
-        return d
+        return _found(self.warning, evidence, declared_as=[
+            _declaration(x) for x in self.declared], note=self.note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +109,7 @@ class Undeclared:
     tag: str
 
     def to_dict(self, evidence: bool = False) -> dict[str, Any]:
-        d = self.warning.to_dict(evidence)
-        d.pop("declared", None)
-        d["ao3_tag"] = self.tag
-        return d
+        return _found(self.warning, evidence, ao3_tag=self.tag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,80 +285,15 @@ def _archive_needs(report: Report, archive: list[str], tax: Taxonomy) -> list[Ar
     return out
 
 
+def _found(w: DetectedWarning, evidence: bool, **extra: Any) -> dict[str, Any]:
+    """A found warning as the report has it, less ``declared`` (the audit's lists say it),
+    with ``extra``."""
+    d = w.to_dict(evidence)
+    d.pop("declared", None)
+    d.update(extra)
+    return d
+
+
 def _declaration(d: DeclaredWarning) -> dict[str, Any]:
     return {"source": d.source, "text": d.text, "qualifier": d.qualifier,
             "severity": d.severity}
-
-
-# ---------------------------------------------------------------------------------------
-# Text
-
-
-def render_text(audit: Audit, evidence: bool = False, max_evidence: int = 3) -> str:
-    """The audit for a terminal. Quotes story text only with ``evidence``."""
-    from forewarn.render.terminal import heading
-
-    lines = [heading(audit.title, audit.source, audit.word_count, audit.chapter_count), ""]
-
-    from forewarn.render.terminal import SEVERITY_LABEL, summarise_locations
-
-    lines.append(f"Declared and found ({len(audit.declared_and_found)})")
-    for f in audit.declared_and_found:
-        w = f.warning
-        lines.append(f"  {w.name}: {SEVERITY_LABEL[w.severity]}, {w.confidence:.2f}, "
-                     f"{summarise_locations(w.locations)}")
-        lines.append(f"      declared as {_as_written(f.declared)}")
-        if f.note:
-            lines.append(f"      note: {f.note}")
-        if evidence:
-            lines.extend(_quotes(w.evidence, max_evidence))
-    if not audit.declared_and_found:
-        lines.append("  (none)")
-
-    lines += ["", f"Declared but not found ({len(audit.declared_not_found)})"]
-    for m in audit.declared_not_found:
-        lines.append(f"  {m.name}: declared as {_as_written(m.declared)}")
-    if audit.declared_not_found:
-        these = "these" if len(audit.declared_not_found) > 1 else "this"
-        lines.append("  " + NOT_FOUND_NOTE.replace("find this", f"find {these}") + ".")
-    else:
-        lines.append("  (none)")
-
-    lines += ["", f"Found but not declared ({len(audit.found_not_declared)})"]
-    for u in audit.found_not_declared:
-        w = u.warning
-        lines.append(f"  {w.name}: {SEVERITY_LABEL[w.severity]}, {w.confidence:.2f}, "
-                     f"{summarise_locations(w.locations)}")
-        lines.append(f'      suggested tag: "{u.tag}"')
-        if evidence:
-            lines.extend(_quotes(w.evidence, max_evidence))
-    if not audit.found_not_declared:
-        lines.append("  (none)")
-
-    if audit.archive_needed:
-        lines += ["", "AO3 archive warnings"]
-        lines.extend(f"  {n.message}" for n in audit.archive_needed)
-    if audit.additional_tags:
-        lines += ["", f"AO3 additional tags to add: {audit.ao3_line()}"]
-    return "\n".join(lines)
-
-
-def _as_written(decls: Sequence[DeclaredWarning]) -> str:
-    """'"blood" (content notes, summary), "Gore" (tag)': each text once, with its sources."""
-    sources: dict[str, list[str]] = {}
-    for d in decls:
-        label = SOURCE_LABELS.get(d.source, d.source)
-        if label not in sources.setdefault(d.text, []):
-            sources[d.text].append(label)
-    return ", ".join(f'"{text}" ({", ".join(where)})' for text, where in sources.items())
-
-
-def _quotes(items: Sequence[Evidence], n: int) -> list[str]:
-    shown = sorted(items, key=lambda e: -e.score)[:n]
-    out = []
-    for ev in sorted(shown, key=lambda e: (e.chapter, e.start)):
-        quote = textwrap.shorten(ev.snippet, 200, placeholder="\u2026")
-        out.append(f"      ch {ev.chapter} \u00b6{ev.paragraph + 1}: \u201c{quote}\u201d")
-    if len(items) > n:
-        out.append(f"      \u2026 and {len(items) - n} more")
-    return out

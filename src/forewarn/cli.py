@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from forewarn.errors import ForewarnError
 
@@ -51,6 +52,97 @@ def check_confidence(value: str) -> float:
             f"must be at most 0.99: confidence never goes above 0.99, so {value} would "
             "call every story safe")
     return x
+
+
+def whole_number(least: int) -> Callable[[str], int]:
+    """argparse type for a whole number of at least ``least``."""
+
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+        if n < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}: {value}")
+        return n
+
+    return parse
+
+
+def seconds(most: float | None = None) -> Callable[[str], float]:
+    """argparse type for a number of seconds, more than 0 (and at most ``most``)."""
+
+    def parse(value: str) -> float:
+        try:
+            x = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+        if not x > 0 or (most is not None and x > most):
+            within = f" (and at most {most:g})" if most is not None else ""
+            raise argparse.ArgumentTypeError(f"must be more than 0{within}: {value}")
+        return x
+
+    return parse
+
+
+def add_paths_argument(parser: argparse.ArgumentParser, *, one: bool = False) -> None:
+    """The story ``PATH`` (``one``) or ``PATH...`` a command reads, in ``args.path(s)``."""
+    if one:
+        parser.add_argument("path", metavar="PATH", help=story_paths_help(one=True))
+    else:
+        parser.add_argument("paths", metavar="PATH", nargs="+", help=story_paths_help())
+
+
+def add_evidence_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--evidence", action="store_true",
+                        help="quote the passages (may spoil the story)")
+
+
+def add_confidence_option(parser: argparse.ArgumentParser, *, profile: bool = False,
+                          verdict: bool = False) -> None:
+    """``--min-confidence X``: the confidence floor (None when not given; resolve it with
+    :func:`forewarn.confidence.confidence_floor`). ``profile``: a profile's floor is the
+    default; ``verdict``: at most 0.99 (:func:`check_confidence`)."""
+    from forewarn.confidence import DEFAULT_MIN_CONFIDENCE
+
+    default = (f"the profile's min_confidence, else {DEFAULT_MIN_CONFIDENCE:g}" if profile
+               else f"{DEFAULT_MIN_CONFIDENCE:g}")
+    parser.add_argument("--min-confidence", type=check_confidence if verdict else confidence,
+                        default=None, metavar="X",
+                        help=f"leave out warnings below this confidence "
+                             f"({'0-0.99' if verdict else '0-1'}; default {default})")
+
+
+def add_scan_options(parser: argparse.ArgumentParser, *, encoding: bool = True) -> None:
+    """How stories are read and scanned: ``--encoding`` (unless ``encoding`` is False)
+    and ``--lexicon-only``."""
+    if encoding:
+        parser.add_argument("--encoding", help="decode text files with this encoding")
+    parser.add_argument("--lexicon-only", action="store_true",
+                        help="skip the embedding model (faster, less recall)")
+
+
+class EachInput:
+    """A command's inputs, each turned into its result by ``make(path)``, in order: one
+    that cannot be read is said on stderr and stands in its place as a
+    :class:`~forewarn.render.registry.Failed`, and does not stop the others. ``status``
+    is the first failure's exit code (0 while none failed)."""
+
+    def __init__(self, paths: Sequence[str], make: Callable[[str], Any]) -> None:
+        self.paths, self.make, self.status = list(paths), make, 0
+
+    def __iter__(self) -> Iterator[Any]:
+        from forewarn.render.registry import Failed
+
+        for path in self.paths:
+            try:
+                result = self.make(path)
+            except ForewarnError as exc:
+                err(str(exc))
+                self.status = self.status or exc.exit_code
+                yield Failed(path, exc)
+                continue
+            yield result
 
 
 def err(message: str) -> None:

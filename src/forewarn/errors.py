@@ -9,56 +9,45 @@ from __future__ import annotations
 
 
 class ForewarnError(Exception):
-    """Base class: a problem with what the user gave us, not a bug."""
+    """Base class: a problem with what the user gave us, not a bug. A subclass names its
+    exit code and kind in its class line (``class X(ForewarnError, exit_code=3,
+    kind="not-found")``) or as class attributes."""
 
     exit_code = 1
     kind = "error"
 
+    def __init_subclass__(cls, exit_code: int | None = None, kind: str | None = None,
+                          **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if exit_code is not None:
+            cls.exit_code = exit_code
+        if kind is not None:
+            cls.kind = kind
 
-class InputNotFound(ForewarnError):
+
+class InputNotFound(ForewarnError, exit_code=3, kind="not-found"):
     """The path does not exist, is a directory, or cannot be opened."""
 
-    exit_code = 3
-    kind = "not-found"
 
-
-class EmptyInput(ForewarnError):
+class EmptyInput(ForewarnError, exit_code=4, kind="empty"):
     """The input holds no story text."""
 
-    exit_code = 4
-    kind = "empty"
 
-
-class UnsupportedFormat(ForewarnError):
+class UnsupportedFormat(ForewarnError, exit_code=5, kind="unsupported"):
     """A binary file, or a format forewarn does not read."""
 
-    exit_code = 5
-    kind = "unsupported"
 
-
-class MalformedInput(ForewarnError):
+class MalformedInput(ForewarnError, exit_code=6, kind="malformed"):
     """A file of a supported format that cannot be read: broken EPUB or HTML, bad encoding."""
 
-    exit_code = 6
-    kind = "malformed"
 
-
-class InputTooLarge(ForewarnError):
+class InputTooLarge(ForewarnError, exit_code=7, kind="too-large"):
     """The input is larger than the configured limit."""
 
-    exit_code = 7
-    kind = "too-large"
 
-
-class TaxonomyError(ForewarnError):
+class TaxonomyError(ForewarnError, exit_code=2, kind="unknown-warning"):
     """An unknown warning name (in --only, a profile...)."""
 
-    exit_code = 2
-    kind = "unknown-warning"
 
-
-class EngineUnavailable(ForewarnError):
+class EngineUnavailable(ForewarnError, exit_code=2, kind="engine"):
     """A detection engine was asked for that this installation does not have (usage)."""
-
-    exit_code = 2
-    kind = "engine"

@@ -52,11 +52,8 @@ _SETTINGS_KEYS = ("min_confidence",)
 _MAX_ALIAS = 80
 
 
-class ProfileError(ForewarnError):
+class ProfileError(ForewarnError, exit_code=2, kind="profile"):
     """A profile that cannot be read or makes no sense (a usage error)."""
-
-    exit_code = 2
-    kind = "profile"
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,18 +49,12 @@ SEVERITY_RANK = {"mentioned": 0, "depicted": 1, "graphic": 2}
 _LOOKUP_CHUNK = 500
 
 
-class StoreError(ForewarnError):
+class StoreError(ForewarnError, exit_code=8, kind="store"):
     """The store cannot be opened, created, read or written (exit code 8)."""
 
-    exit_code = 8
-    kind = "store"
 
-
-class MissingDependency(ForewarnError):
+class MissingDependency(ForewarnError, exit_code=9, kind="missing-dependency"):
     """An optional extra (pyarrow, psycopg, dask) is needed but not installed (exit code 9)."""
-
-    exit_code = 9
-    kind = "missing-dependency"
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +350,8 @@ _UPSERT_WORK = (
     "report = excluded.report, elapsed_s = excluded.elapsed_s, scanned_at = excluded.scanned_at"
 )
 
-_SQLITE_SCHEMA = """
+# The store's tables, with each backend's column types
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (
     version     INTEGER NOT NULL,
     applied_at  TEXT NOT NULL
@@ -375,17 +370,17 @@ CREATE TABLE IF NOT EXISTS works (
     word_count        INTEGER,
     chapters          INTEGER,
     warning_count     INTEGER,
-    report            TEXT,
-    elapsed_s         REAL,
+    report            {json},
+    elapsed_s         {real},
     scanned_at        TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS work_warnings (
     work_id        TEXT NOT NULL REFERENCES works (work_id) ON DELETE CASCADE,
     warning        TEXT NOT NULL,
     severity       TEXT NOT NULL,
-    severity_rank  INTEGER NOT NULL,
-    confidence     REAL NOT NULL,
-    declared       INTEGER NOT NULL,
+    severity_rank  {small} NOT NULL,
+    confidence     {real} NOT NULL,
+    declared       {flag} NOT NULL,
     PRIMARY KEY (work_id, warning)
 );
 CREATE INDEX IF NOT EXISTS work_warnings_by_warning
@@ -393,56 +388,16 @@ CREATE INDEX IF NOT EXISTS work_warnings_by_warning
 CREATE INDEX IF NOT EXISTS works_by_status ON works (status, error_kind);
 CREATE TABLE IF NOT EXISTS files (
     path          TEXT PRIMARY KEY,
-    size          INTEGER NOT NULL,
-    mtime_ns      INTEGER NOT NULL,
-    checked_ns    INTEGER NOT NULL,
+    size          {big} NOT NULL,
+    mtime_ns      {big} NOT NULL,
+    checked_ns    {big} NOT NULL,
     content_hash  TEXT NOT NULL
 );
 """
-
-_POSTGRES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_version (
-    version     INTEGER NOT NULL,
-    applied_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS works (
-    work_id           TEXT PRIMARY KEY,
-    source            TEXT,
-    content_hash      TEXT NOT NULL,
-    forewarn_version  TEXT NOT NULL,
-    model_version     TEXT NOT NULL,
-    status            TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
-    error_kind        TEXT,
-    error_message     TEXT,
-    title             TEXT,
-    format            TEXT,
-    word_count        INTEGER,
-    chapters          INTEGER,
-    warning_count     INTEGER,
-    report            JSONB,
-    elapsed_s         DOUBLE PRECISION,
-    scanned_at        TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS work_warnings (
-    work_id        TEXT NOT NULL REFERENCES works (work_id) ON DELETE CASCADE,
-    warning        TEXT NOT NULL,
-    severity       TEXT NOT NULL,
-    severity_rank  SMALLINT NOT NULL,
-    confidence     DOUBLE PRECISION NOT NULL,
-    declared       BOOLEAN NOT NULL,
-    PRIMARY KEY (work_id, warning)
-);
-CREATE INDEX IF NOT EXISTS work_warnings_by_warning
-    ON work_warnings (warning, severity_rank, confidence, work_id);
-CREATE INDEX IF NOT EXISTS works_by_status ON works (status, error_kind);
-CREATE TABLE IF NOT EXISTS files (
-    path          TEXT PRIMARY KEY,
-    size          BIGINT NOT NULL,
-    mtime_ns      BIGINT NOT NULL,
-    checked_ns    BIGINT NOT NULL,
-    content_hash  TEXT NOT NULL
-);
-"""
+_SQLITE_SCHEMA = _SCHEMA.format(json="TEXT", real="REAL", small="INTEGER", flag="INTEGER",
+                                big="INTEGER")
+_POSTGRES_SCHEMA = _SCHEMA.format(json="JSONB", real="DOUBLE PRECISION", small="SMALLINT",
+                                  flag="BOOLEAN", big="BIGINT")
 
 
 def _one_line(exc: BaseException) -> str:

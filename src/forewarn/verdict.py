@@ -16,7 +16,8 @@ is:
   recall on held-out text (``data/recall.json``, from the model card) is below
   ``weak_below`` (0.8): forewarn is weak at it, and "nothing found" says little.
 
-``forewarn check``, the service's ``/v1/check`` and the web page all give these answers.
+``forewarn check``, the service's ``/v1/check`` and the web page all give these answers;
+:func:`forewarn.render.terminal.render_verdict` writes one for a terminal.
 """
 
 from __future__ import annotations
@@ -173,37 +174,6 @@ class Verdict:
             "allowed": [self._detected(w, e) for w, e in self.allowed],
             "weak": [self._weak(e, r) for e, r in self.weak],
         }
-
-    def render(self) -> str:
-        from forewarn.render.terminal import SEVERITY_LABEL, heading, summarise_locations
-
-        r = self.report
-        lines = [heading(r.title, r.source, r.word_count, r.chapter_count)]
-        labels = [self.profile.label(w.id) for w, _ in self.triggered]
-        labels += [self.profile.label(d.id) for d, _ in self.declared]
-        width = max((len(x) for x in labels), default=0)
-        answer = self.answer
-        if answer == NOT_SAFE:
-            lines.append("  NOT SAFE")
-            for w, _ in self.triggered:
-                mark = "  (declared)" if w.declared else ""
-                lines.append(f"    {SEVERITY_LABEL[w.severity]:<9}  "
-                             f"{self.profile.label(w.id):<{width}}  {w.confidence:.2f}  "
-                             f"{summarise_locations(w.locations)}{mark}")
-            for d, _ in self.declared:
-                strength = d.severity or "declared"
-                lines.append(f"    {SEVERITY_LABEL.get(strength, strength):<9}  "
-                             f"{self.profile.label(d.id):<{width}}  declared by the author; "
-                             "forewarn did not find it in the text")
-        else:
-            lines.append({SAFE: "  safe", UNCERTAIN: "  UNCERTAIN",
-                          NOT_CHECKED: "  NOT CHECKED"}[answer])
-        for reason in self.reasons():
-            lines.append(f"    {reason}")
-        for w, _ in self.allowed:
-            lines.append(f"    also: {self.profile.label(w.id)} is {w.severity} "
-                         f"({summarise_locations(w.locations)}), which this profile allows")
-        return "\n".join(lines)
 
     def _label(self, wid: str, name: str, entry: ProfileEntry) -> dict[str, Any]:
         if entry.alias:  # never the id or the name: the reader chose not to read them

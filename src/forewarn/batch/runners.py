@@ -40,11 +40,8 @@ START_METHODS = ("auto", "fork", "forkserver", "spawn")
 DEFAULT_START_METHOD = "auto"
 
 
-class ClusterError(ForewarnError):
+class ClusterError(ForewarnError, exit_code=12, kind="cluster"):
     """The Dask scheduler cannot be reached, or the cluster failed (exit code 12)."""
-
-    exit_code = 12
-    kind = "cluster"
 
 
 OnResults = Callable[[ChunkResult], None]

@@ -1,4 +1,5 @@
-"""What a batch run did: :class:`BatchSummary`, as JSON and as terminal text."""
+"""What a batch run did: :class:`BatchSummary`, and its JSON form (the terminal text is
+:func:`forewarn.render.terminal.render_batch`)."""
 
 from __future__ import annotations
 
@@ -53,35 +54,3 @@ class BatchSummary:
             "worker_peak_rss_mb": round(self.worker_peak_rss_mb, 1),
             "interrupted": self.interrupted,
         }
-
-    def render(self) -> str:
-        from forewarn.progress import format_duration
-
-        rate = self.scanned / self.elapsed_s if self.elapsed_s > 0 else 0.0
-        where = {"in-process": "1 process", "processes": f"{self.jobs} worker processes",
-                 "dask": f"Dask, {self.jobs} worker threads"}.get(self.mode, self.mode)
-        head = "interrupted after" if self.interrupted else "done:"
-        lines = [
-            f"forewarn batch {head} {self.done:,} works in {format_duration(self.elapsed_s)} "
-            f"({self.elapsed_s:.1f} s; {rate:.1f} works/s scanned; {where})",
-            f"  scanned {self.scanned:,}, skipped {self.skipped:,} (already stored), "
-            f"failed {self.failed:,}" + (f", duplicate ids {self.duplicates:,}"
-                                          if self.duplicates else ""),
-        ]
-        if self.skipped_failed:
-            lines.append(f"  {self.skipped_failed:,} of the skipped works failed before and "
-                         "are unchanged (--retry-failed scans them again)")
-        if self.warnings:
-            top = sorted(self.warnings.items(), key=lambda kv: (-kv[1], kv[0]))
-            lines.append("  warnings found (works): "
-                         + ", ".join(f"{k} {v:,}" for k, v in top))
-        elif self.scanned:
-            lines.append("  warnings found: none")
-        if self.failures:
-            lines.append("  failures by kind: " + ", ".join(
-                f"{k} {v:,}" for k, v in sorted(self.failures.items(),
-                                                key=lambda kv: (-kv[1], kv[0]))))
-        if self.worker_peak_rss_mb:
-            lines.append(f"  peak memory per worker: {self.worker_peak_rss_mb:.0f} MB")
-        lines.append(f"  store: {self.store}  (model {self.model_version})")
-        return "\n".join(lines)

@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from typing import Any
 
-from forewarn.cli import add_format_option, confidence, err, output_format, story_paths_help
-from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
-from forewarn.errors import ForewarnError
+from forewarn import cli
+from forewarn.confidence import confidence_floor
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,42 +28,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="For authors: compare the warnings a work declares (AO3 archive "
                     "warnings, tags, 'TW:' lines) with what forewarn finds in its text, and "
                     "suggest the warnings to add, with where the content is.")
-    p.add_argument("paths", metavar="PATH", nargs="+", help=story_paths_help())
-    add_format_option(p, "audit")
-    p.add_argument("--evidence", action="store_true",
-                   help="quote the passages (may spoil the story)")
-    p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
-                   help="leave out warnings below this confidence (0-1, default "
-                   f"{DEFAULT_MIN_CONFIDENCE:g})")
-    p.add_argument("--encoding", help="decode text files with this encoding")
-    p.add_argument("--lexicon-only", action="store_true",
-                   help="skip the embedding model (faster, less recall)")
+    cli.add_paths_argument(p)
+    cli.add_format_option(p, "audit")
+    cli.add_evidence_option(p)
+    cli.add_confidence_option(p)
+    cli.add_scan_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from forewarn.audit import audit_work
     from forewarn.ingest import read_path
-    from forewarn.render.registry import Failed, RenderOptions, render
+    from forewarn.render.registry import RenderOptions, render
+    from forewarn.render.terminal import use_colour
     from forewarn.scanner import Scanner
 
-    fmt = output_format(args)
+    fmt = cli.output_format(args)
     floor = confidence_floor(args.min_confidence)
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
-    status = 0
-
-    def audits() -> Iterator[Any]:  # one bad input does not stop the others
-        nonlocal status
-        for path in args.paths:
-            try:
-                audit = audit_work(read_path(path, encoding=args.encoding), scanner)
-            except ForewarnError as exc:
-                err(str(exc))
-                status = status or exc.exit_code
-                yield Failed(path, exc)
-                continue
-            yield audit
-
-    options = RenderOptions(evidence=args.evidence, many=len(args.paths) > 1)
-    render(fmt, "audit", audits(), sys.stdout, options)
-    return status
+    audits = cli.EachInput(
+        args.paths, lambda path: audit_work(read_path(path, encoding=args.encoding), scanner))
+    options = RenderOptions(evidence=args.evidence, colour=use_colour(sys.stdout),
+                            many=len(args.paths) > 1)
+    render(fmt, "audit", audits, sys.stdout, options)
+    return audits.status

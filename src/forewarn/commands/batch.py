@@ -23,30 +23,19 @@ import os
 import signal
 import sys
 
-from forewarn.cli import add_format_option, confidence, err, output_format
-from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
+from forewarn.cli import (
+    add_confidence_option,
+    add_format_option,
+    add_scan_options,
+    err,
+    output_format,
+    seconds,
+    whole_number,
+)
+from forewarn.confidence import confidence_floor
 
 EXIT_SOME_FAILED = 11
-
-
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return n
-
-
-def _seconds(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {value}")
-    return x
+_positive, _seconds = whole_number(1), seconds()
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,11 +60,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="JSONL/Parquet field holding the story text (default text)")
     p.add_argument("--retry-failed", action="store_true",
                    help="scan again works that failed before, even if unchanged")
-    p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
-                   help="store warnings at or above this confidence (0-1, default "
-                   f"{DEFAULT_MIN_CONFIDENCE:g})")
-    p.add_argument("--lexicon-only", action="store_true",
-                   help="skip the embedding model (faster, less recall)")
+    add_confidence_option(p)
+    add_scan_options(p, encoding=False)
     p.add_argument("--chunk-size", type=_positive, default=None, metavar="N",
                    help="works per task sent to a worker (default 4 locally, 8 on Dask)")
     p.add_argument("--start-method", choices=("auto", "fork", "forkserver", "spawn"),

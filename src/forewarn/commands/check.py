@@ -22,18 +22,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from typing import Any
 
-from forewarn.cli import (
-    add_format_option,
-    check_confidence,
-    err,
-    output_format,
-    story_paths_help,
-)
-from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
-from forewarn.errors import ForewarnError
+from forewarn import cli
+from forewarn.confidence import confidence_floor
 from forewarn.profile import load_profile
 from forewarn.verdict import EXIT_NOT_SAFE, POSSIBLE_FLOOR, SCHEMA, Verdict, overall_exit_code
 
@@ -42,56 +33,44 @@ __all__ = ["EXIT_NOT_SAFE", "SCHEMA", "Verdict", "register", "run"]
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="say whether stories are safe for a personal profile")
-    p.add_argument("paths", nargs="+", metavar="PATH", help=story_paths_help())
+    cli.add_paths_argument(p)
     p.add_argument("--profile", metavar="FILE",
                    help="the reader's profile (TOML; see docs/profiles.md); default: "
                         "$FOREWARN_PROFILE, else ~/.config/forewarn/profile.toml")
-    add_format_option(p, "verdict")
-    p.add_argument("--min-confidence", type=check_confidence, default=None, metavar="X",
-                   help="ignore warnings below this confidence (0-0.99; default: the "
-                        f"profile's min_confidence, else {DEFAULT_MIN_CONFIDENCE:g})")
-    p.add_argument("--encoding", help="decode text files with this encoding")
-    p.add_argument("--lexicon-only", action="store_true",
-                   help="skip the embedding model (faster, less recall)")
+    cli.add_format_option(p, "verdict")
+    cli.add_confidence_option(p, profile=True, verdict=True)
+    cli.add_scan_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
     from forewarn.profile import resolve_profile
-    from forewarn.render.registry import Failed, RenderOptions, render
+    from forewarn.render.registry import RenderOptions, render
+    from forewarn.render.terminal import use_colour
     from forewarn.scanner import Scanner
 
-    fmt = output_format(args)
+    fmt = cli.output_format(args)
     path = resolve_profile(args.profile)
     if path is None:
-        err("check: no profile: pass --profile FILE, set FOREWARN_PROFILE, or write one "
-            "with 'forewarn profile init'")
+        cli.err("check: no profile: pass --profile FILE, set FOREWARN_PROFILE, or write "
+                "one with 'forewarn profile init'")
         return 2
     profile = load_profile(path)
     floor = confidence_floor(args.min_confidence, profile)
     # scan down to the "possible" floor: near misses make a verdict uncertain
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=min(floor, POSSIBLE_FLOOR))
 
-    error_code = 0
     verdicts: list[Verdict] = []
 
-    def results() -> Iterator[Any]:  # every input keeps its place, a failure as Failed
-        nonlocal error_code
-        for path in args.paths:
-            try:
-                report = scanner.scan_work(read_path(path, encoding=args.encoding))
-            except ForewarnError as exc:
-                err(str(exc))
-                error_code = error_code or exc.exit_code
-                yield Failed(path, exc)
-                continue
-            verdict = Verdict.of(report, profile, floor)
-            verdicts.append(verdict)
-            yield verdict
+    def judge(path: str) -> Verdict:
+        verdict = Verdict.of(scanner.scan_work(read_path(path, encoding=args.encoding)),
+                             profile, floor)
+        verdicts.append(verdict)
+        return verdict
 
-    options = RenderOptions(many=len(args.paths) > 1, meta={"min_confidence": floor})
-    render(fmt, "verdict", results(), sys.stdout, options)
-    if error_code:
-        return error_code
-    return overall_exit_code(verdicts)
+    results = cli.EachInput(args.paths, judge)
+    options = RenderOptions(colour=use_colour(sys.stdout), many=len(args.paths) > 1,
+                            meta={"min_confidence": floor})
+    render(fmt, "verdict", results, sys.stdout, options)
+    return results.status or overall_exit_code(verdicts)

@@ -15,18 +15,20 @@ import os
 import sys
 import tempfile
 
-from forewarn.cli import confidence, story_paths_help
-from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
+from forewarn.cli import (
+    add_confidence_option,
+    add_paths_argument,
+    add_scan_options,
+    whole_number,
+)
+from forewarn.confidence import confidence_floor
 from forewarn.errors import ForewarnError
 
 FORMATS: dict[str, str] = {".html": "html", ".htm": "html", ".epub": "epub"}
 
 
-class OutputError(ForewarnError):
+class OutputError(ForewarnError, exit_code=2, kind="usage"):
     """A bad ``-o``: an unknown extension, the input file itself, or an unwritable path."""
-
-    exit_code = 2
-    kind = "usage"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,21 +39,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "every scene your profile avoids is collapsed behind a note, with controls to show "
         "it or skip past it.",
     )
-    p.add_argument("path", metavar="PATH", help=story_paths_help(one=True))
+    add_paths_argument(p, one=True)
     p.add_argument("--profile", metavar="FILE",
                    help="your profile (TOML): which warnings to collapse, from what severity; "
                    "without it every reported warning is collapsed")
     p.add_argument("-o", "--output", metavar="FILE", type=output_path,
                    help="write to FILE: .html/.htm (one page) or .epub; "
                    "without it, HTML goes to standard output")
-    p.add_argument("--gap", type=gap, default=None, metavar="N",
+    p.add_argument("--gap", type=whole_number(0), default=None, metavar="N",
                    help="merge flagged passages at most N paragraphs apart (default 1)")
-    p.add_argument("--min-confidence", type=confidence, default=None, metavar="X",
-                   help="ignore warnings below this confidence (0-1; default: the profile's, "
-                   f"else {DEFAULT_MIN_CONFIDENCE:g})")
-    p.add_argument("--encoding", help="decode text files with this encoding")
-    p.add_argument("--lexicon-only", action="store_true",
-                   help="skip the embedding model (faster, less recall)")
+    add_confidence_option(p, profile=True)
+    add_scan_options(p)
     p.set_defaults(func=run)
 
 
@@ -64,17 +62,6 @@ def output_path(value: str) -> str:
             f"{value}: the output must end in .html, .htm or .epub"
         )
     return value
-
-
-def gap(value: str) -> int:
-    """argparse type for ``--gap``: a whole number of paragraphs, 0 or more."""
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {value}")
-    return n
 
 
 def run(args: argparse.Namespace) -> int:

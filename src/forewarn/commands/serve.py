@@ -14,6 +14,8 @@ import math
 import os
 import re
 
+from forewarn.cli import add_scan_options, whole_number
+from forewarn.cli import seconds as seconds_type
 from forewarn.errors import ForewarnError
 from forewarn.ingest._common import DEFAULT_MAX_BYTES
 
@@ -48,11 +50,8 @@ LOG_CONFIG: dict[str, object] = {
 }
 
 
-class ServeError(ForewarnError):
+class ServeError(ForewarnError, exit_code=2, kind="usage"):
     """The service cannot start: the ``serve`` extra is missing, or a bad option."""
-
-    exit_code = 2
-    kind = "usage"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,8 +91,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--shutdown-grace", type=seconds, default=DEFAULT_SHUTDOWN_GRACE,
                    metavar="S", help="on SIGTERM or Ctrl-C, time the running requests get "
                    "to finish before they are answered 503 (default 8 s)")
-    p.add_argument("--lexicon-only", action="store_true",
-                   help="skip the embedding model (faster, less recall)")
+    add_scan_options(p, encoding=False)
     p.add_argument("--no-access-log", action="store_true",
                    help="do not log requests at all (by default: method, path, status, "
                    "time; never bodies, query strings or addresses)")
@@ -105,35 +103,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
+positive, non_negative = whole_number(1), whole_number(0)
+seconds = seconds_type(24 * 3600)  # at most a day
+
+
 def port(value: str) -> int:
-    n = _int(value)
+    n = int(value) if value.strip().isdigit() else 0
     if not 1 <= n <= 65535:
         raise argparse.ArgumentTypeError(f"not a port number: {value}")
     return n
-
-
-def positive(value: str) -> int:
-    n = _int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
-    return n
-
-
-def non_negative(value: str) -> int:
-    n = _int(value)
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {value}")
-    return n
-
-
-def seconds(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
-    if not 0 < x <= 24 * 3600:
-        raise argparse.ArgumentTypeError(f"must be more than 0 (and at most a day): {value}")
-    return x
 
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(b|bytes?|kb|k|mb|m|gb|g|kib|mib|gib)?\s*",
@@ -151,13 +129,6 @@ def size(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 byte: {value}")
     return n
-
-
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -36,18 +36,12 @@ __all__ = [
 ]
 
 
-class EvalError(ForewarnError):
+class EvalError(ForewarnError, exit_code=3, kind="not-found"):
     """Evaluation data that is missing or unreadable (exit code 3, like a missing input)."""
 
-    exit_code = 3
-    kind = "not-found"
 
-
-class MissingExtra(ForewarnError):
+class MissingExtra(ForewarnError, exit_code=9, kind="missing-dependency"):
     """A part needs an optional dependency (scikit-learn: ``pip install 'forewarn[eval]'``)."""
-
-    exit_code = 9
-    kind = "missing-dependency"
 
 
 def repo_root() -> Path | None:

@@ -274,18 +274,12 @@ def _unsupported(name: str, kind: str) -> UnsupportedFormat:
 
 def _zip_kind(data: bytes) -> str:
     """What a zip no reader takes is, for the error: DOCX, ODT, or ZIP."""
-    import zipfile
-    from io import BytesIO
+    from forewarn.ingest.readers import zip_members
 
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            mimetype = b""
-            if "mimetype" in names:
-                with archive.open("mimetype") as member:
-                    mimetype = member.read(100).strip()
-    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError):
+    members = zip_members(data)
+    if members is None:
         return "ZIP"
+    names, mimetype = members
     if "word/document.xml" in names:
         return "DOCX"
     if mimetype.startswith(b"application/vnd.oasis.opendocument"):

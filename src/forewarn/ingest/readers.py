@@ -49,11 +49,9 @@ def read_epub(data: bytes, name: str, encoding: str | None, max_bytes: int) -> W
     return parse_epub(data, name, max_bytes=max_bytes)
 
 
-def sniff_epub(data: bytes, head: str) -> bool:
-    """A zip whose ``mimetype`` says EPUB or that has ``META-INF/container.xml``; a damaged
-    zip that says ``application/epub+zip`` near its start (the EPUB reader reports it)."""
-    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return False
+def zip_members(data: bytes) -> tuple[set[str], bytes] | None:
+    """A zip's member names and its ``mimetype`` member's first bytes (``b""`` without
+    one); None when ``data`` is not a zip that opens."""
     import zipfile
     from io import BytesIO
 
@@ -65,7 +63,19 @@ def sniff_epub(data: bytes, head: str) -> bool:
                 with archive.open("mimetype") as member:
                     mimetype = member.read(100).strip()
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError, EOFError):
+        return None
+    return names, mimetype
+
+
+def sniff_epub(data: bytes, head: str) -> bool:
+    """A zip whose ``mimetype`` says EPUB or that has ``META-INF/container.xml``; a damaged
+    zip that says ``application/epub+zip`` near its start (the EPUB reader reports it)."""
+    if not data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return False
+    members = zip_members(data)
+    if members is None:
         return b"application/epub+zip" in data[:100]
+    names, mimetype = members
     return mimetype == b"application/epub+zip" or "META-INF/container.xml" in names
 
 

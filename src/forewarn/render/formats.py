@@ -13,10 +13,11 @@ format        what it writes                                          kinds
 ``parquet``   a Parquet table (``-o FILE``; needs pyarrow)            export
 ============  ======================================================  ==================
 
-See :mod:`forewarn.render.registry` for what each kind's items are. Every JSON document
-carries its ``schema``: ``forewarn.report/2`` (scan, one per work), ``forewarn.check/2``,
-``forewarn.audit/1``, ``forewarn.stats/1``, ``forewarn.taxonomy/1``, ``forewarn.batch/1``,
-``forewarn.eval/1``; each line of an export: ``forewarn.export/1``.
+The text renderer is :func:`forewarn.render.terminal.write_text`, where all terminal
+layout lives. See :mod:`forewarn.render.registry` for what each kind's items are. Every
+JSON document carries its ``schema``: ``forewarn.report/2`` (scan, one per work),
+``forewarn.check/2``, ``forewarn.audit/1``, ``forewarn.stats/1``, ``forewarn.taxonomy/1``,
+``forewarn.batch/1``, ``forewarn.eval/1``; each line of an export: ``forewarn.export/1``.
 """
 
 from __future__ import annotations
@@ -29,129 +30,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from forewarn.render.registry import Failed, RenderOptions, register_renderer
-from forewarn.render.terminal import one_line, terminal_safe
-
-# --- text ----------------------------------------------------------------------------------
-
-
-def render_text(kind: str, items: Iterable[Any], out: IO[str], options: RenderOptions) -> None:
-    """For a terminal. Several works are separated by a blank line; an input that could
-    not be read is left out (its error is on stderr)."""
-    if kind == "report":
-        from forewarn.render.terminal import render_by_chapter
-        from forewarn.render.terminal import render_text as report_text
-
-        shown = 0
-        for item in items:
-            if isinstance(item, Failed):
-                continue
-            if shown:
-                out.write("\n")
-            shown += 1
-            out.write(report_text(item, evidence=options.evidence, colour=options.colour)
-                      + "\n")
-            if options.by_chapter and item.warnings:
-                out.write(terminal_safe(render_by_chapter(item)) + "\n")
-            if options.strip and item.warnings:
-                from forewarn.render.strip import terminal_strips
-
-                out.write(terminal_strips(item, out, options.colour) + "\n")
-            out.flush()
-        return
-    if kind in ("verdict", "audit"):
-        from forewarn.audit import render_text as audit_text
-
-        for n, item in enumerate(items):
-            if isinstance(item, Failed):
-                continue
-            if n:
-                out.write("\n")
-            text = item.render() if kind == "verdict" else audit_text(
-                item, evidence=options.evidence)
-            out.write(terminal_safe(text) + "\n")
-            out.flush()
-        return
-    for item in items:
-        if kind == "stats":
-            text = _stats_text(item)
-        elif kind == "taxonomy":
-            text = _taxonomy_text(item)
-        elif kind == "batch":
-            text = _batch_text(item)
-        elif kind == "eval":
-            text = item.markdown().rstrip("\n")
-        else:
-            raise KeyError(f"no text renderer for {kind}")
-        out.write(terminal_safe(text) + "\n")
-        out.flush()
-
-
-def _stats_text(stats: dict[str, Any]) -> str:
-    """A results store's numbers: works, per warning the works at each severity, the
-    confidence histogram, failures by kind and model versions."""
-    from forewarn.taxonomy import load_taxonomy
-
-    taxonomy = load_taxonomy()
-    lines = [f"{one_line(stats['store'])}: {stats['works']:,} works ({stats['ok']:,} scanned, "
-             f"{stats['failed']:,} failed); {stats['works_with_warnings']:,} with at least "
-             "one warning"]
-    warnings = stats["warnings"]
-    if warnings:
-        names = {}
-        for wid in warnings:
-            try:
-                names[wid] = taxonomy.get(wid).name
-            except Exception:  # a warning from another taxonomy version
-                names[wid] = one_line(wid)
-        width = max(len(n) for n in names.values())
-        lines.append("")
-        lines.append(f"  {'warning':<{width}}  {'mentioned':>9}  {'depicted':>9}  "
-                     f"{'graphic':>9}  {'works':>9}")
-        for wid, counts in sorted(warnings.items(), key=lambda kv: (-kv[1]["total"], kv[0])):
-            lines.append(f"  {names[wid]:<{width}}  {counts['mentioned']:>9,}  "
-                         f"{counts['depicted']:>9,}  {counts['graphic']:>9,}  "
-                         f"{counts['total']:>9,}")
-    hist = stats["confidence_histogram"]
-    bins = hist["bins"]
-    top = max((b["count"] for b in bins), default=0)
-    lines.append("")
-    which = f" of {hist['warning']}" if hist["warning"] else " (all warnings)"
-    lines.append(f"  confidence{which}")
-    for b in bins:
-        bar = "#" * (round(40 * b["count"] / top) if top else 0)
-        lines.append(f"  {b['from']:.1f}-{b['to']:.1f}  {b['count']:>9,}  {bar}")
-    if stats["failures"]:
-        lines.append("")
-        lines.append("  failures by kind: " + ", ".join(
-            f"{one_line(k)} {v:,}" for k, v in stats["failures"].items()))
-    if stats["model_versions"]:
-        lines.append("")
-        lines.append("  model versions: " + "; ".join(
-            f"{one_line(k)} ({v:,} works)" for k, v in stats["model_versions"].items()))
-    return "\n".join(lines)
-
-
-def _batch_text(summary: Any) -> str:
-    """The batch summary, its store, model version and failure kinds each on one line."""
-    from collections import Counter
-    from dataclasses import replace
-
-    return str(replace(summary, store=one_line(summary.store),
-                       model_version=one_line(summary.model_version),
-                       failures=Counter({one_line(k): v for k, v in summary.failures.items()}),
-                       warnings=Counter({one_line(k): v for k, v in summary.warnings.items()})
-                       ).render())
-
-
-def _taxonomy_text(tax: Any) -> str:
-    lines = []
-    for group in tax.groups:
-        lines.append(group.name)
-        for w in tax.warnings:
-            if w.group == group.id:
-                lines.append(f"  {w.id:<26} {w.description}")
-    return "\n".join(lines)
-
+from forewarn.render.terminal import one_line, write_text
 
 # --- json and jsonl ----------------------------------------------------------------------------
 
@@ -329,7 +208,7 @@ def render_parquet(kind: str, items: Iterable[Any], out: IO[bytes],
 
 _ALL = ("report", "verdict", "audit", "stats", "taxonomy", "batch", "eval")
 
-register_renderer("text", kinds=_ALL, render=render_text, label="for a terminal")
+register_renderer("text", kinds=_ALL, render=write_text, label="for a terminal")
 register_renderer("json", kinds=_ALL, render=render_json,
                   label="the JSON document, with its schema", media_type="application/json")
 register_renderer("jsonl", kinds=("report", "verdict", "audit", "export"),

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from forewarn.render.html import text
+from forewarn.render.terminal import coloured
 from forewarn.taxonomy import SEVERITIES, severity_rank
 
 if TYPE_CHECKING:
@@ -78,9 +79,6 @@ EMPTY, ASCII_EMPTY = "\u00b7", "."
 CHAPTER_BREAK, ASCII_CHAPTER_BREAK = "\u2502", "|"
 #: A short work (fewer chapters than this) gets this many cells in all, per chapter evenly.
 SHORT_WORK_CELLS = 10
-# ANSI colours by severity, as in forewarn.render.terminal (dim, yellow, bold red)
-_COLOUR = {"graphic": "\033[1;31m", "depicted": "\033[33m", "mentioned": "\033[2m"}
-_RESET = "\033[0m"
 #: More chapters than this share a cell, so a row stays this wide at most.
 MAX_CELLS = 120
 
@@ -309,9 +307,7 @@ def text_row(strip: Strip, *, ascii_only: bool = False, colour: bool = False) ->
 def _cell(severity: str | None, blocks: dict[str, str], empty: str, colour: bool) -> str:
     if severity is None:
         return empty
-    if colour:
-        return f"{_COLOUR[severity]}{blocks[severity]}{_RESET}"
-    return blocks[severity]
+    return coloured(severity, blocks[severity], colour)
 
 
 def render_text(items: Iterable[Strip], *, ascii_only: bool = False,

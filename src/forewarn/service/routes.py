@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
 
 from forewarn import __version__
 from forewarn.confidence import DEFAULT_MIN_CONFIDENCE, confidence_floor
@@ -42,7 +43,7 @@ from forewarn.service.models import (
     TaxonomyOut,
 )
 from forewarn.service.settings import Settings
-from forewarn.service.uploads import json_and_upload_body, read_request
+from forewarn.service.uploads import ProfileNeed, json_and_upload_body, read_request
 from forewarn.verdict import MAX_FLOOR
 
 __all__ = [
@@ -95,12 +96,18 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
     format_q = Query(None, description="the story's format, when its file name or content "
                      f"does not say ({formats_line()})")
 
-    @app.post("/v1/scan", tags=["scan"], response_model=None,
-              summary="Scan a story: the core JSON report",
-              responses={200: {"model": ReportOut, "description": "the report "
-                               "(schema forewarn.report/2)"},
-                         **documented_errors(408, 413, 415, 422, 500, 503, 504)},
-              openapi_extra=json_and_upload_body(ScanRequest, profile="none"))
+    def scan_route(path: str, summary: str, ok: dict[str, Any], body: type[BaseModel],
+                   profile: ProfileNeed) -> Any:
+        """``POST path``: answers ``ok`` (its 200) or a documented error; takes ``body``
+        as JSON or an upload (its profile ``"none"``, ``"optional"`` or ``"required"``)."""
+        return app.post(path, tags=["scan"], response_model=None, summary=summary,
+                        responses={200: ok, **documented_errors(408, 413, 415, 422, 500, 503,
+                                                                504)},
+                        openapi_extra=json_and_upload_body(body, profile=profile))
+
+    @scan_route("/v1/scan", "Scan a story: the core JSON report",
+                {"model": ReportOut, "description": "the report (schema forewarn.report/2)"},
+                ScanRequest, "none")
     async def scan(request: Request, evidence: bool = evidence_q,
                    min_confidence: float | None = confidence_q,
                    only: str | None = Query(None, max_length=2000,
@@ -118,12 +125,9 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
                         only=frozenset(wanted) if wanted is not None else None)
         return JSONResponse(await scans.run(job))
 
-    @app.post("/v1/check", tags=["scan"], response_model=None,
-              summary="Is this story safe for a reader's profile? The verdict",
-              responses={200: {"model": CheckOut, "description": "the verdict, as "
-                               "forewarn check --json (schema forewarn.check/2)"},
-                         **documented_errors(408, 413, 415, 422, 500, 503, 504)},
-              openapi_extra=json_and_upload_body(CheckRequest, profile="required"))
+    @scan_route("/v1/check", "Is this story safe for a reader's profile? The verdict",
+                {"model": CheckOut, "description": "the verdict, as forewarn check --json "
+                 "(schema forewarn.check/2)"}, CheckRequest, "required")
     async def check(request: Request,
                     min_confidence: float | None = confidence_q,
                     format: InputFormat | None = format_q,
@@ -144,12 +148,9 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
                         evidence=evidence)
         return JSONResponse(await scans.run(job))
 
-    @app.post("/v1/audit", tags=["scan"], response_model=None,
-              summary="Audit the warnings a work declares against what it contains",
-              responses={200: {"model": AuditOut, "description": "the audit "
-                               "(schema forewarn.audit/1)"},
-                         **documented_errors(408, 413, 415, 422, 500, 503, 504)},
-              openapi_extra=json_and_upload_body(ScanRequest, profile="none"))
+    @scan_route("/v1/audit", "Audit the warnings a work declares against what it contains",
+                {"model": AuditOut, "description": "the audit (schema forewarn.audit/1)"},
+                ScanRequest, "none")
     async def audit(request: Request, evidence: bool = evidence_q,
                     min_confidence: float | None = confidence_q,
                     format: InputFormat | None = format_q) -> Response:
@@ -157,12 +158,9 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
         job = scans.job("audit", work_in, confidence_floor(min_confidence), evidence=evidence)
         return JSONResponse(await scans.run(job))
 
-    @app.post("/v1/read", tags=["scan"], response_model=None,
-              summary="The reading copy: the story with flagged scenes collapsed (HTML)",
-              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
-                               "description": "one self-contained HTML page"},
-                         **documented_errors(408, 413, 415, 422, 500, 503, 504)},
-              openapi_extra=json_and_upload_body(ReadRequest, profile="optional"))
+    @scan_route("/v1/read", "The reading copy: the story with flagged scenes collapsed (HTML)",
+                {"content": {"text/html": {"schema": {"type": "string"}}},
+                 "description": "one self-contained HTML page"}, ReadRequest, "optional")
     async def read(request: Request,
                    min_confidence: float | None = confidence_q,
                    gap: int | None = Query(None, ge=0, le=50, description="merge flagged "
