@@ -20,6 +20,7 @@ passages must agree with the torch model's (mean absolute probability difference
 Usage::
 
     training/.venv/bin/python training/export_classifier.py RUN --weights DIR [--out DIR]
+    training/.venv/bin/python training/export_classifier.py RUN --weights DIR --refit-only
 """
 
 from __future__ import annotations
@@ -57,6 +58,35 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+FITTED_KEYS = ("combiner", "aggregator", "operating_points", "severity")
+
+
+def write_combiner(combiner: dict, out: Path) -> None:
+    """The run time's part of a fitted ``combiner.json`` (its dev figures go to the
+    manifest)."""
+    (out / "combiner.json").write_text(json.dumps(
+        {k: combiner[k] for k in FITTED_KEYS if k in combiner}, indent=1) + "\n",
+        encoding="utf-8")
+
+
+def refit_only(run: Path, out: Path) -> int:
+    """Replace the shipped combiner, aggregator, points and severity cut-offs with the
+    run's refit, keeping the model files: only for the same run and epoch (the manifest's
+    hash of heads.npz must match the run's export)."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    combiner = json.loads((run / "combiner.json").read_text())
+    if combiner["epoch"] != manifest["epoch"]:
+        raise SystemExit(f"{run}: epoch {combiner['epoch']}, the shipped model is epoch "
+                         f"{manifest['epoch']}: export the model too")
+    write_combiner(combiner, out)
+    manifest["fitted_on_dev"] = combiner["fitted_on"]
+    manifest["files"]["combiner.json"] = {"sha256": sha256_file(out / "combiner.json"),
+                                          "bytes": (out / "combiner.json").stat().st_size}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(manifest["files"]["combiner.json"]))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from finetune_encoder import _torch_model
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -70,8 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--weights", required=True)
     ap.add_argument("--out", default=str(DEFAULT_OUT))
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--refit-only", action="store_true",
+                    help="keep the shipped model files; write only the run's refit "
+                    "combiner.json (same run and epoch)")
     args = ap.parse_args(argv)
     run, weights, out = Path(args.run), Path(args.weights), Path(args.out)
+    if args.refit_only:
+        return refit_only(run, out)
     if sha256_file(weights / "model.safetensors") != SOURCE_WEIGHTS_SHA256:
         raise SystemExit("the source weights are not the published all-MiniLM-L6-v2")
     meta = json.loads((run / "rows.json").read_text())
@@ -133,9 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("the int8 export disagrees with the trained model; not writing it")
         (out / "model.onnx").write_bytes(staged.read_bytes())
     (out / "tokenizer.json").write_text(tok.to_str(), encoding="utf-8")
-    (out / "combiner.json").write_text(json.dumps(
-        {k: combiner[k] for k in ("combiner", "aggregator", "operating_points")}, indent=1)
-        + "\n", encoding="utf-8")
+    write_combiner(combiner, out)
     np.savez(out / "heads.npz", weight=w.astype(np.float32), bias=b.astype(np.float32))
     manifest = {
         "format": "forewarn.classifier/1",

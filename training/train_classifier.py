@@ -152,7 +152,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from finetune_encoder import _torch_model
     from tokenizers import Tokenizer
 
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", 0)) or max(1, os.cpu_count() or 1))
     run = Path(args.out)
     run.mkdir(parents=True, exist_ok=True)
     rows = load_rows(Path(args.data))
@@ -160,6 +160,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     split = np.array(rows["split"])
     train = np.flatnonzero(split == "train")
     dev = np.flatnonzero(split == "dev")
+    if args.focus:
+        # a continuation: every train row of the named wave(s) plus a random sample of the
+        # others (rehearsal, so what the warm start learnt is kept)
+        from annotate import load_sample
+
+        waves = tuple(args.focus.split(","))
+        fresh = {r["id"] for r in load_sample()
+                 if r["stratum"] == "targeted" and r["drawn"].startswith(waves)}
+        is_fresh = np.array([rows["id"][i] in fresh for i in train])
+        rng0 = np.random.default_rng(SEED)
+        others = train[~is_fresh]
+        train = np.concatenate([train[is_fresh],
+                                rng0.choice(others, min(args.rehearse, len(others)),
+                                            replace=False)])
+        print(f"continuation: {int(is_fresh.sum())} rows of {args.focus}, "
+              f"{min(args.rehearse, len(others))} rehearsed", flush=True)
     if args.limit:
         rng0 = np.random.default_rng(SEED)
         train = rng0.choice(train, min(args.limit, len(train)), replace=False)
@@ -259,7 +275,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             opt.step()
             sched.step()
             running = 0.98 * running + 0.02 * float(loss) if b else float(loss)
-            if b % 50 == 0:
+            if b % args.log_every == 0:
                 rate = (b + 1) * BATCH / (time.perf_counter() - t0)
                 print(f"epoch {epoch + 1} step {b}/{steps_per_epoch} loss {running:.4f} "
                       f"({rate:.1f} passages/s)", flush=True)
@@ -329,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--limit", type=int, default=0, help="a subset, to explore")
     t.add_argument("--init", help="start from this checkpoint's weights (epochN.pt of a "
                    "run) with a fresh optimiser and schedule")
+    t.add_argument("--focus", help="train on these targeted waves' rows (comma-separated, "
+                   "e.g. wave3) plus --rehearse others: a continuation of --init")
+    t.add_argument("--rehearse", type=int, default=6000)
+    t.add_argument("--log-every", type=int, default=50, help="steps between progress lines")
     t.add_argument("--weight-severity", action="store_true",
                    help="weight the severity outputs' positives like the presence outputs'")
     t.set_defaults(fn=cmd_train)
