@@ -76,7 +76,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Read a JSON-lines file (gzip when it ends in ``.gz``); blank lines are skipped."""
     opener = gzip.open if path.suffix == ".gz" else open
     rows = []
-    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -151,6 +151,7 @@ class Shipped:
             self.engine = self.engine or default_engine()
             self._lexicon = _Recording(LexiconDetector())
             self._cascade = default_detectors(self.engine)[-1]
+            assert self.min_confidence is not None  # set by __post_init__
             self._scanner = Scanner([self._lexicon, self._cascade],
                                     min_confidence=self.min_confidence)
         return self._scanner
