@@ -2,7 +2,7 @@
 
 The shipped model is forewarn exactly as installed: :class:`~forewarn.scanner.Scanner`
 with its default detectors (lexicon, then the embedding cascade) at the default confidence
-:data:`~forewarn.scanner.DEFAULT_MIN_CONFIDENCE`. :class:`Shipped` runs it on short texts
+:data:`~forewarn.confidence.DEFAULT_MIN_CONFIDENCE`. :class:`Shipped` runs it on short texts
 (a passage, a moderation sample, a test-set line) and keeps, per text, the warnings the
 scanner reports and, separately, the best lexicon score per warning, so that the
 passage parts can use "the shipped lexicon alone" without scanning twice.
@@ -139,7 +139,7 @@ class Shipped:
 
     def __post_init__(self) -> None:
         if self.min_confidence is None:
-            from forewarn.scanner import DEFAULT_MIN_CONFIDENCE
+            from forewarn.confidence import DEFAULT_MIN_CONFIDENCE
 
             self.min_confidence = DEFAULT_MIN_CONFIDENCE
 
