@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from forewarn.declared import map_tag, map_tag_all
-from forewarn.taxonomy import load_taxonomy
+from forewarn.declared import map_tag, map_tag_all  # noqa: E402
+from forewarn.taxonomy import load_taxonomy  # noqa: E402
 
 CSV = Path("ao3-tags") / "abuse-tags.csv"
 LABELS = {  # CSV column -> short label

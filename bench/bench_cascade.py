@@ -4,7 +4,8 @@ Runs the embedding cascade on the same passages, after the lexicon as the scanne
 as shipped (the encoder only where the lexicon or a static head points, within the word
 budget), with the gates but no budget, and full (the encoder on every passage). Prints,
 per corpus, the share of passages sent to the encoder, the share of the full encoder's
-hits the cascade keeps, and the encoder time both ways. Target (issue 3): at least 98% of the full model's hits kept.
+hits the cascade keeps, and the encoder time both ways. Target (issue 3): at least 98% of the
+full model's hits kept.
 
 Corpora, all held out from choosing the gates (training/choose_gates.py uses set 0 and
 the seeds): the AO3 passages of set_id 1 (each one work), the public-domain chapters, and

@@ -147,7 +147,8 @@ def bench_false_alarms(data: Path) -> None:
     )
     print(
         f"  any warning at default confidence: {sum(everything) / len(everything):.1%}"
-        f"  (set_id 0, seen by the heads' training: {sum(flagged[0]) / max(1, len(flagged[0])):.1%};"
+        f"  (set_id 0, seen by the heads' training: "
+        f"{sum(flagged[0]) / max(1, len(flagged[0])):.1%};"
         f" set_id 1, held out: {sum(flagged[1]) / max(1, len(flagged[1])):.1%})"
     )
     top = sorted(per_warning.items(), key=lambda kv: -kv[1])[:8]

@@ -83,7 +83,8 @@ def calibration(path: Path = CALIBRATION_PATH) -> Calibration:
     coefficients, lexicon_only = data["coefficients"], data.get("lexicon_only")
     return Calibration(
         {str(w): float(v) for w, v in coefficients["b0"].items()},
-        *(float(coefficients[k]) for k in ("b1", "b2", "b3")),
+        b1=float(coefficients["b1"]), b2=float(coefficients["b2"]),
+        b3=float(coefficients["b3"]),
         lexicon_intercepts=({str(w): float(v) for w, v in lexicon_only["c0"].items()}
                             if lexicon_only else None),
         c1=float(lexicon_only["c1"]) if lexicon_only else 0.0,

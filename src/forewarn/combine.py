@@ -45,13 +45,15 @@ LOGIT_CLIP = 9.0  # probabilities are kept within sigmoid(+-9) before taking log
 TOP = 3
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+def sigmoid(z: np.ndarray | float) -> np.ndarray:
+    p: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+    return p
 
 
 def logit(p: np.ndarray | float) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=np.float64), sigmoid(-LOGIT_CLIP), sigmoid(LOGIT_CLIP))
-    return np.log(p) - np.log1p(-p)
+    z: np.ndarray = np.log(p) - np.log1p(-p)
+    return z
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,

@@ -42,7 +42,7 @@ def die_with_parent(poll: float = POLL_S) -> None:
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     # Died before the line above? Then we were re-parented already: our parent is
     # neither the process that started us nor a fork server it started.
-    if (expected is not None and expected.pid != parent
+    if (expected is not None and expected.pid is not None and expected.pid != parent
             and not _started_by(parent, expected.pid)):
         os._exit(1)
     watcher = threading.Thread(target=_watch, args=(parent, poll), daemon=True,

@@ -290,7 +290,8 @@ def _entry(name: str, severity: Any, alias: Any, source: str, tax: Taxonomy) -> 
 
 def _settings(settings: Any, source: str) -> float | None:
     if not isinstance(settings, Mapping):
-        raise ProfileError(f"{source}: settings must be a table ([settings]), got {_kind(settings)}")
+        raise ProfileError(
+            f"{source}: settings must be a table ([settings]), got {_kind(settings)}")
     _check_keys(settings, _SETTINGS_KEYS, f"{source}: [settings]")
     value = settings.get("min_confidence")
     if value is None:

@@ -556,8 +556,8 @@ class PostgresStore(Store):
             "SELECT to_regclass('works') IS NOT NULL AND "
             "to_regclass('schema_version') IS NOT NULL").fetchone()
         if exists and exists[0]:
-            _check_version(self.target, self.conn.execute(
-                "SELECT MAX(version) FROM schema_version").fetchone()[0])  # type: ignore[index]
+            version = self.conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            _check_version(self.target, version[0] if version else None)
             return
         if not create:
             raise StoreError(f"{self.target}: not a forewarn store")
@@ -565,7 +565,7 @@ class PostgresStore(Store):
             # Two batch runs creating the same store at once: one waits for the other.
             self.conn.execute("SELECT pg_advisory_xact_lock(4242424242)")
             for statement in _statements(_POSTGRES_SCHEMA):
-                self.conn.execute(statement)  # type: ignore[arg-type]
+                self.conn.execute(statement)
             row = self.conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()
             if not row or not row[0]:
                 self.conn.execute(
@@ -578,7 +578,7 @@ class PostgresStore(Store):
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            cursor = self.conn.execute(self._sql(sql), tuple(params))  # type: ignore[arg-type]
+            cursor = self.conn.execute(self._sql(sql), tuple(params))
             return list(cursor.fetchall()) if cursor.description else []
         except self._psycopg.Error as exc:
             raise StoreError(f"{self.target}: {_one_line(exc)}") from None
@@ -592,14 +592,14 @@ class PostgresStore(Store):
         try:
             with self.conn.transaction(), self.conn.cursor(name="forewarn_export") as cursor:
                 cursor.itersize = 1000
-                cursor.execute(self._sql(sql), tuple(params))  # type: ignore[arg-type]
+                cursor.execute(self._sql(sql), tuple(params))
                 yield from cursor
         except self._psycopg.Error as exc:
             raise StoreError(f"{self.target}: {_one_line(exc)}") from None
 
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.conn.cursor() as cursor:
-            cursor.executemany(self._sql(sql), rows)  # type: ignore[arg-type]
+            cursor.executemany(self._sql(sql), rows)
 
     def write(self, results: Iterable[WorkResult]) -> int:
         try:

@@ -285,7 +285,8 @@ def _second_interrupt_exits(say: Callable[[str], object]) -> None:
             sys.stderr.flush()
         for child in multiprocessing.active_children():
             with contextlib.suppress(Exception):
-                os.kill(child.pid, signal.SIGKILL)
+                if child.pid is not None:
+                    os.kill(child.pid, signal.SIGKILL)
         os._exit(EXIT_INTERRUPTED)
 
     signal.signal(signal.SIGINT, now)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from forewarn.batch.hashing import sha256_bytes
+from forewarn.confidence import DEFAULT_MIN_CONFIDENCE
 from forewarn.errors import ForewarnError
 from forewarn.ingest import DEFAULT_MAX_BYTES
-from forewarn.scanner import DEFAULT_MIN_CONFIDENCE
 from forewarn.store import WarningRow, WorkResult
 
 

@@ -96,7 +96,8 @@ def load_heads(path: str | Path = DEFAULT_HEADS_PATH) -> Heads:
 class Embedder(Protocol):
     """What the heads read: ``encode(texts)`` gives ``[n, dim]`` float32 rows."""
 
-    dim: int
+    @property
+    def dim(self) -> int: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 

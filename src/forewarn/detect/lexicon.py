@@ -232,8 +232,8 @@ def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     left = lo
     for m in _SENTENCE_END.finditer(text, lo, start):
         left = m.end()
-    m = _SENTENCE_END.search(text, end, min(len(text), end + 400))
-    right = m.end() if m else min(len(text), end + 400)
+    stop = _SENTENCE_END.search(text, end, min(len(text), end + 400))
+    right = stop.end() if stop else min(len(text), end + 400)
     while right < len(text) and text[right] in _CLOSERS:
         right += 1
     while left < start and text[left] in _CLOSERS:

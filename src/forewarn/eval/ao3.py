@@ -101,7 +101,7 @@ def ao3(ctx: Context) -> Section:
                              "majority labels: positive-class F1, mean over seeds")
     means = {}
     for setting in ("in-distribution", "out-of-distribution"):
-        cells = []
+        cells: list[float | None] = []
         for name in names:
             pool = np.flatnonzero(warning == name)
             if setting == "out-of-distribution":

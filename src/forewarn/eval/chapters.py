@@ -164,7 +164,7 @@ def chapters(ctx: Context) -> Section:
                      "neutral chapters flagged", "warnings on neutral chapters", "words",
                      "scan time s", "words/s"], caption="**Overall**")
 
-    def ratio(a: int, b: int) -> str:
+    def ratio(a: float, b: float) -> str:
         return f"{a}/{b} = {a / b:.2f}" if b else "–"
 
     summary.add(len(labels), ratio(totals["must_found"], totals["must"]),

@@ -2,7 +2,7 @@
 
 The shipped model is forewarn exactly as installed: :class:`~forewarn.scanner.Scanner`
 with its default detectors (lexicon, then the embedding cascade) at the default confidence
-:data:`~forewarn.scanner.DEFAULT_MIN_CONFIDENCE`. :class:`Shipped` runs it on short texts
+:data:`~forewarn.confidence.DEFAULT_MIN_CONFIDENCE`. :class:`Shipped` runs it on short texts
 (a passage, a moderation sample, a test-set line) and keeps, per text, the warnings the
 scanner reports and, separately, the best lexicon score per warning, so that the
 passage parts can use "the shipped lexicon alone" without scanning twice.
@@ -70,7 +70,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Read a JSON-lines file (gzip when it ends in ``.gz``); blank lines are skipped."""
     opener = gzip.open if path.suffix == ".gz" else open
     rows = []
-    with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -133,7 +133,7 @@ class Shipped:
 
     def __post_init__(self) -> None:
         if self.min_confidence is None:
-            from forewarn.scanner import DEFAULT_MIN_CONFIDENCE
+            from forewarn.confidence import DEFAULT_MIN_CONFIDENCE
 
             self.min_confidence = DEFAULT_MIN_CONFIDENCE
 
@@ -145,6 +145,7 @@ class Shipped:
             self.engine = self.engine or default_engine()
             self._lexicon = _Recording(LexiconDetector())
             self._cascade = default_detectors(self.engine)[-1]
+            assert self.min_confidence is not None  # set by __post_init__
             self._scanner = Scanner([self._lexicon, self._cascade],
                                     min_confidence=self.min_confidence)
         return self._scanner

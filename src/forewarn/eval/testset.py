@@ -214,4 +214,5 @@ def _reliability_table(lines: list[dict[str, Any]]) -> Table:
 def _accuracy(rows: list[dict[str, Any]]) -> float | None:
     if not rows:
         return None
-    return sum(r["predicted"] == r["label"] for r in rows) / len(rows)
+    correct: int = sum(r["predicted"] == r["label"] for r in rows)
+    return correct / len(rows)

@@ -516,7 +516,7 @@ def _take_own_strips(book: _Book, soup: BeautifulSoup, where: str) -> None:
 
 def _known_key_line(line: str) -> bool:
     m = HEADER_LINE.match(line)
-    return bool(m) and field_for(m["key"]) is not None
+    return m is not None and field_for(m["key"]) is not None
 
 
 def _is_navigation(soup: BeautifulSoup, blocks: list[Block]) -> bool:

@@ -206,7 +206,7 @@ def render_to_string(name: str, kind: str, items: Iterable[Any],
                      options: RenderOptions | None = None) -> str | bytes:
     """What :func:`render` would write, as a string (bytes for a binary format)."""
     renderer = get_renderer(name, kind)
-    out: IO[Any] = io.BytesIO() if renderer.binary else io.StringIO()
+    out: io.BytesIO | io.StringIO = io.BytesIO() if renderer.binary else io.StringIO()
     renderer.render(kind, items, out, options or RenderOptions())
     return out.getvalue()
 

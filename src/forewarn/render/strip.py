@@ -205,9 +205,9 @@ def svg(strip: Strip, *, width: float = WIDTH, height: float = HEIGHT) -> str:
                    f'stroke="{DIVIDER}" stroke-width="1"/>')
     for m in sorted(strip.marks, key=lambda m: severity_rank(m.severity)):  # strongest on top
         h = height * HEIGHTS[m.severity]
-        x = min(max(0.0, m.x * width - MARK_WIDTH / 2), width - MARK_WIDTH)
+        left = min(max(0.0, m.x * width - MARK_WIDTH / 2), width - MARK_WIDTH)
         out.append(
-            f'<rect class="mark mark-{m.severity}" x="{_num(x)}" y="{_num(height - h)}" '
+            f'<rect class="mark mark-{m.severity}" x="{_num(left)}" y="{_num(height - h)}" '
             f'width="{_num(MARK_WIDTH)}" height="{_num(h)}" fill="{SHADES[m.severity]}" '
             f'data-chapter="{m.chapter}" data-severity="{m.severity}"/>'
         )

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from forewarn.confidence import DEFAULT_MIN_CONFIDENCE
 from forewarn.ingest import DEFAULT_MAX_BYTES
 from forewarn.lifeline import die_with_parent
 from forewarn.profile import Profile
-from forewarn.scanner import DEFAULT_MIN_CONFIDENCE, Scanner
+from forewarn.scanner import Scanner
 from forewarn.work import Work
 
 __all__ = ["Job", "JobKind", "ScannerFactory", "WorkInput", "init_process", "run"]

@@ -82,7 +82,7 @@ class BodiesOverBudget(Overloaded):
         self.args = ("the server is receiving too much at once; try again shortly",)
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 class BodyTimeout(Exception):
@@ -430,7 +430,7 @@ class ScanGate:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         slot: ProcessPoolExecutor | None = None
-        future: Future[Any] | None = None
+        future: Future[tuple[float, T]] | None = None
         try:
             self.start()
             free = self._free
