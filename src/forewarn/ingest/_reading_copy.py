@@ -110,7 +110,7 @@ def _is_own_strips(section: Tag) -> bool:
     exactly its heading and key, then per warning its name, the drawing, the chapter
     numbers and the line in words that starts with that name. Any other text in it (a
     story borrowing the section) keeps the whole section in the story."""
-    from bs4 import NavigableString
+    from bs4.element import NavigableString
 
     from forewarn.render.strip import legend_text
 
@@ -140,8 +140,7 @@ def _is_own_strips(section: Tag) -> bool:
             parent = parent.parent
         if parent is section or parent is None:
             return False  # text outside forewarn's own pieces
-        if parent.get("class") and "strip-scale" in parent.get("class", []) \
-                and not node.strip().isdigit():
+        if "strip-scale" in _classes(parent) and not node.strip().isdigit():
             return False
     return True
 
@@ -158,7 +157,7 @@ def _is_contents(nav: Tag) -> bool:
     links = nav.find_all("a")
     if not links or any(not str(a.get("href") or "").startswith("#chapter-") for a in links):
         return False
-    from bs4 import NavigableString
+    from bs4.element import NavigableString
 
     rest = [
         str(node) for node in nav.find_all(string=True)

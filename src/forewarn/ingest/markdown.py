@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from forewarn.errors import EmptyInput, MalformedInput
 from forewarn.ingest._common import Meta, clean_title, is_chapter_heading
@@ -268,20 +268,23 @@ def _check_events(events: Iterator[object]) -> None:
     """Refuse aliases, deep nesting and too many values, from the parser's events."""
     import yaml
 
+    def line(event: Any) -> int:
+        mark = event.start_mark
+        return mark.line if mark is not None else 0
+
     depth = nodes = 0
     for event in events:
         if isinstance(event, yaml.AliasEvent):
             raise _Refused(f"YAML aliases (*{event.anchor}) are not allowed",
-                           event.start_mark.line)
+                           line(event))
         if isinstance(event, yaml.NodeEvent):  # scalars, and starts of lists and mappings
             nodes += 1
             if nodes > _MAX_NODES:
-                raise _Refused(f"more than {_MAX_NODES:,} values", event.start_mark.line)
+                raise _Refused(f"more than {_MAX_NODES:,} values", line(event))
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > _MAX_DEPTH:
-                raise _Refused(f"nested more than {_MAX_DEPTH} levels deep",
-                               event.start_mark.line)
+                raise _Refused(f"nested more than {_MAX_DEPTH} levels deep", line(event))
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 

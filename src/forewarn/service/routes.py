@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -20,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.types import DecoratedCallable
 from pydantic import BaseModel
 
 from forewarn import __version__
@@ -97,7 +99,7 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
                      f"does not say ({formats_line()})")
 
     def scan_route(path: str, summary: str, ok: dict[str, Any], body: type[BaseModel],
-                   profile: ProfileNeed) -> Any:
+                   profile: ProfileNeed) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """``POST path``: answers ``ok`` (its 200) or a documented error; takes ``body``
         as JSON or an upload (its profile ``"none"``, ``"optional"`` or ``"required"``)."""
         return app.post(path, tags=["scan"], response_model=None, summary=summary,
