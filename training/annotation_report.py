@@ -83,7 +83,7 @@ def cmd_counts(_: argparse.Namespace) -> None:
     done = Counter(r["stratum"] for r in sample if r["id"] in labels)
     sources = Counter(r["source"] for r in labels.values())
     print("| stratum | drawn | labelled |\n|---|---:|---:|")
-    for s in ("random", "pointed", "scene"):
+    for s in ("random", "pointed", "scene", "targeted"):
         print(f"| {s} | {strata[s]:,} | {done[s]:,} |")
     print(f"| modern (written for the project) | – | {sources['modern']:,} |")
     print(f"| AO3 (evaluation only) | 3,309 | {sources['ao3']:,} |")
