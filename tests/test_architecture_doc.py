@@ -21,6 +21,7 @@ import types
 from pathlib import Path
 
 import pytest
+from source_imports import imported_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "architecture.md"
@@ -247,24 +248,6 @@ def test_the_renderer_example_keeps_the_renderer_contract(capsys) -> None:
 _CLI = ("forewarn.cli", "forewarn.commands")
 
 
-def _imports(path: Path) -> set[str]:
-    """Every module ``path`` imports (at the top or in a function), absolute; ``from x
-    import y`` also as ``x.y``."""
-    package = ".".join(path.relative_to(SRC.parent).with_suffix("").parts[:-1])
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                base = f"{parent}.{base}" if base else parent
-            found.add(base)
-            found |= {f"{base}.{alias.name}" for alias in node.names}
-    return found
-
-
 # the command line: cli.py, commands/, and the ``python -m`` entry points
 _DOMAIN = sorted(p for p in SRC.rglob("*.py")
                  if p.name != "__main__.py"
@@ -273,6 +256,6 @@ _DOMAIN = sorted(p for p in SRC.rglob("*.py")
 
 @pytest.mark.parametrize("path", _DOMAIN, ids=lambda p: str(p.relative_to(SRC)))
 def test_no_domain_module_imports_the_command_line(path: Path) -> None:
-    reached = sorted(n for n in _imports(path)
+    reached = sorted(n for n in imported_modules(path)
                      if any(n == c or n.startswith(c + ".") for c in _CLI))
     assert not reached, f"{path.relative_to(ROOT)} imports the command line: {reached}"

@@ -23,16 +23,22 @@ def test_the_table_comes_from_the_parser() -> None:
     assert {"init", "show"} <= set(table["profile"])
 
 
-def test_bash_completes_commands_then_options(capsys, tmp_path) -> None:
+def bash_completions(capsys, tmp_path, *lines: tuple[str, int]) -> list[str]:
+    """What the bash script offers for each (COMP_WORDS, COMP_CWORD), one line each."""
     if shutil.which("bash") is None:
         pytest.skip("no bash")
     path = tmp_path / "forewarn.bash"
     path.write_text(script(capsys, "bash"))
-    probe = (f'source {path}; COMP_WORDS=(forewarn sc); COMP_CWORD=1; _forewarn; '
-             'echo "${COMPREPLY[@]}"; COMP_WORDS=(forewarn scan --by); COMP_CWORD=2; '
-             '_forewarn; echo "${COMPREPLY[@]}"')
+    probe = f"source {path}; " + "; ".join(
+        f'COMP_WORDS=({words}); COMP_CWORD={cword}; _forewarn; echo "${{COMPREPLY[@]}}"'
+        for words, cword in lines)
     out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
-    first, second = out.stdout.splitlines()
+    return out.stdout.splitlines()
+
+
+def test_bash_completes_commands_then_options(capsys, tmp_path) -> None:
+    first, second = bash_completions(capsys, tmp_path, ("forewarn sc", 1),
+                                     ("forewarn scan --by", 2))
     assert first == "scan" and second == "--by-chapter"
 
 
@@ -57,12 +63,6 @@ def test_format_values_complete_from_the_renderer_registry(capsys, tmp_path) -> 
     fish = script(capsys, "fish")
     assert ("complete -c forewarn -n '__fish_seen_subcommand_from audit' -l format -x "
             "-a 'text json jsonl ao3'") in fish
-    if shutil.which("bash") is None:
-        pytest.skip("no bash")
-    path = tmp_path / "forewarn.bash"
-    path.write_text(script(capsys, "bash"))
-    probe = (f'source {path}; COMP_WORDS=(forewarn scan --format j); COMP_CWORD=3; '
-             '_forewarn; echo "${COMPREPLY[@]}"; COMP_WORDS=(forewarn export --format ""); '
-             'COMP_CWORD=3; _forewarn; echo "${COMPREPLY[@]}"')
-    out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["json jsonl", "jsonl csv parquet"]
+    assert bash_completions(capsys, tmp_path, ("forewarn scan --format j", 3),
+                            ('forewarn export --format ""', 3)) == ["json jsonl",
+                                                                   "jsonl csv parquet"]

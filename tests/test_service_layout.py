@@ -7,34 +7,15 @@ without the serve extra.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
+from source_imports import imported_modules
 
 SERVICE = Path(__file__).resolve().parent.parent / "src" / "forewarn" / "service"
 MODULES = sorted(SERVICE.glob("*.py"))
 APP_MAX_LINES = 250
 CLI_PACKAGES = ("forewarn.commands", "forewarn.cli")
-
-
-def imported_modules(path: Path) -> set[str]:
-    """Every module ``path`` imports, absolute, with each ``from x import y`` also as
-    ``x.y`` (``y`` may be a submodule)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    package = "forewarn.service"
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                base = f"{parent}.{base}" if base else parent
-            found.add(base)
-            found |= {f"{base}.{alias.name}" for alias in node.names}
-    return found
 
 
 def reaches_cli(name: str) -> bool:
@@ -65,7 +46,7 @@ def test_the_import_check_sees_every_form_of_import(tmp_path: Path):
                      "def f():\n    from forewarn.commands.check import run\n"
                      "from forewarn import cli\n"
                      "from .. import commands\n", encoding="utf-8")
-    found = imported_modules(probe)
+    found = imported_modules(probe, package="forewarn.service")
     assert {"forewarn.cli", "forewarn.commands.check", "forewarn.commands"} <= found
     assert {name for name in found if not reaches_cli(name)} == {"forewarn"}
     assert not reaches_cli("forewarn.client") and not reaches_cli("forewarn.service.jobs")

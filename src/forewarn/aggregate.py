@@ -204,11 +204,10 @@ def aggregate(
     with ``work_model``, every warning's confidence is the aggregator's reading of all of
     them, no floor, and the report's threshold is applied later, once.
     """
-    v2 = (work_model is not None or scores is not None
-          or any(h.detector == "classifier" for h in hits))
-    table: dict[str, dict[int, _PassageScore]] = defaultdict(dict)
     if scores is not None and work_model is not None:
         return _aggregate_scores(work, passages, hits, taxonomy, declared, work_model, scores)
+    v2 = work_model is not None or any(h.detector == "classifier" for h in hits)
+    table: dict[str, dict[int, _PassageScore]] = defaultdict(dict)
     for hit in hits:
         cell = table[hit.warning].setdefault(
             hit.passage, _PassageScore(hit.warning, passages[hit.passage],

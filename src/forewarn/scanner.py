@@ -151,15 +151,17 @@ class Scanner:
         read: frozenset[int] | None = frozenset()  # passages a model read (None: all)
         ruled_out: set[tuple[int, str]] = set()  # negated/figurative: (passage, warning)
         for detector in detectors:
-            uses_hints = getattr(detector, "uses_hints", False)
-            hints = LexiconHits(hits)  # a later stage sees the earlier stages' hits
-            hints.ruled_out = frozenset(ruled_out)
+            hints: LexiconHits | None = None
+            if getattr(detector, "uses_hints", False):  # a later stage sees earlier hits
+                hints = LexiconHits(hits)
+                hints.ruled_out = frozenset(ruled_out)
             if hasattr(detector, "score"):  # reads every passage, thresholds nothing
-                scores = detector.score(read_as, hints) if uses_hints else detector.score(read_as)
+                scores = (detector.score(read_as, hints) if hints is not None
+                          else detector.score(read_as))
                 read = None
                 continue
             found = (detector.detect(read_as, hints=hints)  # type: ignore[call-arg]
-                     if uses_hints else detector.detect(read_as))
+                     if hints is not None else detector.detect(read_as))
             hits.extend(found)
             ruled_out.update(getattr(found, "ruled_out", ()))
             if read is not None and detector.name != "lexicon":
