@@ -12,6 +12,7 @@ input, so ``chapter.offset + passage.start`` is the passage's offset in the book
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import json
@@ -111,12 +112,25 @@ def _index_by_id(book: str, data: Path = DEFAULT_DATA) -> dict[str, int]:
 
 
 def lookup(passage_id: str, data: Path = DEFAULT_DATA) -> CorpusPassage:
-    """The passage named ``passage_id``; KeyError when the segmenter no longer makes it."""
-    book, _, _ = parse_id(passage_id)
+    """The passage named ``passage_id``: the span of the book's text its id names, which is
+    what the annotator read.
+
+    Most ids are passages forewarn's segmenter still makes. A few are not, where the reader
+    has since learnt a heading inside the span (a lone "II" between two paragraphs now
+    starts a chapter): the span's text is returned all the same, with the index of the
+    current passage where it starts, so that its neighbours are still its neighbours.
+    KeyError when the span is not inside the book.
+    """
+    book, start, end = parse_id(passage_id)
     index = _index_by_id(book, data).get(passage_id)
-    if index is None:
-        raise KeyError(f"{passage_id}: not a passage of {book} as forewarn segments it now")
-    return book_passages(book, data)[index]
+    if index is not None:
+        return book_passages(book, data)[index]
+    text = book_text(book, data)
+    if not 0 <= start < end <= len(text):
+        raise KeyError(f"{passage_id}: not a span of {book}")
+    starts = [p.start for p in book_passages(book, data)]
+    nearest = max(bisect.bisect_right(starts, start) - 1, 0)
+    return CorpusPassage(book, start, end, nearest, text[start:end])
 
 
 def neighbours(passage: CorpusPassage, data: Path = DEFAULT_DATA) -> tuple[str, str]:

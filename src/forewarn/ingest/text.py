@@ -26,6 +26,7 @@ from forewarn.ingest._common import (
     take_opening,
 )
 from forewarn.ingest.decode import check_controls
+from forewarn.ingest.headings import context_headings
 from forewarn.work import Chapter, Work
 
 # Line kinds.
@@ -234,14 +235,23 @@ _DECORATION = "*_#=~[]<> \t"  # around a heading: "**Chapter 1**", "== Prologue 
 def split_segments(text: str, start: int = 0) -> list[Segment]:
     """Classify the lines of ``text[start:]`` and cut them at chapter-heading lines.
 
-    The first segment holds whatever comes before the first heading. Most lines start
+    Headings are lines ``is_chapter_heading`` knows by their words, and lines that only
+    their context makes headings (:func:`forewarn.ingest.headings.context_headings`:
+    numbered sequences, a table of contents' titles). The first segment holds whatever
+    comes before the first heading. Most lines start
     with a letter that no heading or scene break starts with, and take the fast path.
     """
     segments = [Segment(None, [], False)]
     lines = segments[0].lines
+    headed = context_headings(text, start)
     pos = start
     for line in text[start:].split("\n"):
         end = pos + len(line)
+        if pos in headed:
+            segments.append(Segment(clean_title(headed[pos]), [], True))
+            lines = segments[-1].lines
+            pos = end + 1
+            continue
         if not line or line.isspace():
             kind = BLANK
         else:
