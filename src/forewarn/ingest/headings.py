@@ -22,6 +22,7 @@ chapter subtitles, so neither rule applies to it.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from forewarn.ingest._common import is_chapter_heading
 
@@ -95,21 +96,19 @@ def _numbered(lines: list[str], starts: list[int]) -> dict[int, str]:
         found.append((starts[i], number, stripped))
     if len(found) < _MIN_RUN or found[0][1] != 1:
         return {}
-    in_order = sum(1 for (_, a, _), (_, b, _) in zip(found, found[1:], strict=False)
-                   if b in (a + 1, 1))
+    in_order = sum(1 for (_, a, _), (_, b, _) in pairwise(found) if b in (a + 1, 1))
     if in_order < 0.75 * (len(found) - 1):
         return {}
     return {start: title for start, _, title in found}
 
 
 def _contents(lines: list[str], starts: list[int]) -> dict[int, str]:
-    for i, line in enumerate(lines[:2000]):
-        if _CONTENTS.fullmatch(line.strip()):
-            break
-    else:
+    heading = next((i for i, line in enumerate(lines[:2000])
+                    if _CONTENTS.fullmatch(line.strip())), None)
+    if heading is None:
         return {}
     entries: list[str] = []
-    j = i + 1
+    j = heading + 1
     blank_run = 0
     while j < len(lines) and blank_run < 3:
         stripped = lines[j].strip()
