@@ -118,3 +118,20 @@ def test_asking_for_v2_without_the_model_is_one_clear_line(monkeypatch, capsys) 
     code = main(["scan", "examples/the-lighthouse-keeper.txt"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "detection v2 is not part" in err
+
+
+def test_a_passage_is_read_with_its_neighbours() -> None:
+    """The shipped combiner reads the neighbours' logits: a quiet passage right after a
+    beating is more probably violent than the same passage alone, or after a passage that
+    is not its neighbour."""
+    clf = PassageClassifier()
+    assert clf.reads_neighbours
+    beating = ("He hit her across the face, and when she fell he kicked her in the ribs "
+               "until she stopped trying to get up.")
+    after = "Afterwards the kitchen was quiet. She lay where she was and watched the clock."
+    j = clf.warnings.index("violence")
+    alone = clf.scores([after])[0][0, j]
+    next_to = clf.scores([beating, after], indices=[7, 8])[0][1, j]
+    apart = clf.scores([beating, after], indices=[7, 20])[0][1, j]
+    assert next_to > alone + 0.02
+    assert apart == pytest.approx(alone, abs=1e-6)

@@ -13,6 +13,7 @@ from forewarn.combine import (
     WorkAggregator,
     fit_logistic,
     logit,
+    neighbour_context,
     sigmoid,
 )
 
@@ -87,3 +88,19 @@ def test_the_aggregator_fit_keeps_slopes_non_negative_and_beats_noisy_or() -> No
 def test_logit_is_clipped_not_infinite() -> None:
     assert np.isfinite(logit(np.array([0.0, 1.0]))).all()
     assert logit(0.5) == pytest.approx(0.0)
+
+
+def test_neighbour_context_takes_the_larger_neighbour_and_only_real_neighbours() -> None:
+    logits = np.array([[1.0, -5.0], [-3.0, -4.0], [2.0, -6.0], [-1.0, 0.5]])
+    # rows 0-2 are passages 10, 11, 12; row 3 is passage 20 (not a neighbour of 12)
+    out = neighbour_context(logits, [10, 11, 12, 20])
+    assert out[0].tolist() == [-3.0, -4.0]  # only passage 11 follows it
+    assert out[1].tolist() == [2.0, -5.0]  # the larger of 10 and 12, warning by warning
+    assert out[2].tolist() == [-3.0, -4.0]  # only 11: 20 is not adjacent
+    assert out[3].tolist() == [-1.0, 0.5]  # no neighbour: its own logits
+
+
+def test_unrelated_texts_are_their_own_context() -> None:
+    logits = np.array([[1.0], [4.0], [-2.0]])
+    assert neighbour_context(logits, None).tolist() == logits.tolist()
+    assert neighbour_context(logits[:1], [3]).tolist() == [[1.0]]

@@ -250,7 +250,8 @@ def test_open_the_reading_copy_and_reveal_a_scene(visit: Visit):
     # with a strip per warning on the list, its marks drawn
     strip = copy.locator("section.strips svg.strip-svg")
     assert strip.count() == 1 and strip.is_visible()
-    assert strip.get_attribute("aria-label").startswith("Blood and gore: chapter 2")
+    label = strip.get_attribute("aria-label") or ""
+    assert label.startswith("Blood and gore: ") and "chapter 2" in label
     assert strip.locator("rect.mark").count() >= 1
     copy.close()
 

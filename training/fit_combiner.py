@@ -17,9 +17,15 @@ unchanged:
   batches' scenes) and the dev books' annotated stretches (a pointed passage with its
   annotated neighbours), one row per (work, warning).
 
+With ``--model DIR`` (an exported classifier: ``forewarn/data/classifier`` or an export of
+this run), every logit is computed by that int8 graph, exactly as a scan computes it, and the
+combiner gains the ``context`` feature (:func:`forewarn.combine.neighbour_context`): the
+larger of the logits of the passages just before and after each dev passage in its book or
+scene. Without it the run's own dev logits are read and there is no ``context``.
+
 The test split is never read here. Usage::
 
-    python training/fit_combiner.py RUN [--epoch N]
+    python training/fit_combiner.py RUN [--epoch N] [--model DIR]
 """
 
 from __future__ import annotations
@@ -122,6 +128,31 @@ def lexicon_features(ids: list[str], wids: list[str], data: Path
     return out
 
 
+def model_logits(ids: list[str], model: Path, data: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(logits ``[n, 3W]`` of each passage, the ``context`` feature ``[n, W]``) by the
+    exported classifier in ``model``, on the folded text as a scan reads it."""
+    from annotate import passage_text
+
+    from forewarn.detect.classifier import PassageClassifier
+    from forewarn.normalize import fold
+
+    clf = PassageClassifier(model)
+    n_w = len(clf.warnings)
+    triples = [tuple(fold(t) for t in passage_text(pid, data)) for pid in ids]
+    texts = sorted({t for triple in triples for t in triple if t})
+    row = {t: k for k, t in enumerate(texts)}
+    logits = np.zeros((len(texts), 3 * n_w))
+    for b in range(0, len(texts), 256):
+        logits[b:b + 256] = clf.logits(texts[b:b + 256])[1]
+    own = np.stack([logits[row[t[1]]] for t in triples])
+    context = own[:, :n_w].copy()
+    for k, (before, _, after) in enumerate(triples):
+        near = [logits[row[t], :n_w] for t in (before, after) if t]
+        if near:
+            context[k] = np.max(near, axis=0)
+    return own, context
+
+
 def best_point(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     best = (DEFAULT_POINT, -1.0)
     for t in GRID:
@@ -176,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-lexicon", dest="lexicon", action="store_false",
                     help="fit on the classifier's logits alone")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--model", type=Path,
+                    help="an exported classifier: compute every logit with its int8 graph "
+                         "and add the neighbours' feature (context)")
     args = ap.parse_args(argv)
     run = args.run
     meta = json.loads((run / "rows.json").read_text())
@@ -187,7 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     dev = np.load(run / f"dev-epoch{epoch}.npz")
     rows = dev["rows"]
     ids = [meta["ids"][i] for i in rows]
-    logits = dev["logits"][:, :n_w].astype(np.float64)
+    all_logits = dev["logits"].astype(np.float64)
+    context = None
+    if args.model is not None:
+        all_logits, context = model_logits(ids, args.model, Path(args.data))
+    logits = all_logits[:, :n_w]
     y = y_all[rows, :n_w].astype(np.float64)
     sample = load_sample()
     stratum = {r["id"]: r["stratum"] for r in sample}
@@ -200,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         features.update(lexicon_features(ids, wids, Path(args.data)))
         print(f"dev passage-warnings with a negated cue: {int(features['negated'].sum())}, "
               f"with a lexicon hit: {int((features['lexicon'] > 0).sum())}")
+    if context is not None:
+        features["context"] = context
     combiner = Combiner.fit(wids, features, y, weight)
     probs = combiner(features)
 
@@ -212,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             points[wid] = DEFAULT_POINT
 
-    severity = severity_cutoffs(dev["logits"].astype(np.float64), y_all[rows], n_w)
+    severity = severity_cutoffs(all_logits, y_all[rows], n_w)
     print("severity cut-offs", severity)
 
     groups = works_of(ids, drawn)
@@ -255,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                               "false_per_work": fp / max(1, len(groups))},
         "calibration_bands_dev_natural": band_rows, "dev_f1_at_point": dev_f1,
     }
+    summary["logits"] = (f"the exported graph in {args.model}" if args.model is not None
+                         else f"the run's dev-epoch{epoch}.npz")
     out = {"epoch": epoch, "combiner": combiner.to_json(), "aggregator": aggregator.to_json(),
            "operating_points": points, "severity": severity, "fitted_on": summary}
     (run / "combiner.json").write_text(json.dumps(out, indent=1), encoding="utf-8")

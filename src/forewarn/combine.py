@@ -12,7 +12,11 @@ The features are named scores per warning from the detectors that read the passa
 ``classifier``, the fine-tuned classifier's raw logit, and ``lexicon``, the best lexicon
 hit's score (0 without one; :func:`lexicon_matrix`), and ``negated``, 1 where the
 lexicon's rules read the warning's cue only negated or figurative (:func:`negation_matrix`).
-The lexicon informs the probability with the weight the dev data gives it.
+The lexicon informs the probability with the weight the dev data gives it. ``context``
+(:func:`neighbour_context`), where the fitted combiner has it, is the larger of the
+classifier's logits for the passages just before and after (the passage's own where it has
+no neighbour): a scene rarely ends at a passage's edge, and on the dev books it lifted mean
+average precision from 0.27 to 0.31 in grouped cross-validation.
 
 Each warning's coefficients are fitted on the dev books' passages, weighted towards the
 natural distribution, and shrunk towards one model pooled over all warnings, so that a
@@ -195,6 +199,28 @@ def lexicon_matrix(hits: Sequence, rows: Mapping[int, int], warnings: Sequence[s
         if h.detector == "lexicon" and h.passage in rows and h.warning in col:
             r, j = rows[h.passage], col[h.warning]
             out[r, j] = max(out[r, j], float(h.score))
+    return out
+
+
+def neighbour_context(logits: np.ndarray, indices: Sequence[int] | None = None
+                      ) -> np.ndarray:
+    """The combiner's ``context`` feature: per row, the larger of the classifier's logits
+    ``[n, warnings]`` for the rows just before and after it, counting a row as a neighbour
+    only where its passage index is one less or one more (``indices``: each row's passage
+    index; None: the rows are unrelated passages). A row with no neighbour gets its own."""
+    logits = np.asarray(logits, dtype=np.float64)
+    out = logits.copy()
+    if indices is None or len(logits) < 2:
+        return out
+    index = np.asarray(indices)
+    before = np.full(logits.shape, -np.inf)
+    after = np.full(logits.shape, -np.inf)
+    joined = index[1:] == index[:-1] + 1  # row r+1 directly follows row r
+    before[1:][joined] = logits[:-1][joined]
+    after[:-1][joined] = logits[1:][joined]
+    either = np.maximum(before, after)
+    has = np.isfinite(either)
+    out[has] = either[has]
     return out
 
 

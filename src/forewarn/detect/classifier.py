@@ -8,7 +8,8 @@ fitted on the dev split (``combiner.json``, read by :mod:`forewarn.combine`). Ev
 sha256 is checked against ``manifest.json`` at load.
 
 For each passage it gives a calibrated probability per warning (the combiner applied to the
-head's logits, no threshold) and, per warning, a severity from that warning's two severity
+head's logits, the lexicon's features and, where the fit has it, the neighbouring passages'
+logits; no threshold) and, per warning, a severity from that warning's two severity
 outputs, cut where ``fit_combiner.py`` chose on dev. :meth:`ClassifierDetector.score`
 returns all of them (:class:`~forewarn.work.PassageScores`); the scanner hands them to the
 work aggregator whole. :meth:`ClassifierDetector.detect` states the same reading as claims:
@@ -32,6 +33,7 @@ from forewarn.combine import (
     WorkAggregator,
     lexicon_matrix,
     negation_matrix,
+    neighbour_context,
 )
 from forewarn.detect.artifacts import StaticModelError, read_verified
 from forewarn.detect.encoder import SentenceEncoder
@@ -74,19 +76,36 @@ class PassageClassifier:
             raise StaticModelError(f"{self.model_dir}: heads do not match the manifest")
         self.version = self.encoder.sha256[:12]
 
+    def logits(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(sentence vectors ``[n, 384]``, head logits ``[n, 3W]``: per warning presence,
+        then "at least depicted", then "graphic")."""
+        vectors = self.encoder.encode(list(texts))
+        return vectors, vectors @ self.weight.T + self.bias
+
+    @property
+    def reads_neighbours(self) -> bool:
+        """Whether the fitted combiner reads the neighbours' logits (``context``)."""
+        return "context" in self.combiner.features
+
     def scores(self, texts: Sequence[str], lexicon: np.ndarray | None = None,
-               negated: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+               negated: np.ndarray | None = None, *, indices: Sequence[int] | None = None,
+               context: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(probability per warning ``[n, W]``, severity rank per warning ``[n, W]``:
         1 mentioned, 2 depicted, 3 graphic). ``lexicon`` and ``negated``: the lexicon's
         features ``[n, W]`` (:func:`forewarn.combine.lexicon_matrix`,
-        :func:`forewarn.combine.negation_matrix`; zeros when not given)."""
-        vectors = self.encoder.encode(list(texts))
-        logits = vectors @ self.weight.T + self.bias
+        :func:`forewarn.combine.negation_matrix`; zeros when not given). ``indices``: each
+        text's passage index, so that consecutive passages are each other's neighbours
+        (:func:`forewarn.combine.neighbour_context`; None: unrelated texts, each read
+        alone); ``context``: the neighbours' feature computed by the caller instead."""
+        vectors, logits = self.logits(texts)
         n = len(self.warnings)
         zeros = np.zeros((len(texts), n))
         features = {"classifier": logits[:, :n],
                     "lexicon": zeros if lexicon is None else lexicon,
                     "negated": zeros if negated is None else negated}
+        if self.reads_neighbours:
+            features["context"] = (neighbour_context(logits[:, :n], indices)
+                                   if context is None else context)
         probs = self.combiner(features).astype(np.float32)
         probs[~vectors.any(axis=1)] = 0.0
         depicted = logits[:, n:2 * n] > self.severity_cutoffs[0]
@@ -146,7 +165,8 @@ class ClassifierDetector:
         rows = {p.index: r for r, p in enumerate(passages)}
         probs, severity = clf.scores(
             [p.text for p in passages], lexicon_matrix(hints, rows, clf.warnings),
-            negation_matrix(getattr(hints, "ruled_out", ()), rows, clf.warnings))
+            negation_matrix(getattr(hints, "ruled_out", ()), rows, clf.warnings),
+            indices=[p.index for p in passages])
         return PassageScores(self.name, tuple(clf.warnings), tuple(p.index for p in passages),
                              probs, severity)
 
