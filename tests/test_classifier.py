@@ -135,3 +135,18 @@ def test_a_passage_is_read_with_its_neighbours() -> None:
     apart = clf.scores([beating, after], indices=[7, 20])[0][1, j]
     assert next_to > alone + 0.02
     assert apart == pytest.approx(alone, abs=1e-6)
+
+
+def test_a_passage_with_no_neighbour_is_read_by_the_fit_without_context() -> None:
+    """A line read alone has no neighbours to read: it is scored by the combiner fitted
+    without the context features, not as if quiet passages surrounded it."""
+    clf = PassageClassifier()
+    beating = ("He hit her across the face, and when she fell he kicked her in the ribs "
+               "until she stopped trying to get up.")
+    j = clf.warnings.index("violence")
+    alone = clf.scores([beating])[0][0, j]
+    assert clf.combiner_alone is not clf.combiner
+    assert alone > 0.5
+    # beside a quiet passage, its context is read: a different (context) reading
+    beside = clf.scores([beating, "The kettle boiled."], indices=[1, 2])[0][0, j]
+    assert beside != pytest.approx(alone, abs=1e-4)

@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 
 from forewarn.combine import (
+    CONTEXT_PAD,
     Combiner,
     WorkAggregator,
+    context_ring,
     fit_logistic,
+    has_neighbour,
     logit,
     neighbour_context,
     sigmoid,
@@ -93,14 +96,36 @@ def test_logit_is_clipped_not_infinite() -> None:
 def test_neighbour_context_takes_the_larger_neighbour_and_only_real_neighbours() -> None:
     logits = np.array([[1.0, -5.0], [-3.0, -4.0], [2.0, -6.0], [-1.0, 0.5]])
     # rows 0-2 are passages 10, 11, 12; row 3 is passage 20 (not a neighbour of 12)
-    out = neighbour_context(logits, [10, 11, 12, 20])
+    out = neighbour_context(logits, [10, 11, 12, 20])["context"]
     assert out[0].tolist() == [-3.0, -4.0]  # only passage 11 follows it
     assert out[1].tolist() == [2.0, -5.0]  # the larger of 10 and 12, warning by warning
     assert out[2].tolist() == [-3.0, -4.0]  # only 11: 20 is not adjacent
-    assert out[3].tolist() == [-1.0, 0.5]  # no neighbour: its own logits
+    assert out[3].tolist() == [CONTEXT_PAD] * 2  # no neighbour: a quiet passage's logit
 
 
-def test_unrelated_texts_are_their_own_context() -> None:
+def test_outer_rings_read_further_and_fall_back_to_the_ring_inside() -> None:
+    logits = np.array([[0.0], [1.0], [2.0], [3.0], [9.0]])
+    rings = neighbour_context(logits, [0, 1, 2, 3, 4], rings=3)
+    assert list(rings) == ["context", "context2", "context3"]
+    assert rings["context"][:, 0].tolist() == [1.0, 2.0, 3.0, 9.0, 3.0]
+    assert rings["context2"][:, 0].tolist() == [2.0, 3.0, 9.0, 1.0, 2.0]
+    # three away: passage 3 for 0, passage 4 for 1, none for 2 (ring 2 kept), 0 for 3
+    assert rings["context3"][:, 0].tolist() == [3.0, 9.0, 9.0, 0.0, 1.0]
+    # the rows' order does not matter, only their passage indices
+    shuffled = neighbour_context(logits[::-1], [4, 3, 2, 1, 0], rings=3)
+    assert shuffled["context3"][::-1].tolist() == rings["context3"].tolist()
+
+
+def test_unrelated_texts_have_quiet_context() -> None:
     logits = np.array([[1.0], [4.0], [-2.0]])
-    assert neighbour_context(logits, None).tolist() == logits.tolist()
-    assert neighbour_context(logits[:1], [3]).tolist() == [[1.0]]
+    rings = neighbour_context(logits, None, rings=2)
+    assert rings["context"].tolist() == rings["context2"].tolist() == [[CONTEXT_PAD]] * 3
+    assert neighbour_context(logits[:1], [3])["context"].tolist() == [[CONTEXT_PAD]]
+    assert context_ring("context") == 1 and context_ring("context3") == 3
+    assert context_ring("classifier") is None and context_ring("context0") is None
+
+
+def test_has_neighbour_needs_a_passage_right_before_or_after() -> None:
+    assert has_neighbour([4, 5, 9], 3).tolist() == [True, True, False]
+    assert has_neighbour([7], 1).tolist() == [False]
+    assert has_neighbour(None, 2).tolist() == [False, False]

@@ -31,7 +31,7 @@ from forewarn.service.models import AuditOut, CheckOut, ReportOut
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.txt"))
 # found in the example: death (named), blood (aliased: a label only), suicide (allowed)
-PROFILE = {"avoid": {"death": "mentioned", "medical-procedures": "graphic",
+PROFILE = {"avoid": {"death": "mentioned", "addiction": "graphic",
                      "blood": {"severity": "mentioned", "alias": "the red thing"}}}
 
 

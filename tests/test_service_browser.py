@@ -137,7 +137,7 @@ def test_paste_a_story_pick_a_trigger_and_see_the_verdict(visit: Visit):
     found = page.locator("#warnings li.warning").all_inner_texts()
     names = [line.split(" — ")[0].split(None, 1)[1] for line in found]
     assert names[0] == "Blood and gore"
-    assert {"Death", "Medical procedures"} <= set(names[1:])
+    assert {"Death", "Addiction"} <= set(names[1:])
     ranks = [["mentioned", "depicted", "GRAPHIC"].index(line.split()[0]) for line in found]
     assert ranks == sorted(ranks, reverse=True) and ranks[0] > ranks[-1]  # strongest first
     assert "Declared by the author: Death" in page.locator("#declared").inner_text()
@@ -514,7 +514,7 @@ def test_under_the_verdict_the_readers_list_comes_first_in_their_order(visit: Vi
     # then the other warnings found, none of them on the list
     others = [li.get_attribute("data-id") for li in page.locator(".verdict-others li").all()]
     assert others and not {"self-harm", "blood-gore", "dissection"} & set(others)
-    assert {"death", "medical-procedures"} <= set(others)
+    assert {"death", "addiction"} <= set(others)
     verdict_text = page.locator("#verdict").inner_text()
     assert verdict_text.index("Your list") < verdict_text.index("Also found, not on your list")
     # in the full list too, the reader's warnings first

@@ -58,7 +58,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-FITTED_KEYS = ("combiner", "aggregator", "operating_points", "severity")
+FITTED_KEYS = ("combiner", "combiner_alone", "aggregator", "operating_points", "severity")
 
 
 def write_combiner(combiner: dict, out: Path) -> None:

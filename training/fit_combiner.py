@@ -10,6 +10,8 @@ unchanged:
   on every dev passage, weighted towards the natural distribution (the corpus's random
   passages and the modern scenes count 1, the pointed and scene strata, over-sampled for
   positives, count ``STRATA_WEIGHT``), shrunk towards a model pooled over all warnings;
+* with ``--model``, the same fit without the ``context`` features (``combiner_alone``), for
+  passages that have no neighbour to read;
 * the operating points: per warning, the passage threshold that maximises F1 on the
   natural dev passages (random and modern), where there are at least ``MIN_DEV_POSITIVES``
   of them; ``DEFAULT_POINT`` elsewhere;
@@ -19,9 +21,10 @@ unchanged:
 
 With ``--model DIR`` (an exported classifier: ``forewarn/data/classifier`` or an export of
 this run), every logit is computed by that int8 graph, exactly as a scan computes it, and the
-combiner gains the ``context`` feature (:func:`forewarn.combine.neighbour_context`): the
-larger of the logits of the passages just before and after each dev passage in its book or
-scene. Without it the run's own dev logits are read and there is no ``context``.
+combiner gains the ``context`` features (:func:`forewarn.combine.neighbour_context`): for
+each ring up to ``--rings``, the larger of the logits of the passages that far before and
+after each dev passage in its book or scene. Without it the run's own dev logits are read
+and there is no ``context``.
 
 The test split is never read here. Usage::
 
@@ -42,11 +45,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from forewarn.combine import Combiner, WorkAggregator
+from forewarn.combine import Combiner, WorkAggregator, context_ring
 
 STRATA_WEIGHT = 0.1
 MIN_DEV_POSITIVES = 5
 DEFAULT_POINT = 0.5
+RINGS = 5  # rings of neighbours read with --model (model card, section 0: 1 to 8 tried)
+SHRINK = 80.0  # chosen by grouped 5-fold CV on dev (log loss; 5, 20, 80, 320 tried)
 GRID = np.round(np.arange(0.2, 0.801, 0.05), 2)
 
 
@@ -128,29 +133,55 @@ def lexicon_features(ids: list[str], wids: list[str], data: Path
     return out
 
 
-def model_logits(ids: list[str], model: Path, data: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(logits ``[n, 3W]`` of each passage, the ``context`` feature ``[n, W]``) by the
-    exported classifier in ``model``, on the folded text as a scan reads it."""
-    from annotate import passage_text
+def ring_texts(pid: str, rings: int, data: Path) -> tuple[str, list[tuple[str, str]]]:
+    """A passage's text and, for each ring 1..``rings``, the texts of the passages that far
+    before and after it in its book or scene ("" past an end)."""
+    from annotate import MODERN_DIR, modern_passages
+    from corpus import book_passages, lookup
 
-    from forewarn.detect.classifier import PassageClassifier
+    if pid.startswith("modern:"):
+        _, scene, _ = pid.split(":")
+        batch, stem = scene.split("-", 1)
+        listed = modern_passages(MODERN_DIR / batch / f"{stem}.txt")
+        texts = [t for _, t in listed]
+        k = [i for i, _ in listed].index(pid)
+        own = texts[k]
+    else:
+        passage = lookup(pid, data)
+        texts = [p.text for p in book_passages(passage.book, data)]
+        k, own = passage.index, passage.text
+    return own, [(texts[k - r] if k - r >= 0 else "", texts[k + r] if k + r < len(texts) else "")
+                 for r in range(1, rings + 1)]
+
+
+def context_features(ids: list[str], clf, rings: int, data: Path
+                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(each passage's head logits ``[n, 3W]``, the combiner's ``context`` features by
+    name), computed by the exported classifier ``clf`` on the folded text as a scan reads
+    it, with :func:`forewarn.combine.neighbour_context`'s rule: a ring with no passage on
+    either side takes the ring inside it, ring 1 ``CONTEXT_PAD``."""
+    from forewarn.combine import CONTEXT_PAD
     from forewarn.normalize import fold
 
-    clf = PassageClassifier(model)
     n_w = len(clf.warnings)
-    triples = [tuple(fold(t) for t in passage_text(pid, data)) for pid in ids]
-    texts = sorted({t for triple in triples for t in triple if t})
-    row = {t: k for k, t in enumerate(texts)}
+    rows = [ring_texts(pid, rings, data) for pid in ids]
+    texts = sorted({fold(t) for own, around in rows for t in (own, *sum(around, ())) if t})
+    at = {t: k for k, t in enumerate(texts)}
     logits = np.zeros((len(texts), 3 * n_w))
     for b in range(0, len(texts), 256):
         logits[b:b + 256] = clf.logits(texts[b:b + 256])[1]
-    own = np.stack([logits[row[t[1]]] for t in triples])
-    context = own[:, :n_w].copy()
-    for k, (before, _, after) in enumerate(triples):
-        near = [logits[row[t], :n_w] for t in (before, after) if t]
-        if near:
-            context[k] = np.max(near, axis=0)
-    return own, context
+    own = np.stack([logits[at[fold(t)]] for t, _ in rows])
+    features: dict[str, np.ndarray] = {}
+    inner = np.full((len(ids), n_w), CONTEXT_PAD)
+    for r in range(rings):
+        ring = inner.copy()
+        for k, (_, around) in enumerate(rows):
+            near = [logits[at[fold(t)], :n_w] for t in around[r] if t]
+            if near:
+                ring[k] = np.max(near, axis=0)
+        features["context" if r == 0 else f"context{r + 1}"] = ring
+        inner = ring
+    return own, features
 
 
 def best_point(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -209,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--model", type=Path,
                     help="an exported classifier: compute every logit with its int8 graph "
-                         "and add the neighbours' feature (context)")
+                         "and add the neighbours' features (context, context2, ...)")
+    ap.add_argument("--rings", type=int, default=RINGS,
+                    help="with --model: how many rings of neighbours (default %(default)s)")
+    ap.add_argument("--shrink", type=float, default=SHRINK,
+                    help="the combiner's pull towards the pooled model (default %(default)s)")
     args = ap.parse_args(argv)
     run = args.run
     meta = json.loads((run / "rows.json").read_text())
@@ -222,9 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = dev["rows"]
     ids = [meta["ids"][i] for i in rows]
     all_logits = dev["logits"].astype(np.float64)
-    context = None
+    context: dict[str, np.ndarray] = {}
     if args.model is not None:
-        all_logits, context = model_logits(ids, args.model, Path(args.data))
+        from forewarn.detect.classifier import PassageClassifier
+
+        all_logits, context = context_features(ids, PassageClassifier(args.model),
+                                               args.rings, Path(args.data))
     logits = all_logits[:, :n_w]
     y = y_all[rows, :n_w].astype(np.float64)
     sample = load_sample()
@@ -238,10 +276,13 @@ def main(argv: list[str] | None = None) -> int:
         features.update(lexicon_features(ids, wids, Path(args.data)))
         print(f"dev passage-warnings with a negated cue: {int(features['negated'].sum())}, "
               f"with a lexicon hit: {int((features['lexicon'] > 0).sum())}")
-    if context is not None:
-        features["context"] = context
-    combiner = Combiner.fit(wids, features, y, weight)
+    features.update(context)
+    combiner = Combiner.fit(wids, features, y, weight, shrink=args.shrink)
     probs = combiner(features)
+    # a passage with no neighbour at all (a one-passage work, a line read alone) has no
+    # context to read: the run time scores it with this fit of the other features alone
+    alone = (Combiner.fit(wids, {k: v for k, v in features.items() if context_ring(k) is None},
+                          y, weight, shrink=args.shrink) if context else None)
 
     points: dict[str, float] = {}
     dev_f1: dict[str, float] = {}
@@ -297,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     summary["logits"] = (f"the exported graph in {args.model}" if args.model is not None
                          else f"the run's dev-epoch{epoch}.npz")
-    out = {"epoch": epoch, "combiner": combiner.to_json(), "aggregator": aggregator.to_json(),
+    out = {"epoch": epoch, "combiner": combiner.to_json(),
+           **({"combiner_alone": alone.to_json()} if alone is not None else {}),
+           "aggregator": aggregator.to_json(),
            "operating_points": points, "severity": severity, "fitted_on": summary}
     (run / "combiner.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k != "dev_f1_at_point"}, indent=1))

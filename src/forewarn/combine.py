@@ -12,11 +12,11 @@ The features are named scores per warning from the detectors that read the passa
 ``classifier``, the fine-tuned classifier's raw logit, and ``lexicon``, the best lexicon
 hit's score (0 without one; :func:`lexicon_matrix`), and ``negated``, 1 where the
 lexicon's rules read the warning's cue only negated or figurative (:func:`negation_matrix`).
-The lexicon informs the probability with the weight the dev data gives it. ``context``
-(:func:`neighbour_context`), where the fitted combiner has it, is the larger of the
-classifier's logits for the passages just before and after (the passage's own where it has
-no neighbour): a scene rarely ends at a passage's edge, and on the dev books it lifted mean
-average precision from 0.27 to 0.31 in grouped cross-validation.
+The lexicon informs the probability with the weight the dev data gives it. The
+``context`` features (:func:`neighbour_context`), where the fitted combiner has them, read
+the classifier's logits for the passages around: ``context`` the larger of the passages
+just before and after, ``context2`` of those two away, and so on. A scene rarely ends at a
+passage's edge; docs/model-card.md gives what each ring added on the dev books.
 
 Each warning's coefficients are fitted on the dev books' passages, weighted towards the
 natural distribution, and shrunk towards one model pooled over all warnings, so that a
@@ -45,6 +45,11 @@ from pathlib import Path
 
 import numpy as np
 
+#: What a ``context`` ring reads where a passage has no neighbour at all (a one-passage work,
+#: a line read alone): the logit of a quiet passage (the dev passages' median logit is about
+#: -5.5), so that "nothing around it" counts as nothing around it rather than as the
+#: passage's own evidence read again.
+CONTEXT_PAD = -6.0
 LOGIT_CLIP = 9.0  # probabilities are kept within sigmoid(+-9) before taking logits
 TOP = 3
 
@@ -202,25 +207,56 @@ def lexicon_matrix(hits: Sequence, rows: Mapping[int, int], warnings: Sequence[s
     return out
 
 
-def neighbour_context(logits: np.ndarray, indices: Sequence[int] | None = None
-                      ) -> np.ndarray:
-    """The combiner's ``context`` feature: per row, the larger of the classifier's logits
-    ``[n, warnings]`` for the rows just before and after it, counting a row as a neighbour
-    only where its passage index is one less or one more (``indices``: each row's passage
-    index; None: the rows are unrelated passages). A row with no neighbour gets its own."""
-    logits = np.asarray(logits, dtype=np.float64)
-    out = logits.copy()
-    if indices is None or len(logits) < 2:
-        return out
+def context_ring(name: str) -> int | None:
+    """The ring a ``context`` feature reads: ``context`` 1, ``context2`` 2, ...; None for
+    a feature that is not one."""
+    if name == "context":
+        return 1
+    if name.startswith("context") and name[7:].isdigit() and int(name[7:]) >= 1:
+        return int(name[7:])
+    return None
+
+
+def has_neighbour(indices: Sequence[int] | None, n: int) -> np.ndarray:
+    """Per row, whether a row for the passage just before or just after it is present
+    (``indices``: each row's passage index; None: ``n`` unrelated rows, none has)."""
+    if indices is None or n < 2:
+        return np.zeros(n, dtype=bool)
     index = np.asarray(indices)
-    before = np.full(logits.shape, -np.inf)
-    after = np.full(logits.shape, -np.inf)
-    joined = index[1:] == index[:-1] + 1  # row r+1 directly follows row r
-    before[1:][joined] = logits[:-1][joined]
-    after[:-1][joined] = logits[1:][joined]
-    either = np.maximum(before, after)
-    has = np.isfinite(either)
-    out[has] = either[has]
+    present = set(index.tolist())
+    return np.array([(i - 1) in present or (i + 1) in present for i in index.tolist()],
+                    dtype=bool)
+
+
+def neighbour_context(logits: np.ndarray, indices: Sequence[int] | None = None,
+                      rings: int = 1) -> dict[str, np.ndarray]:
+    """The combiner's ``context`` features, ring by ring: ``context`` (ring 1) is, per row,
+    the larger of the classifier's logits ``[n, warnings]`` for the passages just before
+    and just after it; ``context2`` the same for the passages two away, and so on up to
+    ``rings``. Passages are matched by index (``indices``: each row's passage index; None:
+    the rows are unrelated passages, with no neighbours). Where a ring has no passage on
+    either side (a work's ends, a passage read alone) it takes the ring inside it, and ring
+    1 :data:`CONTEXT_PAD`, a quiet passage's logit."""
+    logits = np.asarray(logits, dtype=np.float64)
+    out: dict[str, np.ndarray] = {}
+    inner = np.full(logits.shape, CONTEXT_PAD)
+    if indices is not None and len(logits):
+        index = np.asarray(indices)
+        order = np.argsort(index, kind="stable")
+        ranked = index[order]
+    for ring in range(1, rings + 1):
+        feature = inner.copy()
+        if indices is not None and len(logits) > 1:
+            either = np.full(logits.shape, -np.inf)
+            for target in (index - ring, index + ring):
+                pos = np.clip(np.searchsorted(ranked, target), 0, len(ranked) - 1)
+                found = ranked[pos] == target
+                rows = order[pos[found]]
+                either[found] = np.maximum(either[found], logits[rows])
+            has = np.isfinite(either)
+            feature[has] = either[has]
+        out["context" if ring == 1 else f"context{ring}"] = feature
+        inner = feature
     return out
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ from forewarn.aggregate import WorkModel
 from forewarn.combine import (
     Combiner,
     WorkAggregator,
+    context_ring,
+    has_neighbour,
     lexicon_matrix,
     negation_matrix,
     neighbour_context,
@@ -63,6 +65,9 @@ class PassageClassifier:
         fitted = json.loads(read_verified(self.model_dir, "combiner.json", manifest,
                                           "classifier", REBUILD))
         self.combiner = Combiner.from_json(fitted["combiner"])
+        # a passage with no neighbour at all is read by the fit without the context features
+        self.combiner_alone = (Combiner.from_json(fitted["combiner_alone"])
+                               if "combiner_alone" in fitted else self.combiner)
         self.aggregator = WorkAggregator.from_json(fitted["aggregator"])
         self.operating_points: dict[str, float] = {
             str(w): float(t) for w, t in fitted["operating_points"].items()}
@@ -83,30 +88,44 @@ class PassageClassifier:
         return vectors, vectors @ self.weight.T + self.bias
 
     @property
+    def rings(self) -> int:
+        """How many rings of neighbours the fitted combiner reads (``context``,
+        ``context2``, ...; 0: none)."""
+        return max((context_ring(f) or 0 for f in self.combiner.features), default=0)
+
+    @property
     def reads_neighbours(self) -> bool:
-        """Whether the fitted combiner reads the neighbours' logits (``context``)."""
-        return "context" in self.combiner.features
+        return self.rings > 0
 
     def scores(self, texts: Sequence[str], lexicon: np.ndarray | None = None,
                negated: np.ndarray | None = None, *, indices: Sequence[int] | None = None,
-               context: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+               context: Mapping[str, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """(probability per warning ``[n, W]``, severity rank per warning ``[n, W]``:
         1 mentioned, 2 depicted, 3 graphic). ``lexicon`` and ``negated``: the lexicon's
         features ``[n, W]`` (:func:`forewarn.combine.lexicon_matrix`,
         :func:`forewarn.combine.negation_matrix`; zeros when not given). ``indices``: each
-        text's passage index, so that consecutive passages are each other's neighbours
+        text's passage index, so that passages near each other are each other's context
         (:func:`forewarn.combine.neighbour_context`; None: unrelated texts, each read
-        alone); ``context``: the neighbours' feature computed by the caller instead."""
+        alone); ``context``: the context features computed by the caller instead. A text
+        with no neighbour at all is scored by the fit without the context features."""
         vectors, logits = self.logits(texts)
         n = len(self.warnings)
         zeros = np.zeros((len(texts), n))
         features = {"classifier": logits[:, :n],
                     "lexicon": zeros if lexicon is None else lexicon,
                     "negated": zeros if negated is None else negated}
-        if self.reads_neighbours:
-            features["context"] = (neighbour_context(logits[:, :n], indices)
-                                   if context is None else context)
-        probs = self.combiner(features).astype(np.float32)
+        if not self.reads_neighbours:
+            probs = self.combiner(features).astype(np.float32)
+        else:
+            features.update(neighbour_context(logits[:, :n], indices, self.rings)
+                            if context is None else context)
+            probs = self.combiner(features).astype(np.float32)
+            alone = (~has_neighbour(indices, len(texts)) if context is None
+                     else np.zeros(len(texts), dtype=bool))
+            if alone.any():
+                probs[alone] = self.combiner_alone(
+                    {k: v[alone] for k, v in features.items()}).astype(np.float32)
         probs[~vectors.any(axis=1)] = 0.0
         depicted = logits[:, n:2 * n] > self.severity_cutoffs[0]
         graphic = logits[:, 2 * n:3 * n] > self.severity_cutoffs[1]

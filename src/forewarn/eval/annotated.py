@@ -95,26 +95,6 @@ def _severity_table(gold: np.ndarray, runs: dict[str, tuple[np.ndarray, np.ndarr
     return table, out
 
 
-def _neighbour_context(clf: Any, annotate: Any, ids: list[str], data: Path) -> np.ndarray:
-    """The combiner's ``context`` feature for annotated passages, as training/fit_combiner.py
-    computes it: the larger of the logits of the passages before and after each one in its
-    book or scene (its own logit where it has neither)."""
-    from forewarn.normalize import fold
-
-    n_w = len(clf.warnings)
-    triples = [tuple(fold(t) for t in annotate.passage_text(pid, data)) for pid in ids]
-    texts = sorted({t for triple in triples for t in triple if t})
-    row = {t: k for k, t in enumerate(texts)}
-    logits = np.zeros((len(texts), n_w))
-    for b in range(0, len(texts), 256):
-        logits[b:b + 256] = clf.logits(texts[b:b + 256])[1][:, :n_w]
-    out = np.zeros((len(ids), n_w))
-    for k, (before, own, after) in enumerate(triples):
-        near = [logits[row[t]] for t in (before, after) if t]
-        out[k] = np.max(near, axis=0) if near else logits[row[own]]
-    return out
-
-
 def annotated(ctx: Context) -> Section:
     annotate, corpus, chapters_mod = _training_modules()
     from forewarn.detect.classifier import PassageClassifier, available
@@ -150,14 +130,16 @@ def annotated(ctx: Context) -> Section:
     # the lexicon feature as training/fit_combiner.py computes it (each passage's whole work)
     lex = importlib.import_module("fit_combiner").lexicon_features(
         [pid for pid, _ in rows], wids, data)
-    context = (_neighbour_context(clf, annotate, [pid for pid, _ in rows], data)
-               if clf.reads_neighbours else None)
+    # the context features as training/fit_combiner.py computes them (the passages around
+    # each one in its book or scene)
+    context = (importlib.import_module("fit_combiner").context_features(
+        [pid for pid, _ in rows], clf, clf.rings, data)[1] if clf.reads_neighbours else None)
     probs = np.zeros((len(texts), len(wids)), dtype=np.float32)
     severity = np.zeros((len(texts), len(wids)), dtype=np.int8)
     for b in range(0, len(texts), 256):
         probs[b: b + 256], severity[b: b + 256] = clf.scores(
             texts[b: b + 256], lex["lexicon"][b: b + 256], lex["negated"][b: b + 256],
-            context=None if context is None else context[b: b + 256])
+            context=None if context is None else {k: v[b: b + 256] for k, v in context.items()})
     points = np.array([clf.operating_points.get(w, 0.5) for w in wids])
     v2 = probs >= points
     engines = {"v2": Shipped(engine="v2"), "v1": Shipped(engine="v1")}
