@@ -240,13 +240,12 @@ def neighbour_context(logits: np.ndarray, indices: Sequence[int] | None = None,
     logits = np.asarray(logits, dtype=np.float64)
     out: dict[str, np.ndarray] = {}
     inner = np.full(logits.shape, CONTEXT_PAD)
-    if indices is not None and len(logits):
-        index = np.asarray(indices)
-        order = np.argsort(index, kind="stable")
-        ranked = index[order]
+    index = np.asarray(indices if indices is not None and len(logits) > 1 else [], dtype=int)
+    order = np.argsort(index, kind="stable")
+    ranked = index[order]
     for ring in range(1, rings + 1):
         feature = inner.copy()
-        if indices is not None and len(logits) > 1:
+        if len(index):
             either = np.full(logits.shape, -np.inf)
             for target in (index - ring, index + ring):
                 pos = np.clip(np.searchsorted(ranked, target), 0, len(ranked) - 1)
