@@ -150,3 +150,35 @@ def test_a_passage_with_no_neighbour_is_read_by_the_fit_without_context() -> Non
     # beside a quiet passage, its context is read: a different (context) reading
     beside = clf.scores([beating, "The kettle boiled."], indices=[1, 2])[0][0, j]
     assert beside != pytest.approx(alone, abs=1e-4)
+
+
+def test_the_rings_stop_at_a_chapter_break() -> None:
+    """A quiet passage that opens a new chapter is not read in the light of the last
+    chapter's violence; the same passage in the same chapter is."""
+    from forewarn.detect.classifier import ClassifierDetector
+
+    beating = ("He hit her across the face, and when she fell he kicked her in the ribs "
+               "until she stopped trying to get up. He dragged her by the hair across the "
+               "floor and slammed her head against the cupboard door, again and again, and "
+               "when she screamed he punched her in the mouth so hard that she tasted "
+               "blood. Then he stood over her, breathing hard, and kicked her once more "
+               "in the stomach before he walked out and left the door swinging.")
+    after = ("Afterwards the kitchen was quiet. She lay where she was and watched the clock "
+             "on the wall above the cooker, its second hand moving in small jerks. The tap "
+             "dripped into the sink. A car went by outside, and then another, and somewhere "
+             "up the street a dog barked twice and stopped. She thought about the shopping "
+             "list on the fridge, and the library books that were due back on Thursday, and "
+             "whether the milk would last until the weekend.")
+    detector = ClassifierDetector()
+    j = detector.classifier.warnings.index("violence")
+
+    def score_of_after(text: str) -> float:
+        passages = segment(read_text(text))
+        assert len(passages) == 2
+        return float(detector.score(passages).probs[1, j])
+
+    same = score_of_after(f"{beating}\n\n{after}\n")
+    apart = score_of_after(f"Chapter 1\n\n{beating}\n\nChapter 2\n\n{after}\n")
+    assert same > apart + 0.02
+    assert apart == pytest.approx(float(detector.classifier.scores([after])[0][0, j]),
+                                  abs=1e-6)

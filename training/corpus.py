@@ -43,6 +43,7 @@ class CorpusPassage:
     end: int
     index: int  # position among the book's passages
     text: str
+    chapter: int = 1  # the chapter forewarn's reader puts it in
 
     @property
     def id(self) -> str:
@@ -93,7 +94,7 @@ def book_passages(book: str, data: Path = DEFAULT_DATA) -> tuple[CorpusPassage, 
         end = offsets[p.chapter] + p.end
         # plain-text chapters are slices of the decoded input: the offsets must hold
         assert text[start:end] == p.text, f"{book}: offsets do not address the passage"
-        out.append(CorpusPassage(book, start, end, len(out), p.text))
+        out.append(CorpusPassage(book, start, end, len(out), p.text, p.chapter))
     return tuple(out)
 
 
@@ -130,7 +131,8 @@ def lookup(passage_id: str, data: Path = DEFAULT_DATA) -> CorpusPassage:
         raise KeyError(f"{passage_id}: not a span of {book}")
     starts = [p.start for p in book_passages(book, data)]
     nearest = max(bisect.bisect_right(starts, start) - 1, 0)
-    return CorpusPassage(book, start, end, nearest, text[start:end])
+    return CorpusPassage(book, start, end, nearest, text[start:end],
+                         book_passages(book, data)[nearest].chapter)
 
 
 def neighbours(passage: CorpusPassage, data: Path = DEFAULT_DATA) -> tuple[str, str]:

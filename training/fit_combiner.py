@@ -135,7 +135,8 @@ def lexicon_features(ids: list[str], wids: list[str], data: Path
 
 def ring_texts(pid: str, rings: int, data: Path) -> tuple[str, list[tuple[str, str]]]:
     """A passage's text and, for each ring 1..``rings``, the texts of the passages that far
-    before and after it in its book or scene ("" past an end)."""
+    before and after it in its chapter or scene ("" past an end), as a scan's rings stop at
+    a chapter break."""
     from annotate import MODERN_DIR, modern_passages
     from corpus import book_passages, lookup
 
@@ -148,8 +149,9 @@ def ring_texts(pid: str, rings: int, data: Path) -> tuple[str, list[tuple[str, s
         own = texts[k]
     else:
         passage = lookup(pid, data)
-        texts = [p.text for p in book_passages(passage.book, data)]
-        k, own = passage.index, passage.text
+        same = [p for p in book_passages(passage.book, data) if p.chapter == passage.chapter]
+        texts = [p.text for p in same]
+        k, own = passage.index - same[0].index, passage.text
     return own, [(texts[k - r] if k - r >= 0 else "", texts[k + r] if k + r < len(texts) else "")
                  for r in range(1, rings + 1)]
 

@@ -217,6 +217,12 @@ def context_ring(name: str) -> int | None:
     return None
 
 
+#: Row keys for :func:`neighbour_context` that keep the rings inside a chapter: a passage's
+#: key is ``chapter * CHAPTER_STRIDE + index``, so passages of two chapters are never within
+#: a ring of each other.
+CHAPTER_STRIDE = 10_000_000
+
+
 def has_neighbour(indices: Sequence[int] | None, n: int) -> np.ndarray:
     """Per row, whether a row for the passage just before or just after it is present
     (``indices``: each row's passage index; None: ``n`` unrelated rows, none has)."""

@@ -29,6 +29,7 @@ import numpy as np
 
 from forewarn.aggregate import WorkModel
 from forewarn.combine import (
+    CHAPTER_STRIDE,
     Combiner,
     WorkAggregator,
     context_ring,
@@ -185,7 +186,8 @@ class ClassifierDetector:
         probs, severity = clf.scores(
             [p.text for p in passages], lexicon_matrix(hints, rows, clf.warnings),
             negation_matrix(getattr(hints, "ruled_out", ()), rows, clf.warnings),
-            indices=[p.index for p in passages])
+            # the rings stop at a chapter break (a chapter rarely goes on with its scene)
+            indices=[p.chapter * CHAPTER_STRIDE + p.index for p in passages])
         return PassageScores(self.name, tuple(clf.warnings), tuple(p.index for p in passages),
                              probs, severity)
 
