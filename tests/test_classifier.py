@@ -182,3 +182,22 @@ def test_the_rings_stop_at_a_chapter_break() -> None:
     assert same > apart + 0.02
     assert apart == pytest.approx(float(detector.classifier.scores([after])[0][0, j]),
                                   abs=1e-6)
+
+
+def test_the_version_names_the_fitted_combiner_too(tmp_path: Path) -> None:
+    """A refit of the combiner alone changes what a scan reports, so it changes the version
+    a report and a batch store record."""
+    import json
+
+    from forewarn.detect.classifier import ClassifierDetector
+
+    target = tmp_path / "classifier"
+    target.mkdir()
+    shutil.copy(DEFAULT_CLASSIFIER_DIR / "manifest.json", target / "manifest.json")
+    manifest = json.loads((target / "manifest.json").read_text())
+    shipped = ClassifierDetector().version
+    assert shipped.startswith(manifest["files"]["model.onnx"]["sha256"][:12] + "+")
+    manifest["files"]["combiner.json"]["sha256"] = "f" * 64
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    refit = ClassifierDetector(target).version
+    assert refit != shipped and refit.split("+")[0] == shipped.split("+")[0]

@@ -141,10 +141,13 @@ def shared_classifier(model_dir: Path = DEFAULT_CLASSIFIER_DIR) -> PassageClassi
 
 @cache
 def _version(model_dir: Path) -> str:
-    """The model's sha256 prefix from its manifest, read once per process (every report
-    names it; the model itself need not be loaded)."""
+    """The model's and its fitted combiner's sha256 prefixes from the manifest
+    (``model+combiner``), read once per process: every report names it, and a refit of the
+    combiner alone changes what a scan reports, so it changes the version too (a batch
+    store then scans its works again). The model itself need not be loaded."""
     manifest = json.loads((model_dir / "manifest.json").read_text(encoding="utf-8"))
-    return str(manifest["files"]["model.onnx"]["sha256"])[:12]
+    files = manifest["files"]
+    return f"{str(files['model.onnx']['sha256'])[:12]}+{str(files['combiner.json']['sha256'])[:8]}"
 
 
 class ClassifierDetector:
