@@ -37,6 +37,7 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from forewarn.combine import Combiner, WorkAggregator, context_ring
+from corpus import ANNOTATIONS as ANNOTATIONS_DIR
+
+from forewarn.combine import CHAPTER_STRIDE, Combiner, WorkAggregator, context_ring
 
 STRATA_WEIGHT = 0.1
 MIN_DEV_POSITIVES = 5
@@ -186,6 +189,81 @@ def context_features(ids: list[str], clf, rings: int, data: Path
     return own, features
 
 
+DEV_CHAPTERS = ANNOTATIONS_DIR / "chapters-dev.json"
+
+
+def chapter_rows(model: Path, combiner: Combiner, alone: Combiner | None, wids: list[str],
+                 data: Path, labels_path: Path = DEV_CHAPTERS
+                 ) -> tuple[list[np.ndarray], list[float], list[str]]:
+    """Whole dev chapters read by annotators, as the work aggregator's rows: per chapter and
+    warning, the passage probabilities a scan of the chapter computes with ``combiner`` (the
+    run time's own code, :meth:`PassageClassifier.scores`), and 1 for a must, 0 for a
+    warning the chapter does not have; a "should" is neither and gives no row."""
+    from chapters import chapter_text
+
+    from forewarn.combine import lexicon_matrix, negation_matrix
+    from forewarn.detect.classifier import PassageClassifier
+    from forewarn.detect.lexicon import LexiconDetector
+    from forewarn.ingest.text import parse_text
+    from forewarn.normalize import fold
+    from forewarn.segment import segment
+
+    if not labels_path.is_file():
+        return [], [], []
+    labels = json.loads(labels_path.read_text(encoding="utf-8"))
+    clf = PassageClassifier(model)
+    clf.combiner, clf.combiner_alone = combiner, alone or combiner
+    lexicon = LexiconDetector()
+    probs_out: list[np.ndarray] = []
+    y_out: list[float] = []
+    names: list[str] = []
+    for name, row in sorted(labels.items()):
+        work = parse_text(chapter_text(name, data), source=name)
+        passages = [replace(p, text=fold(p.text)) for p in segment(work)]
+        hits = lexicon.detect(passages)
+        rows = {p.index: r for r, p in enumerate(passages)}
+        probs, _ = clf.scores([p.text for p in passages], lexicon_matrix(hits, rows, wids),
+                              negation_matrix(hits.ruled_out, rows, wids),
+                              indices=[p.chapter * CHAPTER_STRIDE + p.index for p in passages])
+        must, should = set(row["must"]), set(row["should"])
+        for j, wid in enumerate(wids):
+            if wid in should:
+                continue
+            probs_out.append(probs[:, j].astype(np.float64))
+            y_out.append(1.0 if wid in must else 0.0)
+            names.append(name)
+    return probs_out, y_out, names
+
+
+def report_chapter_fit(stretches: list, stretches_y: list, chapters: list, chapters_y: list,
+                       names: list[str]) -> None:
+    """Print how the aggregator fitted with and without the dev chapters reads chapters it
+    did not see: 2-fold by book (fit on the stretches and one half of the books' chapters,
+    score the other half)."""
+    if not chapters:
+        return
+    books = sorted({n.split("#")[0] for n in names})
+    half = {b: k % 2 for k, b in enumerate(books)}
+    fold = np.array([half[n.split("#")[0]] for n in names])
+    y = np.array(chapters_y)
+    for label, use in (("stretches only", False), ("stretches + chapters", True)):
+        p = np.zeros(len(chapters))
+        for k in (0, 1):
+            train = [c for c, f in zip(chapters, fold, strict=True) if f != k] if use else []
+            train_y = [t for t, f in zip(chapters_y, fold, strict=True) if f != k] if use else []
+            agg = WorkAggregator.fit(stretches + train, stretches_y + train_y)
+            for i in np.flatnonzero(fold == k):
+                p[i] = agg(chapters[i])
+        q = np.clip(p, 1e-6, 1 - 1e-6)
+        loss = float(-(y * np.log(q) + (1 - y) * np.log(1 - q)).mean())
+        at = p >= 0.5
+        tp, fp = int((at & (y > 0)).sum()), int((at & (y == 0)).sum())
+        fn = int((~at & (y > 0)).sum())
+        n = max(len(set(names)), 1)
+        print(f"dev chapters, {label}: log loss {loss:.4f}, at 0.5 recall "
+              f"{tp / max(tp + fn, 1):.2f}, {fp / n:.2f} false per chapter ({n} chapters)")
+
+
 def best_point(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     best = (DEFAULT_POINT, -1.0)
     for t in GRID:
@@ -245,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
                          "and add the neighbours' features (context, context2, ...)")
     ap.add_argument("--rings", type=int, default=RINGS,
                     help="with --model: how many rings of neighbours (default %(default)s)")
+    ap.add_argument("--with-chapters", action="store_true",
+                    help="with --model: fit the aggregator on the dev chapters too")
     ap.add_argument("--shrink", type=float, default=SHRINK,
                     help="the combiner's pull towards the pooled model (default %(default)s)")
     args = ap.parse_args(argv)
@@ -307,6 +387,16 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             work_probs.append(probs[members, j])
             work_y.append(float(labels.max() > 0.5))
+    if args.model is not None:
+        # whole dev chapters (read by annotators, training/annotations/chapters-dev.json):
+        # works ten times longer than the stretches, which is what a scan meets. How the
+        # aggregator reads them is always printed; they join its fit with --with-chapters
+        # (on the 36 read so far they changed nothing a held-out half could tell)
+        more, more_y, chapter_names = chapter_rows(args.model, combiner, alone, wids,
+                                                   Path(args.data))
+        report_chapter_fit(work_probs, work_y, more, more_y, chapter_names)
+        if args.with_chapters:
+            work_probs, work_y = work_probs + more, work_y + more_y
     aggregator = WorkAggregator.fit(work_probs, work_y)
 
     # dev figures (the choices were made here, so they are optimistic; test figures come
