@@ -30,7 +30,6 @@ import json
 import os
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -47,11 +46,10 @@ def _book_passages(book: str):
     from corpus import book_text
 
     from forewarn.ingest.text import parse_text
-    from forewarn.normalize import fold
+    from forewarn.normalize import fold_passages
     from forewarn.segment import segment
 
-    work = parse_text(book_text(book), source=f"{book}.txt")
-    return [replace(p, text=fold(p.text)) for p in segment(work)]
+    return fold_passages(segment(parse_text(book_text(book), source=f"{book}.txt")))
 
 
 def teacher(args: argparse.Namespace) -> None:

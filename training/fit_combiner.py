@@ -37,7 +37,6 @@ import argparse
 import json
 import sys
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +47,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from corpus import ANNOTATIONS as ANNOTATIONS_DIR
 
-from forewarn.combine import CHAPTER_STRIDE, Combiner, WorkAggregator, context_ring
+from forewarn.combine import Combiner, WorkAggregator, context_ring, ring_keys
 
 STRATA_WEIGHT = 0.1
 MIN_DEV_POSITIVES = 5
@@ -97,15 +96,13 @@ def lexicon_features(ids: list[str], wids: list[str], data: Path
     computed as a scan computes them: the lexicon reads each passage's whole work (its
     book, or its scene) on the folded text; :func:`forewarn.combine.lexicon_matrix` keeps
     the best hit and :func:`forewarn.combine.negation_matrix` the cues ruled out."""
-    from dataclasses import replace
-
     from annotate import MODERN_DIR, modern_passages
     from corpus import book_passages, book_text
 
     from forewarn.combine import lexicon_matrix, negation_matrix
     from forewarn.detect.lexicon import LexiconDetector
     from forewarn.ingest.text import parse_text
-    from forewarn.normalize import fold
+    from forewarn.normalize import fold_passages
     from forewarn.segment import segment
 
     lexicon = LexiconDetector()
@@ -123,7 +120,7 @@ def lexicon_features(ids: list[str], wids: list[str], data: Path
         else:
             work = parse_text(book_text(name, data), source=f"{name}.txt")
             names = [p.id for p in book_passages(name, data)]
-        passages = [replace(p, text=fold(p.text)) for p in segment(work)]
+        passages = fold_passages(segment(work))
         assert len(passages) == len(names), name
         rows = {p.index: r for r, p in enumerate(passages)}
         hits = lexicon.detect(passages)
@@ -163,9 +160,8 @@ def context_features(ids: list[str], clf, rings: int, data: Path
                      ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(each passage's head logits ``[n, 3W]``, the combiner's ``context`` features by
     name), computed by the exported classifier ``clf`` on the folded text as a scan reads
-    it, with :func:`forewarn.combine.neighbour_context`'s rule: a ring with no passage on
-    either side takes the ring inside it, ring 1 ``CONTEXT_PAD``."""
-    from forewarn.combine import CONTEXT_PAD
+    it, by :func:`forewarn.combine.neighbour_context` itself on each passage's window."""
+    from forewarn.combine import neighbour_context
     from forewarn.normalize import fold
 
     n_w = len(clf.warnings)
@@ -176,16 +172,16 @@ def context_features(ids: list[str], clf, rings: int, data: Path
     for b in range(0, len(texts), 256):
         logits[b:b + 256] = clf.logits(texts[b:b + 256])[1]
     own = np.stack([logits[at[fold(t)]] for t, _ in rows])
-    features: dict[str, np.ndarray] = {}
-    inner = np.full((len(ids), n_w), CONTEXT_PAD)
-    for r in range(rings):
-        ring = inner.copy()
-        for k, (_, around) in enumerate(rows):
-            near = [logits[at[fold(t)], :n_w] for t in around[r] if t]
-            if near:
-                ring[k] = np.max(near, axis=0)
-        features["context" if r == 0 else f"context{r + 1}"] = ring
-        inner = ring
+    names = list(neighbour_context(np.zeros((1, n_w)), None, rings))
+    features = {name: np.zeros((len(ids), n_w)) for name in names}
+    for k, (text, around) in enumerate(rows):
+        # the passage (key 0) and its neighbours by their distance, as a scan lays them out
+        window = [(0, text)] + [(side * r, t) for r, pair in enumerate(around, start=1)
+                                for side, t in zip((-1, 1), pair, strict=True) if t]
+        rings_k = neighbour_context(np.stack([logits[at[fold(t)], :n_w] for _, t in window]),
+                                    [key for key, _ in window], rings)
+        for name in names:
+            features[name][k] = rings_k[name][0]
     return own, features
 
 
@@ -205,7 +201,7 @@ def chapter_rows(model: Path, combiner: Combiner, alone: Combiner | None, wids: 
     from forewarn.detect.classifier import PassageClassifier
     from forewarn.detect.lexicon import LexiconDetector
     from forewarn.ingest.text import parse_text
-    from forewarn.normalize import fold
+    from forewarn.normalize import fold_passages
     from forewarn.segment import segment
 
     if not labels_path.is_file():
@@ -219,12 +215,12 @@ def chapter_rows(model: Path, combiner: Combiner, alone: Combiner | None, wids: 
     names: list[str] = []
     for name, row in sorted(labels.items()):
         work = parse_text(chapter_text(name, data), source=name)
-        passages = [replace(p, text=fold(p.text)) for p in segment(work)]
+        passages = fold_passages(segment(work))
         hits = lexicon.detect(passages)
         rows = {p.index: r for r, p in enumerate(passages)}
         probs, _ = clf.scores([p.text for p in passages], lexicon_matrix(hits, rows, wids),
                               negation_matrix(hits.ruled_out, rows, wids),
-                              indices=[p.chapter * CHAPTER_STRIDE + p.index for p in passages])
+                              indices=ring_keys(passages))
         must, should = set(row["must"]), set(row["should"])
         for j, wid in enumerate(wids):
             if wid in should:

@@ -223,15 +223,37 @@ def context_ring(name: str) -> int | None:
 CHAPTER_STRIDE = 10_000_000
 
 
+def ring_keys(passages: Iterable) -> list[int]:
+    """The keys :func:`neighbour_context` matches passages by, so that its rings stay inside
+    a chapter: ``chapter * CHAPTER_STRIDE + index`` for each passage."""
+    return [p.chapter * CHAPTER_STRIDE + p.index for p in passages]
+
+
+class _Rows:
+    """Finds, for every row, the row whose key is its own plus an offset."""
+
+    def __init__(self, indices: Sequence[int] | None, n: int) -> None:
+        self.index = np.asarray(indices if indices is not None and n > 1 else [], dtype=int)
+        self.order = np.argsort(self.index, kind="stable")
+        self.ranked = self.index[self.order]
+
+    def at(self, offset: int) -> tuple[np.ndarray, np.ndarray]:
+        """(which rows have a row ``offset`` away, and those rows, in the same order); only
+        for a non-empty ``index``."""
+        target = self.index + offset
+        pos = np.clip(np.searchsorted(self.ranked, target), 0, len(self.ranked) - 1)
+        found = self.ranked[pos] == target
+        return found, self.order[pos[found]]
+
+
 def has_neighbour(indices: Sequence[int] | None, n: int) -> np.ndarray:
     """Per row, whether a row for the passage just before or just after it is present
     (``indices``: each row's passage index; None: ``n`` unrelated rows, none has)."""
-    if indices is None or n < 2:
+    rows = _Rows(indices, n)
+    if not len(rows.index):
         return np.zeros(n, dtype=bool)
-    index = np.asarray(indices)
-    present = set(index.tolist())
-    return np.array([(i - 1) in present or (i + 1) in present for i in index.tolist()],
-                    dtype=bool)
+    has: np.ndarray = np.logical_or(rows.at(-1)[0], rows.at(1)[0])
+    return has
 
 
 def neighbour_context(logits: np.ndarray, indices: Sequence[int] | None = None,
@@ -246,17 +268,13 @@ def neighbour_context(logits: np.ndarray, indices: Sequence[int] | None = None,
     logits = np.asarray(logits, dtype=np.float64)
     out: dict[str, np.ndarray] = {}
     inner = np.full(logits.shape, CONTEXT_PAD)
-    index = np.asarray(indices if indices is not None and len(logits) > 1 else [], dtype=int)
-    order = np.argsort(index, kind="stable")
-    ranked = index[order]
+    match = _Rows(indices, len(logits))
     for ring in range(1, rings + 1):
         feature = inner.copy()
-        if len(index):
+        if len(match.index):
             either = np.full(logits.shape, -np.inf)
-            for target in (index - ring, index + ring):
-                pos = np.clip(np.searchsorted(ranked, target), 0, len(ranked) - 1)
-                found = ranked[pos] == target
-                rows = order[pos[found]]
+            for offset in (-ring, ring):
+                found, rows = match.at(offset)
                 either[found] = np.maximum(either[found], logits[rows])
             has = np.isfinite(either)
             feature[has] = either[has]

@@ -10,7 +10,12 @@ and every offset into it (evidence, locations) addresses the original text.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import replace
 from functools import cache
+from typing import Any, TypeVar
+
+P = TypeVar("P", bound=Any)
 
 
 @cache
@@ -24,3 +29,8 @@ def fold(text: str) -> str:
     if text.isascii():
         return text
     return "".join(_fold_char(ch) for ch in text)
+
+
+def fold_passages(passages: Iterable[P]) -> list[P]:
+    """The passages as the detectors read them: each text folded (offsets unchanged)."""
+    return [replace(p, text=fold(p.text)) for p in passages]

@@ -18,7 +18,7 @@ from forewarn.detect.lexicon import LexiconDetector, LexiconHits
 from forewarn.errors import InputNotFound
 from forewarn.ingest import read_path, read_text
 from forewarn.language import languages
-from forewarn.normalize import fold
+from forewarn.normalize import fold_passages
 from forewarn.report import Report
 from forewarn.segment import segment
 from forewarn.taxonomy import Taxonomy, load_taxonomy
@@ -145,7 +145,7 @@ class Scanner:
         taxonomy = self.taxonomy or load_taxonomy()
         detectors = self._detectors()
         passages = segment(work)
-        read_as = [replace(p, text=fold(p.text)) for p in passages]  # look-alike letters
+        read_as = fold_passages(passages)  # look-alike letters
         hits: list[Hit] = []
         scores: PassageScores | None = None  # a scoring detector's full matrix
         read: frozenset[int] | None = frozenset()  # passages a model read (None: all)

@@ -29,7 +29,6 @@ import numpy as np
 
 from forewarn.aggregate import WorkModel
 from forewarn.combine import (
-    CHAPTER_STRIDE,
     Combiner,
     WorkAggregator,
     context_ring,
@@ -37,6 +36,7 @@ from forewarn.combine import (
     lexicon_matrix,
     negation_matrix,
     neighbour_context,
+    ring_keys,
 )
 from forewarn.detect.artifacts import StaticModelError, read_verified
 from forewarn.detect.encoder import SentenceEncoder
@@ -190,7 +190,7 @@ class ClassifierDetector:
             [p.text for p in passages], lexicon_matrix(hints, rows, clf.warnings),
             negation_matrix(getattr(hints, "ruled_out", ()), rows, clf.warnings),
             # the rings stop at a chapter break (a chapter rarely goes on with its scene)
-            indices=[p.chapter * CHAPTER_STRIDE + p.index for p in passages])
+            indices=ring_keys(passages))
         return PassageScores(self.name, tuple(clf.warnings), tuple(p.index for p in passages),
                              probs, severity)
 

@@ -37,19 +37,18 @@ TO_ID = {"abduction": "kidnapping"}
 
 def _lexicon_alone(texts: list[str], warnings: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The combiner's lexicon features for texts that stand alone (each its own work)."""
-    from dataclasses import replace
 
     from forewarn.combine import lexicon_matrix, negation_matrix
     from forewarn.detect.lexicon import LexiconDetector
     from forewarn.eval.common import text_work
-    from forewarn.normalize import fold
+    from forewarn.normalize import fold_passages
     from forewarn.segment import segment
 
     lexicon = LexiconDetector()
     score = np.zeros((len(texts), len(warnings)))
     negated = np.zeros((len(texts), len(warnings)))
     for i, text in enumerate(texts):
-        passages = [replace(p, text=fold(p.text)) for p in segment(text_work(text))]
+        passages = fold_passages(segment(text_work(text)))
         if not passages:
             continue
         rows = {p.index: 0 for p in passages}  # every segment counts for the one text

@@ -227,6 +227,7 @@ _NUMBER_WORDS = (
     "eighty|ninety|hundred"
 )
 _ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+WELL_FORMED_ROMAN = re.compile(_ROMAN)  # lower case, one to 3999 ("iiii", "vx" are not)
 _NUMBER = rf"(?:\d{{1,4}}|{_ROMAN}|(?:{_NUMBER_WORDS})(?:[ -](?:{_NUMBER_WORDS}))*)"
 CHAPTER_HEADING = re.compile(
     rf"(?:(?:chapter|chap\.?|ch\.|part|book)[ \t]+{_NUMBER}\b|prologue|epilogue|interlude)"

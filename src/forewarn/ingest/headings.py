@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from forewarn.ingest._common import is_chapter_heading
+from forewarn.ingest._common import WELL_FORMED_ROMAN, is_chapter_heading
 
 __all__ = ["context_headings"]
 
@@ -40,32 +40,15 @@ _LEADER = re.compile(r"(?:[ \t.\u2026_-]{2,}|[ \t]+)(?:page[ \t]+)?\d{1,4}$", re
 _PAGE_LABEL = re.compile(r"page\.?", re.IGNORECASE)
 
 
-def _roman(s: str) -> int | None:
-    total = 0
-    prev = 0
-    for ch in reversed(s):
-        value = _ROMAN_VALUES[ch]
-        if value < prev:
-            total -= value
-        else:
-            total += value
-            prev = value
-    # reject malformed numerals ("IIII", "VX") by writing the value back
-    return total if _to_roman(total) == s else None
-
-
-def _to_roman(n: int) -> str:
-    out = []
-    for value, sym in ((100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"),
-                       (5, "V"), (4, "IV"), (1, "I")):
-        while n >= value:
-            out.append(sym)
-            n -= value
-    return "".join(out)
-
-
 def _number(num: str) -> int | None:
-    return int(num) if num.isdigit() else _roman(num)
+    """A numeral's value; None for a malformed Roman one ("IIII", "VX")."""
+    if num.isdigit():
+        return int(num)
+    if not WELL_FORMED_ROMAN.fullmatch(num.lower()):
+        return None
+    values = [_ROMAN_VALUES[ch] for ch in num]
+    return sum(-v if v < after else v
+               for v, after in zip(values, [*values[1:], 0], strict=True))
 
 
 def _key(title: str) -> str:
