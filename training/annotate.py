@@ -319,6 +319,87 @@ def cmd_targeted(args: argparse.Namespace) -> None:
     print(f"{len(new)} passages appended (queue {start}-{start + len(new) - 1})")
 
 
+# A wave pointed by a trained classifier (active learning): where the lexicon and keyword
+# pointers found few new positives, the classifier's own scores over unread train passages
+# point better. Half of each warning's draw is the most probable passages, half those the
+# classifier is least sure of (probability nearest WAVE_UNSURE).
+WAVE_UNSURE = 0.3
+
+
+def cmd_scored(args: argparse.Namespace) -> None:
+    """Append a wave of *train*-book passages pointed by a classifier's scores (an ``.npz``
+    with ``books``, ``index``, ``probs`` [passages, warnings] and ``warnings``, as
+    ``training/distill_fast.py teacher`` writes). Selection only: every label still comes
+    from reading the passage."""
+    import numpy as np
+
+    data = Path(args.data)
+    scores = np.load(args.scores)
+    wids = [str(w) for w in scores["warnings"]]
+    train_books = set(load_splits()["books"]["train"])
+    sample = load_sample()
+    chosen = {r["id"] for r in sample}
+    rng = random.Random(SEED + 4)
+    books = [str(b) for b in scores["books"]]
+    new = []
+    for wid in args.warnings.split(","):
+        j = wids.index(wid)
+        p = scores["probs"][:, j]
+        top = sorted(range(len(p)), key=lambda i: -p[i])
+        unsure = sorted(range(len(p)), key=lambda i: abs(p[i] - WAVE_UNSURE))
+        taken = 0
+        for order, how in ((top, "top"), (unsure, "unsure")):
+            want = args.per_warning // 2 if how == "top" else args.per_warning - taken
+            got = 0
+            for i in order:
+                if got >= want:
+                    break
+                if books[i] not in train_books:
+                    continue
+                passages = book_passages(books[i], data)
+                if int(scores["index"][i]) >= len(passages):
+                    continue
+                pid = passages[int(scores["index"][i])].id
+                if pid in chosen:
+                    continue
+                chosen.add(pid)
+                new.append({"id": pid, "stratum": "targeted",
+                            "drawn": f"{args.wave}:classifier-{how}:{wid}:{p[i]:.3f}"})
+                got += 1
+            taken += got
+    rng.shuffle(new)
+    start = len(sample)
+    for n, row in enumerate(new):
+        row["queue"] = start + n
+    with open(SAMPLE_FILE, "a", encoding="utf-8") as f:
+        for row in new:
+            f.write(json.dumps(row, sort_keys=True) + "\n")
+    print(f"{len(new)} passages appended (queue {start}-{start + len(new) - 1})")
+
+
+def cmd_random(args: argparse.Namespace) -> None:
+    """Append more of the natural distribution for one split: passages drawn uniformly from
+    every passage of that split's books that no one has read yet (stratum ``random``, so
+    the combiner and the operating points count them as what a reader meets). Used to give
+    the dev split more natural passages, where the choices are made."""
+    data = Path(args.data)
+    rng = random.Random(f"{SEED}:{args.wave}")
+    books = sorted(load_splits()["books"][args.split])
+    sample = load_sample()
+    chosen = {r["id"] for r in sample}
+    pool = [p.id for b in books for p in book_passages(b, data) if p.id not in chosen]
+    new = [{"id": pid, "stratum": "random", "drawn": f"{args.wave}:uniform-{args.split}"}
+           for pid in rng.sample(pool, min(args.n, len(pool)))]
+    start = len(sample)
+    for n, row in enumerate(new):
+        row["queue"] = start + n
+    with open(SAMPLE_FILE, "a", encoding="utf-8") as f:
+        for row in new:
+            f.write(json.dumps(row, sort_keys=True) + "\n")
+    print(f"{len(new)} passages of {len(pool)} unread {args.split} passages appended "
+          f"(queue {start}-{start + len(new) - 1})")
+
+
 # ---------------------------------------------------------------- export
 
 
@@ -627,6 +708,17 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--wave", default="wave3")
     t.add_argument("--per-warning", type=int, default=N_TARGETED)
     t.set_defaults(fn=cmd_targeted)
+    sc = sub.add_parser("scored", help="a wave pointed by a classifier's scores")
+    sc.add_argument("scores", help="an .npz of train-book passages' probabilities")
+    sc.add_argument("--wave", required=True)
+    sc.add_argument("--warnings", required=True, help="comma-separated warning ids")
+    sc.add_argument("--per-warning", type=int, default=50)
+    sc.set_defaults(fn=cmd_scored)
+    rd = sub.add_parser("random", help="more uniform passages of one split's books")
+    rd.add_argument("--split", required=True, choices=("train", "dev", "test"))
+    rd.add_argument("--wave", required=True)
+    rd.add_argument("--n", type=int, required=True)
+    rd.set_defaults(fn=cmd_random)
     e = sub.add_parser("export")
     e.add_argument("name")
     e.add_argument("--ids", help="a file of passage ids, one a line")

@@ -334,15 +334,22 @@ def main(argv: list[str] | None = None) -> int:
     dev = np.load(run / f"dev-epoch{epoch}.npz")
     rows = dev["rows"]
     ids = [meta["ids"][i] for i in rows]
+    y_dev = y_all[rows]
     all_logits = dev["logits"].astype(np.float64)
     context: dict[str, np.ndarray] = {}
     if args.model is not None:
+        # the graph scores any passage, so the fit reads every dev passage labelled today,
+        # not only those the run knew when it was trained
+        from train_classifier import load_rows
+
         from forewarn.detect.classifier import PassageClassifier
 
+        current = load_rows(Path(args.data), splits=("dev",))
+        ids, y_dev = current["id"], current["y"]
         all_logits, context = context_features(ids, PassageClassifier(args.model),
                                                args.rings, Path(args.data))
     logits = all_logits[:, :n_w]
-    y = y_all[rows, :n_w].astype(np.float64)
+    y = y_dev[:, :n_w].astype(np.float64)
     sample = load_sample()
     stratum = {r["id"]: r["stratum"] for r in sample}
     drawn = {r["id"]: r["drawn"] for r in sample}
@@ -371,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             points[wid] = DEFAULT_POINT
 
-    severity = severity_cutoffs(all_logits, y_all[rows], n_w)
+    severity = severity_cutoffs(all_logits, y_dev, n_w)
     print("severity cut-offs", severity)
 
     groups = works_of(ids, drawn)

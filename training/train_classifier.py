@@ -61,10 +61,22 @@ SEVERITY_OUTPUTS = ("at-least-depicted", "graphic")
 LEVEL = {"mentioned": 1, "depicted": 2, "graphic": 3}
 
 
-def load_rows(data: Path) -> dict[str, list]:
-    """Texts, label rows (nan = unknown), split and source of every usable passage."""
-    from annotate import final_labels, modern_passage, warning_ids
+def load_rows(data: Path, soft: bool = False,
+              splits: tuple[str, ...] = ("train", "dev", "test")) -> dict[str, list]:
+    """Texts, label rows (nan = unknown), split and source of every usable passage of
+    ``splits`` (the seeds belong to train).
+
+    With ``soft``, a passage read more than once gets, per warning, the share of its
+    readings that saw the warning (two readings that disagree: 0.5; with the adjudication:
+    1/3 or 2/3) instead of the final reading's 0 or 1; severity targets stay the final
+    reading's."""
+    from annotate import final_labels, load_labels, modern_passage, warning_ids
     from corpus import lookup, split_of_passage
+
+    readings: dict[str, list[set[str]]] = {}
+    if soft:
+        for reading in load_labels():
+            readings.setdefault(reading["id"], []).append(set(reading["labels"]))
 
     wids = warning_ids()
     col = {w: i for i, w in enumerate(wids)}
@@ -82,6 +94,8 @@ def load_rows(data: Path) -> dict[str, list]:
         if row["source"] == "ao3":
             continue  # fans' works: evaluation only
         split = split_of_passage(pid)
+        if split not in splits:
+            continue
         text = lookup(pid, data).text if row["source"] == "corpus" else modern_passage(pid)[1]
         y = np.zeros(n_out, dtype=np.float32)
         # a warning's severity is learnt where the passage shows that warning (a death
@@ -92,8 +106,14 @@ def load_rows(data: Path) -> dict[str, list]:
             y[j] = 1.0
             y[len(wids) + j] = float(LEVEL[sev] >= 2)
             y[2 * len(wids) + j] = float(LEVEL[sev] >= 3)
+        if split == "train":
+            for wid, share in soft_presence(readings.get(pid, [])).items():
+                y[col[wid]] = share
         add(text, y, split, row["source"], pid)
     seeds = ROOT / "training" / "seeds"
+    if "train" not in splits:
+        out["y"] = np.stack(out["y"]) if out["y"] else np.zeros((0, n_out), np.float32)
+        return out
     for n, line in enumerate((seeds / "positives.jsonl").read_text().splitlines()):
         rec = json.loads(line)
         y = np.full(n_out, np.nan, dtype=np.float32)
@@ -109,6 +129,15 @@ def load_rows(data: Path) -> dict[str, list]:
         add(rec["text"], y, "train", "seed", f"seed-:{n}")
     out["y"] = np.stack(out["y"])
     return out
+
+
+def soft_presence(readings: list[set[str]]) -> dict[str, float]:
+    """Per warning any reading saw, the share of the readings that saw it; nothing for a
+    passage read once (its final reading stands)."""
+    if len(readings) < 2:
+        return {}
+    return {wid: sum(wid in r for r in readings) / len(readings)
+            for wid in sorted(set().union(*readings))}
 
 
 def pos_weights(y: np.ndarray, n_warnings: int, severity: bool = False) -> np.ndarray:
@@ -155,7 +184,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", 0)) or max(1, os.cpu_count() or 1))
     run = Path(args.out)
     run.mkdir(parents=True, exist_ok=True)
-    rows = load_rows(Path(args.data))
+    rows = load_rows(Path(args.data), soft=args.soft)
     wids = warning_ids()
     split = np.array(rows["split"])
     train = np.flatnonzero(split == "train")
@@ -169,7 +198,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         fresh = {r["id"] for r in load_sample()
                  if r["stratum"] == "targeted" and r["drawn"].startswith(waves)}
         is_fresh = np.array([rows["id"][i] in fresh for i in train])
-        rng0 = np.random.default_rng(SEED)
+        rng0 = np.random.default_rng(args.seed)
         others = train[~is_fresh]
         train = np.concatenate([train[is_fresh],
                                 rng0.choice(others, min(args.rehearse, len(others)),
@@ -177,7 +206,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"continuation: {int(is_fresh.sum())} rows of {args.focus}, "
               f"{min(args.rehearse, len(others))} rehearsed", flush=True)
     if args.limit:
-        rng0 = np.random.default_rng(SEED)
+        rng0 = np.random.default_rng(args.seed)
         train = rng0.choice(train, min(args.limit, len(train)), replace=False)
         dev = dev[: max(50, args.limit // 4)]
     y = rows["y"]
@@ -202,7 +231,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             mask[r, : len(tokens[i])] = 1
         return ids, mask
 
-    torch.manual_seed(SEED)
+    torch.manual_seed(args.seed)
     inner = _torch_model(Path(args.weights), y.shape[1])
 
     class Scaled(torch.nn.Module):
@@ -254,7 +283,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return out
 
     for epoch in range(start_epoch, args.epochs):
-        rng = np.random.default_rng(SEED + epoch)
+        rng = np.random.default_rng(args.seed + epoch)
         order = rng.permutation(train)
         model.train()
         t0 = time.perf_counter()
@@ -282,7 +311,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         dev_logits = score(dev)
         summary = dev_summary(dev_logits, y[dev], len(wids))
         summary.update(epoch=epoch + 1, seconds=round(time.perf_counter() - t0, 1),
-                       train_rows=len(train), dev_rows=len(dev))
+                       train_rows=len(train), dev_rows=len(dev), seed=args.seed,
+                       soft=args.soft, lr=args.lr)
         print(json.dumps(summary), flush=True)
         np.savez(run / f"dev-epoch{epoch + 1}.npz", logits=dev_logits, rows=dev)
         torch.save({"model": inner.state_dict(), "opt": opt.state_dict(),
@@ -292,6 +322,79 @@ def cmd_train(args: argparse.Namespace) -> int:
             f.write(json.dumps(summary) + "\n")
     test = np.flatnonzero(split == "test")
     if not args.limit:
+        np.savez(run / "test.npz", logits=score(test), rows=test)
+    return 0
+
+
+def average_states(states: list[dict]) -> dict:
+    """The element-wise mean of models' weights (torch state dicts, or any mapping of
+    arrays); the models must have the same parameters."""
+    keys = list(states[0])
+    if any(list(s) != keys for s in states[1:]):
+        raise SystemExit("soup: the checkpoints do not hold the same parameters")
+    return {k: sum(s[k] for s in states) / len(states) for k in keys}
+
+
+def cmd_soup(args: argparse.Namespace) -> int:
+    """A uniform "model soup": the average of several fine-tuned checkpoints' weights, every
+    one of them started from the same published MiniLM weights (so they lie in one basin
+    and their average is a model, not a blur). It costs nothing at run time: the soup is
+    one model of the same shape. Writes RUN like ``train`` does (``epoch1.pt``, the dev
+    logits, the test logits, ``log.jsonl``), so ``fit_combiner.py`` and
+    ``export_classifier.py`` read it unchanged."""
+    import torch
+    from annotate import warning_ids
+    from finetune_encoder import _torch_model
+    from tokenizers import Tokenizer
+
+    torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", 0)) or max(1, os.cpu_count() or 1))
+    run = Path(args.out)
+    run.mkdir(parents=True, exist_ok=True)
+    soup = average_states([torch.load(c, weights_only=False)["model"]
+                           for c in args.checkpoints])
+    rows = load_rows(Path(args.data))
+    wids = warning_ids()
+    y = rows["y"]
+    (run / "rows.json").write_text(json.dumps({
+        "ids": rows["id"], "split": rows["split"], "source": rows["source"],
+        "warnings": wids, "severity_outputs": list(SEVERITY_OUTPUTS),
+        "severity_per_warning": True, "scale": SCALE,
+        "soup_of": [str(c) for c in args.checkpoints]}), encoding="utf-8")
+    np.save(run / "y.npy", y)
+    model = _torch_model(Path(args.weights), y.shape[1])
+    model.load_state_dict(soup)
+    model.eval()
+    tok = Tokenizer.from_file(str(Path(args.weights) / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(max_length=MAX_TOKENS)
+    split = np.array(rows["split"])
+
+    def score(idx: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(idx), y.shape[1]), dtype=np.float32)
+        encoded = [tok.encode(rows["text"][i]).ids for i in idx]
+        order = sorted(range(len(idx)), key=lambda k: len(encoded[k]))
+        with torch.no_grad():
+            for b in range(0, len(order), 64):
+                pick = order[b: b + 64]
+                width = max(len(encoded[k]) for k in pick)
+                ids = torch.zeros((len(pick), width), dtype=torch.long)
+                mask = torch.zeros((len(pick), width), dtype=torch.long)
+                for r, k in enumerate(pick):
+                    ids[r, : len(encoded[k])] = torch.tensor(encoded[k])
+                    mask[r, : len(encoded[k])] = 1
+                out[pick] = model.head(model.embed(ids, mask) * SCALE).numpy()
+        return out
+
+    dev = np.flatnonzero(split == "dev")
+    dev_logits = score(dev)
+    summary = dev_summary(dev_logits, y[dev], len(wids))
+    summary.update(epoch=1, soup_of=[str(c) for c in args.checkpoints], dev_rows=len(dev))
+    print(json.dumps(summary), flush=True)
+    np.savez(run / "dev-epoch1.npz", logits=dev_logits, rows=dev)
+    torch.save({"model": soup, "epoch": 1, "scale": SCALE}, run / "epoch1.pt")
+    (run / "log.jsonl").write_text(json.dumps(summary) + "\n", encoding="utf-8")
+    if not args.no_test:
+        test = np.flatnonzero(split == "test")
         np.savez(run / "test.npz", logits=score(test), rows=test)
     return 0
 
@@ -351,7 +454,18 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--log-every", type=int, default=50, help="steps between progress lines")
     t.add_argument("--weight-severity", action="store_true",
                    help="weight the severity outputs' positives like the presence outputs'")
+    t.add_argument("--soft", action="store_true",
+                   help="soft presence targets where a passage was read more than once")
+    t.add_argument("--seed", type=int, default=SEED)
     t.set_defaults(fn=cmd_train)
+    so = sub.add_parser("soup", help="average fine-tuned checkpoints' weights into one model")
+    so.add_argument("checkpoints", nargs="+", help="epochN.pt files of runs from the same "
+                    "published weights")
+    so.add_argument("--weights", required=True)
+    so.add_argument("--out", required=True)
+    so.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    so.add_argument("--no-test", action="store_true", help="score the dev rows only")
+    so.set_defaults(fn=cmd_soup)
     sc = sub.add_parser("score")
     sc.add_argument("run")
     sc.add_argument("--weights", required=True)

@@ -1,0 +1,61 @@
+"""Small pieces of the training scripts that decide what a model learns or how it is chosen:
+soft labels from several readings, the weight soup, and the grouped cross-validation that
+compares classifiers through the combiner."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "training"))
+
+import cv_combiner  # noqa: E402
+from train_classifier import average_states, soft_presence  # noqa: E402
+
+
+def test_soft_presence_is_the_share_of_readings_that_saw_a_warning() -> None:
+    assert soft_presence([{"death"}]) == {}  # read once: the final label stands
+    assert soft_presence([{"death", "violence"}, {"death"}]) == {"death": 1.0, "violence": 0.5}
+    three = soft_presence([{"suicide"}, set(), {"suicide", "death"}])
+    assert three == pytest.approx({"suicide": 2 / 3, "death": 1 / 3})
+
+
+def test_a_soup_is_the_mean_of_its_ingredients() -> None:
+    a = {"w": np.array([1.0, 3.0]), "b": np.array([0.0])}
+    b = {"w": np.array([3.0, 5.0]), "b": np.array([2.0])}
+    soup = average_states([a, b])
+    assert np.allclose(soup["w"], [2.0, 4.0]) and np.allclose(soup["b"], [1.0])
+    assert np.allclose(average_states([a])["w"], a["w"])
+    with pytest.raises(SystemExit, match="same parameters"):
+        average_states([a, {"w": a["w"]}])
+
+
+def test_folds_never_split_a_book_or_a_writing_batch() -> None:
+    ids = [f"book{b}:{k * 10}-{k * 10 + 9}" for b in range(7) for k in range(4)]
+    ids += [f"modern:w{w:02d}-s{s:02d}:0-9" for w in range(3) for s in range(3)]
+    fold = cv_combiner.folds(ids)
+    groups: dict[str, set[int]] = {}
+    for pid, f in zip(ids, fold, strict=True):
+        groups.setdefault(cv_combiner.group_of(pid), set()).add(int(f))
+    assert len(groups) == 10 and all(len(f) == 1 for f in groups.values())
+    assert set(fold) == set(range(cv_combiner.FOLDS))
+
+
+def test_cross_validation_rewards_an_informative_classifier_only() -> None:
+    rng = np.random.default_rng(0)
+    n, wids = 600, ["death", "war"]
+    ids = [f"book{k % 10}:{k}-{k + 1}" for k in range(n)]
+    y = (rng.random((n, 2)) < 0.1).astype(float)
+    informative = np.where(y > 0, 2.0, -2.0) + rng.normal(0, 1.0, (n, 2))
+    noise = rng.normal(0, 1.0, (n, 2))
+    weight = np.ones(n)
+    fold = cv_combiner.folds(ids)
+    good = cv_combiner.cross_validate({"classifier": informative}, y, weight, fold, wids)
+    bad = cv_combiner.cross_validate({"classifier": noise}, y, weight, fold, wids)
+    assert good["mean_ap"] > 0.8 > 0.3 > bad["mean_ap"]
+    assert good["log_loss"] < bad["log_loss"]
+    assert good["micro_recall"] > 0.5 and good["warnings"] == 2

@@ -1,0 +1,150 @@
+"""Compare classifiers the way a scan uses them: grouped cross-validation of the combiner on dev.
+
+A classifier's own dev mean average precision (``train_classifier.py``'s log) reads each
+passage alone; a scan reads it through the combiner, with the lexicon and the rings of
+neighbours. This script scores an exported classifier (``export_classifier.py``'s folder)
+on every dev passage and its rings with the int8 graph, exactly as ``fit_combiner.py --model``
+does, then fits the shipped combiner (same features, same shrinkage) on four folds of the
+dev books and writing batches and scores the fifth (folds grouped by book and batch, so no
+book is on both sides). It prints, on the natural dev passages (random and modern):
+
+* mean average precision over the warnings with at least 5 natural dev positives;
+* log loss;
+* micro precision and recall and macro-F1 at operating points chosen as the shipped ones
+  are (F1's maximum on the grid, at least 5 positives, else 0.5), but nested: chosen on
+  four folds' out-of-fold probabilities, counted on the fifth.
+
+The test split is never read. Usage::
+
+    python training/cv_combiner.py RUN --model DIR [--cache FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from fit_combiner import (
+    DEFAULT_POINT,
+    MIN_DEV_POSITIVES,
+    RINGS,
+    SHRINK,
+    best_point,
+    context_features,
+    lexicon_features,
+    natural_weight,
+)
+
+from forewarn.combine import Combiner
+
+FOLDS = 5
+FOLD_SEED = 0
+
+
+def group_of(pid: str) -> str:
+    """The unit no fold may split: a book, or a modern writing batch."""
+    return pid.split(":")[1].split("-")[0] if pid.startswith("modern:") else pid.split(":")[0]
+
+
+def folds(ids: list[str], k: int = FOLDS, seed: int = FOLD_SEED) -> np.ndarray:
+    groups = sorted({group_of(i) for i in ids})
+    np.random.default_rng(seed).shuffle(groups)
+    fold = {g: n % k for n, g in enumerate(groups)}
+    return np.array([fold[group_of(i)] for i in ids])
+
+
+def average_precision(p: np.ndarray, y: np.ndarray) -> float:
+    order = np.argsort(-p, kind="stable")
+    t = y[order]
+    hits = np.cumsum(t)
+    return float((hits / np.arange(1, len(t) + 1) * t).sum() / max(t.sum(), 1e-9))
+
+
+def cross_validate(features: dict[str, np.ndarray], y: np.ndarray, weight: np.ndarray,
+                   fold: np.ndarray, wids: list[str], shrink: float = SHRINK) -> dict:
+    """Out-of-fold combiner probabilities and the figures above."""
+    natural = weight == 1.0
+    probs = np.zeros_like(y)
+    for k in range(fold.max() + 1):
+        train, held = fold != k, fold == k
+        combiner = Combiner.fit(wids, {n: f[train] for n, f in features.items()}, y[train],
+                                weight[train], shrink=shrink)
+        probs[held] = combiner({n: f[held] for n, f in features.items()})
+    have = ~np.isnan(y) & natural[:, None]
+    q = np.clip(probs, 1e-6, 1 - 1e-6)
+    loss = float(-(y * np.log(q) + (1 - y) * np.log(1 - q))[have].mean())
+    aps = {}
+    counts = np.zeros((len(wids), 3))  # tp, fp, fn at nested operating points
+    for j, wid in enumerate(wids):
+        m = natural & ~np.isnan(y[:, j])
+        if y[m, j].sum() >= MIN_DEV_POSITIVES:
+            aps[wid] = average_precision(probs[m, j], y[m, j])
+        for k in range(fold.max() + 1):
+            pick, score = m & (fold != k), m & (fold == k)
+            point = (best_point(probs[pick, j], y[pick, j], np.ones(int(pick.sum())))[0]
+                     if y[pick, j].sum() >= MIN_DEV_POSITIVES else DEFAULT_POINT)
+            hit, truth = probs[score, j] >= point, y[score, j] > 0.5
+            counts[j] += [(hit & truth).sum(), (hit & ~truth).sum(), (~hit & truth).sum()]
+    tp, fp, fn = counts.sum(axis=0)
+    f1 = [2 * a / (2 * a + b + c) for a, b, c in counts if a + c >= MIN_DEV_POSITIVES]
+    return {"mean_ap": float(np.mean(list(aps.values()))), "warnings": len(aps),
+            "log_loss": loss, "micro_precision": float(tp / max(tp + fp, 1)),
+            "micro_recall": float(tp / max(tp + fn, 1)), "macro_f1": float(np.mean(f1)),
+            "ap": {w: round(a, 3) for w, a in aps.items()}}
+
+
+def dev_features(run: Path, model: Path, data: Path, rings: int = RINGS
+                 ) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
+    from train_classifier import load_rows
+
+    from forewarn.detect.classifier import PassageClassifier
+
+    wids = json.loads((run / "rows.json").read_text())["warnings"]
+    current = load_rows(data, splits=("dev",))  # every dev passage labelled today
+    ids = current["id"]
+    y = current["y"][:, :len(wids)].astype(np.float64)
+    logits, context = context_features(ids, PassageClassifier(model), rings, data)
+    features = {"classifier": logits[:, :len(wids)]}
+    features.update(lexicon_features(ids, wids, data))
+    features.update(context)
+    return ids, features, y
+
+
+def main(argv: list[str] | None = None) -> int:
+    from annotate import load_sample
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("run", type=Path, help="a training run (its rows.json names the warnings)")
+    ap.add_argument("--model", type=Path, required=True, help="an exported classifier")
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--cache", type=Path, help="keep the dev features here (npz) and reuse them")
+    args = ap.parse_args(argv)
+    wids = json.loads((args.run / "rows.json").read_text())["warnings"]
+    if args.cache and args.cache.is_file():
+        saved = np.load(args.cache, allow_pickle=False)
+        ids = [str(i) for i in saved["ids"]]
+        y = saved["y"]
+        features = {k.removeprefix("f_"): saved[k] for k in saved.files if k.startswith("f_")}
+    else:
+        ids, features, y = dev_features(args.run, args.model, Path(args.data))
+        if args.cache:
+            np.savez(args.cache, ids=np.array(ids), y=y,
+                     **{f"f_{k}": v for k, v in features.items()})
+    stratum = {r["id"]: r["stratum"] for r in load_sample()}
+    weight = natural_weight(ids, stratum)
+    result = cross_validate(features, y, weight, folds(ids), wids)
+    result["model"] = str(args.model)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
