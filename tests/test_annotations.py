@@ -136,3 +136,54 @@ def test_the_aggregator_is_fitted_on_whole_scenes_and_annotated_stretches() -> N
     assert groups == {anchor: [1, 0], "w03-s01": [3, 4]}
     weights = natural_weight(ids, {ids[0]: "pointed", ids[1]: "scene", ids[2]: "random"})
     assert weights.tolist() == [0.1, 0.1, 1.0, 1.0, 1.0, 1.0]
+
+
+def copy_sample(tmp_path: Path, monkeypatch) -> set[str]:
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text(annotate.SAMPLE_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(annotate, "SAMPLE_FILE", sample)
+    return {r["id"] for r in annotate.load_sample()}
+
+
+@pytest.mark.skipif(not HAVE_DATA, reason="../shared/data/fiction-corpus is not present")
+def test_a_random_draw_takes_unread_passages_of_one_split_only(tmp_path, monkeypatch) -> None:
+    before = copy_sample(tmp_path, monkeypatch)
+    annotate.main(["random", "--split", "dev", "--wave", "probe", "--n", "40"])
+    new = annotate.load_sample()[len(before):]
+    assert len(new) == 40 and len({r["id"] for r in new}) == 40
+    assert all(r["id"] not in before for r in new)
+    assert {split_of_passage(r["id"]) for r in new} == {"dev"}
+    assert {(r["stratum"], r["drawn"]) for r in new} == {("random", "probe:uniform-dev")}
+
+
+@pytest.mark.skipif(not HAVE_DATA, reason="../shared/data/fiction-corpus is not present")
+def test_a_scored_wave_points_at_train_passages_by_the_classifiers_scores(
+        tmp_path, monkeypatch) -> None:
+    import numpy as np
+    from corpus import book_passages
+
+    before = copy_sample(tmp_path, monkeypatch)
+    splits = load_splits()["books"]
+    train, dev = sorted(splits["train"])[0], sorted(splits["dev"])[0]
+    books = [train] * 40 + [dev] * 5
+    index = list(range(40)) + list(range(5))
+    probs = np.zeros((45, 2), dtype=np.float32)
+    probs[:40, 1] = np.linspace(0.0, 0.99, 40)  # the train book: every level of "war"
+    probs[40:, 1] = 1.0  # the dev book's passages are the most probable: never drawn
+    scores = tmp_path / "scores.npz"
+    np.savez(scores, books=np.array(books), index=np.array(index), probs=probs,
+             warnings=np.array(["death", "war"]))
+    annotate.main(["scored", str(scores), "--wave", "probe", "--warnings", "war",
+                   "--per-warning", "6"])
+    new = annotate.load_sample()[len(before):]
+    passages = book_passages(train)
+    drawn = {r["id"]: r["drawn"] for r in new}
+    assert len(new) == 6 and all(pid not in before for pid in drawn)
+    assert {split_of_passage(pid) for pid in drawn} == {"train"}
+    top = [d for d in drawn.values() if ":classifier-top:" in d]
+    unsure = [d for d in drawn.values() if ":classifier-unsure:" in d]
+    assert len(top) == 3 and len(unsure) == 3
+    # the most probable unread passages first; "unsure" ones sit nearest probability 0.3
+    unread = [passages[i].id for i in range(39, -1, -1) if passages[i].id not in before]
+    assert {pid for pid, d in drawn.items() if d in top} == set(unread[:3])
+    assert all(abs(float(d.rsplit(":", 1)[1]) - annotate.WAVE_UNSURE) < 0.1 for d in unsure)
