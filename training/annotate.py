@@ -276,6 +276,16 @@ TARGETED = (
 N_TARGETED = 120
 
 
+def append_to_sample(new: list[dict], start: int) -> None:
+    """Append drawn passages to sample.jsonl, numbered on from ``start`` in the queue."""
+    for n, row in enumerate(new):
+        row["queue"] = start + n
+    with open(SAMPLE_FILE, "a", encoding="utf-8") as f:
+        for row in new:
+            f.write(json.dumps(row, sort_keys=True) + "\n")
+    print(f"{len(new)} passages appended (queue {start}-{start + len(new) - 1})")
+
+
 def cmd_targeted(args: argparse.Namespace) -> None:
     """Append a targeted wave to sample.jsonl: per warning in TARGETED, up to N_TARGETED
     passages of *train* books that a detector or keyword list points at for it and no one
@@ -310,13 +320,7 @@ def cmd_targeted(args: argparse.Namespace) -> None:
                         "drawn": f"{args.wave}:{source}:{wid}:{score:g}"})
             taken += 1
     rng.shuffle(new)
-    start = len(sample)
-    for n, row in enumerate(new):
-        row["queue"] = start + n
-    with open(SAMPLE_FILE, "a", encoding="utf-8") as f:
-        for row in new:
-            f.write(json.dumps(row, sort_keys=True) + "\n")
-    print(f"{len(new)} passages appended (queue {start}-{start + len(new) - 1})")
+    append_to_sample(new, len(sample))
 
 
 # A wave pointed by a trained classifier (active learning): where the lexicon and keyword
@@ -368,13 +372,7 @@ def cmd_scored(args: argparse.Namespace) -> None:
                 got += 1
             taken += got
     rng.shuffle(new)
-    start = len(sample)
-    for n, row in enumerate(new):
-        row["queue"] = start + n
-    with open(SAMPLE_FILE, "a", encoding="utf-8") as f:
-        for row in new:
-            f.write(json.dumps(row, sort_keys=True) + "\n")
-    print(f"{len(new)} passages appended (queue {start}-{start + len(new) - 1})")
+    append_to_sample(new, len(sample))
 
 
 def cmd_random(args: argparse.Namespace) -> None:
@@ -390,14 +388,8 @@ def cmd_random(args: argparse.Namespace) -> None:
     pool = [p.id for b in books for p in book_passages(b, data) if p.id not in chosen]
     new = [{"id": pid, "stratum": "random", "drawn": f"{args.wave}:uniform-{args.split}"}
            for pid in rng.sample(pool, min(args.n, len(pool)))]
-    start = len(sample)
-    for n, row in enumerate(new):
-        row["queue"] = start + n
-    with open(SAMPLE_FILE, "a", encoding="utf-8") as f:
-        for row in new:
-            f.write(json.dumps(row, sort_keys=True) + "\n")
-    print(f"{len(new)} passages of {len(pool)} unread {args.split} passages appended "
-          f"(queue {start}-{start + len(new) - 1})")
+    print(f"{len(pool)} unread {args.split} passages")
+    append_to_sample(new, len(sample))
 
 
 # ---------------------------------------------------------------- export

@@ -205,6 +205,19 @@ def protocol_tests(texts: Texts, seed: int) -> np.ndarray:
 # -- the model (torch only below here, imported lazily) ---------------------------------
 
 
+def pad_batch(sequences: list[list[int]]):
+    """Token id lists → (ids, attention mask), zero-padded to the longest (torch tensors)."""
+    import torch
+
+    width = max(len(t) for t in sequences)
+    ids = torch.zeros((len(sequences), width), dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for r, t in enumerate(sequences):
+        ids[r, : len(t)] = torch.tensor(t)
+        mask[r, : len(t)] = 1
+    return ids, mask
+
+
 def _torch_model(weights_dir: Path, n_out: int):
     import torch
     from safetensors.torch import load_file
@@ -260,13 +273,7 @@ class Trainer:
         self.tok = tok
 
     def _batch(self, ids: list[list[int]]):
-        torch = self.torch
-        width = max(len(x) for x in ids)
-        out = torch.zeros((len(ids), width), dtype=torch.long)
-        mask = torch.zeros((len(ids), width), dtype=torch.long)
-        for r, x in enumerate(ids):
-            out[r, :len(x)] = torch.tensor(x)
-            mask[r, :len(x)] = 1
+        out, mask = pad_batch(ids)
         return out.to(self.device), mask.to(self.device)
 
     def fit(self, tokens: list[list[int]], y: np.ndarray, rows: np.ndarray, lr: float,

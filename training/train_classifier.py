@@ -178,7 +178,7 @@ def dev_summary(logits: np.ndarray, y: np.ndarray, n_warnings: int) -> dict:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
     from annotate import warning_ids
-    from finetune_encoder import _torch_model
+    from finetune_encoder import _torch_model, pad_batch
     from tokenizers import Tokenizer
 
     torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", 0)) or max(1, os.cpu_count() or 1))
@@ -223,13 +223,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     tokens = [e.ids for e in tok.encode_batch(rows["text"])]
 
     def batch(idx: np.ndarray):
-        width = max(len(tokens[i]) for i in idx)
-        ids = torch.zeros((len(idx), width), dtype=torch.long)
-        mask = torch.zeros((len(idx), width), dtype=torch.long)
-        for r, i in enumerate(idx):
-            ids[r, : len(tokens[i])] = torch.tensor(tokens[i])
-            mask[r, : len(tokens[i])] = 1
-        return ids, mask
+        return pad_batch([tokens[i] for i in idx])
 
     torch.manual_seed(args.seed)
     inner = _torch_model(Path(args.weights), y.shape[1])
@@ -344,7 +338,7 @@ def cmd_soup(args: argparse.Namespace) -> int:
     ``export_classifier.py`` read it unchanged."""
     import torch
     from annotate import warning_ids
-    from finetune_encoder import _torch_model
+    from finetune_encoder import _torch_model, pad_batch
     from tokenizers import Tokenizer
 
     torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", 0)) or max(1, os.cpu_count() or 1))
@@ -376,12 +370,7 @@ def cmd_soup(args: argparse.Namespace) -> int:
         with torch.no_grad():
             for b in range(0, len(order), 64):
                 pick = order[b: b + 64]
-                width = max(len(encoded[k]) for k in pick)
-                ids = torch.zeros((len(pick), width), dtype=torch.long)
-                mask = torch.zeros((len(pick), width), dtype=torch.long)
-                for r, k in enumerate(pick):
-                    ids[r, : len(encoded[k])] = torch.tensor(encoded[k])
-                    mask[r, : len(encoded[k])] = 1
+                ids, mask = pad_batch([encoded[k] for k in pick])
                 out[pick] = model.head(model.embed(ids, mask) * SCALE).numpy()
         return out
 
