@@ -38,10 +38,11 @@ from fit_combiner import (
     RINGS,
     SHRINK,
     best_point,
-    context_features,
     lexicon_features,
     natural_weight,
+    scored_dev_rows,
 )
+from train_classifier import average_precision
 
 from forewarn.combine import Combiner
 
@@ -59,13 +60,6 @@ def folds(ids: list[str], k: int = FOLDS, seed: int = FOLD_SEED) -> np.ndarray:
     np.random.default_rng(seed).shuffle(groups)
     fold = {g: n % k for n, g in enumerate(groups)}
     return np.array([fold[group_of(i)] for i in ids])
-
-
-def average_precision(p: np.ndarray, y: np.ndarray) -> float:
-    order = np.argsort(-p, kind="stable")
-    t = y[order]
-    hits = np.cumsum(t)
-    return float((hits / np.arange(1, len(t) + 1) * t).sum() / max(t.sum(), 1e-9))
 
 
 def cross_validate(features: dict[str, np.ndarray], y: np.ndarray, weight: np.ndarray,
@@ -86,7 +80,7 @@ def cross_validate(features: dict[str, np.ndarray], y: np.ndarray, weight: np.nd
     for j, wid in enumerate(wids):
         m = natural & ~np.isnan(y[:, j])
         if y[m, j].sum() >= MIN_DEV_POSITIVES:
-            aps[wid] = average_precision(probs[m, j], y[m, j])
+            aps[wid] = float(average_precision(probs[m, j], y[m, j]) or 0.0)
         for k in range(fold.max() + 1):
             pick, score = m & (fold != k), m & (fold == k)
             point = (best_point(probs[pick, j], y[pick, j], np.ones(int(pick.sum())))[0]
@@ -101,21 +95,13 @@ def cross_validate(features: dict[str, np.ndarray], y: np.ndarray, weight: np.nd
             "ap": {w: round(a, 3) for w, a in aps.items()}}
 
 
-def dev_features(run: Path, model: Path, data: Path, rings: int = RINGS
+def dev_features(wids: list[str], model: Path, data: Path, rings: int = RINGS
                  ) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
-    from train_classifier import load_rows
-
-    from forewarn.detect.classifier import PassageClassifier
-
-    wids = json.loads((run / "rows.json").read_text())["warnings"]
-    current = load_rows(data, splits=("dev",))  # every dev passage labelled today
-    ids = current["id"]
-    y = current["y"][:, :len(wids)].astype(np.float64)
-    logits, context = context_features(ids, PassageClassifier(model), rings, data)
-    features = {"classifier": logits[:, :len(wids)]}
-    features.update(lexicon_features(ids, wids, data))
-    features.update(context)
-    return ids, features, y
+    """(ids, the shipped combiner's features, presence labels) of every dev passage."""
+    ids, y, logits, context = scored_dev_rows(model, rings, data)
+    features = {"classifier": logits[:, :len(wids)], **lexicon_features(ids, wids, data),
+                **context}
+    return ids, features, y[:, :len(wids)].astype(np.float64)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         y = saved["y"]
         features = {k.removeprefix("f_"): saved[k] for k in saved.files if k.startswith("f_")}
     else:
-        ids, features, y = dev_features(args.run, args.model, Path(args.data))
+        ids, features, y = dev_features(wids, args.model, Path(args.data))
         if args.cache:
             np.savez(args.cache, ids=np.array(ids), y=y,
                      **{f"f_{k}": v for k, v in features.items()})

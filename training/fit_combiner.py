@@ -185,6 +185,20 @@ def context_features(ids: list[str], clf, rings: int, data: Path
     return own, features
 
 
+def scored_dev_rows(model: Path, rings: int, data: Path
+                    ) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Every dev passage labelled today (the graph scores any passage, so not only those a
+    run knew when it was trained): (ids, label rows ``[n, 3W]``, the exported classifier
+    ``model``'s head logits ``[n, 3W]``, its ``context`` features)."""
+    from train_classifier import load_rows
+
+    from forewarn.detect.classifier import PassageClassifier
+
+    current = load_rows(data, splits=("dev",))
+    logits, context = context_features(current["id"], PassageClassifier(model), rings, data)
+    return current["id"], current["y"], logits, context
+
+
 DEV_CHAPTERS = ANNOTATIONS_DIR / "chapters-dev.json"
 
 
@@ -338,16 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     all_logits = dev["logits"].astype(np.float64)
     context: dict[str, np.ndarray] = {}
     if args.model is not None:
-        # the graph scores any passage, so the fit reads every dev passage labelled today,
-        # not only those the run knew when it was trained
-        from train_classifier import load_rows
-
-        from forewarn.detect.classifier import PassageClassifier
-
-        current = load_rows(Path(args.data), splits=("dev",))
-        ids, y_dev = current["id"], current["y"]
-        all_logits, context = context_features(ids, PassageClassifier(args.model),
-                                               args.rings, Path(args.data))
+        ids, y_dev, all_logits, context = scored_dev_rows(args.model, args.rings,
+                                                          Path(args.data))
     logits = all_logits[:, :n_w]
     y = y_dev[:, :n_w].astype(np.float64)
     sample = load_sample()

@@ -266,13 +266,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     def score(idx: np.ndarray) -> np.ndarray:
         model.eval()
-        out = np.zeros((len(idx), y.shape[1]), dtype=np.float32)
-        order = sorted(range(len(idx)), key=lambda k: len(tokens[idx[k]]))
-        with torch.no_grad():
-            for b in range(0, len(order), 64):
-                pick = order[b: b + 64]
-                ids, mask = batch(idx[pick])
-                out[pick] = model(ids, mask).numpy()
+        out = predict(model, [tokens[i] for i in idx], y.shape[1])
         model.train()
         return out
 
@@ -320,6 +314,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def predict(forward, sequences: list[list[int]], n_out: int) -> np.ndarray:
+    """``forward(ids, mask)``'s logits ``[len(sequences), n_out]`` for token id lists, in
+    batches of 64 of similar length, without gradients."""
+    import torch
+    from finetune_encoder import pad_batch
+
+    out = np.zeros((len(sequences), n_out), dtype=np.float32)
+    order = sorted(range(len(sequences)), key=lambda k: len(sequences[k]))
+    with torch.no_grad():
+        for b in range(0, len(order), 64):
+            pick = order[b: b + 64]
+            out[pick] = forward(*pad_batch([sequences[k] for k in pick])).numpy()
+    return out
+
+
 def average_states(states: list[dict]) -> dict:
     """The element-wise mean of models' weights (torch state dicts, or any mapping of
     arrays); the models must have the same parameters."""
@@ -338,7 +347,7 @@ def cmd_soup(args: argparse.Namespace) -> int:
     ``export_classifier.py`` read it unchanged."""
     import torch
     from annotate import warning_ids
-    from finetune_encoder import _torch_model, pad_batch
+    from finetune_encoder import _torch_model
     from tokenizers import Tokenizer
 
     torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", 0)) or max(1, os.cpu_count() or 1))
@@ -364,15 +373,8 @@ def cmd_soup(args: argparse.Namespace) -> int:
     split = np.array(rows["split"])
 
     def score(idx: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(idx), y.shape[1]), dtype=np.float32)
-        encoded = [tok.encode(rows["text"][i]).ids for i in idx]
-        order = sorted(range(len(idx)), key=lambda k: len(encoded[k]))
-        with torch.no_grad():
-            for b in range(0, len(order), 64):
-                pick = order[b: b + 64]
-                ids, mask = pad_batch([encoded[k] for k in pick])
-                out[pick] = model.head(model.embed(ids, mask) * SCALE).numpy()
-        return out
+        return predict(lambda ids, mask: model.head(model.embed(ids, mask) * SCALE),
+                       [tok.encode(rows["text"][i]).ids for i in idx], y.shape[1])
 
     dev = np.flatnonzero(split == "dev")
     dev_logits = score(dev)
