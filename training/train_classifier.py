@@ -205,6 +205,16 @@ def cmd_train(args: argparse.Namespace) -> int:
                                             replace=False)])
         print(f"continuation: {int(is_fresh.sum())} rows of {args.focus}, "
               f"{min(args.rehearse, len(others))} rehearsed", flush=True)
+    if args.without:
+        # an ablation: leave the named targeted waves' train rows out
+        from annotate import load_sample
+
+        waves = tuple(args.without.split(","))
+        dropped = {r["id"] for r in load_sample()
+                   if r["stratum"] == "targeted" and r["drawn"].startswith(waves)}
+        keep = np.array([rows["id"][i] not in dropped for i in train], dtype=bool)
+        print(f"without {args.without}: {int((~keep).sum())} train rows left out", flush=True)
+        train = train[keep]
     if args.limit:
         rng0 = np.random.default_rng(args.seed)
         train = rng0.choice(train, min(args.limit, len(train)), replace=False)
@@ -442,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--focus", help="train on these targeted waves' rows (comma-separated, "
                    "e.g. wave3) plus --rehearse others: a continuation of --init")
     t.add_argument("--rehearse", type=int, default=6000)
+    t.add_argument("--without", help="leave these targeted waves' train rows out "
+                   "(comma-separated prefixes of their draw, e.g. wave3,wave4,wave5)")
     t.add_argument("--log-every", type=int, default=50, help="steps between progress lines")
     t.add_argument("--weight-severity", action="store_true",
                    help="weight the severity outputs' positives like the presence outputs'")
