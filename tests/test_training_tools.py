@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "training"))
 
 import cv_combiner  # noqa: E402
-from train_classifier import average_states, soft_presence  # noqa: E402
+from train_classifier import average_states, soft_presence, wave_rows  # noqa: E402
 
 
 def test_soft_presence_is_the_share_of_readings_that_saw_a_warning() -> None:
@@ -59,3 +59,16 @@ def test_cross_validation_rewards_an_informative_classifier_only() -> None:
     assert good["mean_ap"] > 0.8 > 0.3 > bad["mean_ap"]
     assert good["log_loss"] < bad["log_loss"]
     assert good["micro_recall"] > 0.5 and good["warnings"] == 2
+
+
+def test_wave_rows_names_whole_targeted_waves_only() -> None:
+    sample = [
+        {"id": "a", "stratum": "targeted", "drawn": "wave3:lexicon:death"},
+        {"id": "b", "stratum": "targeted", "drawn": "wave30:lexicon:death"},
+        {"id": "c", "stratum": "random", "drawn": "wave3:uniform-train"},
+        {"id": "d", "stratum": "targeted", "drawn": "wave5:classifier:suicide:top"},
+        {"id": "e", "stratum": "random", "drawn": "trainrandom1:uniform-train"},
+    ]
+    assert wave_rows(sample, "wave3") == {"a"}
+    assert wave_rows(sample, "wave3,wave5") == {"a", "d"}
+    assert wave_rows(sample, "trainrandom1") == set()

@@ -131,6 +131,14 @@ def load_rows(data: Path, soft: bool = False,
     return out
 
 
+def wave_rows(sample: list[dict], waves: str) -> set[str]:
+    """The ids of the targeted passages drawn in the named waves (comma-separated wave
+    names, the part of a passage's ``drawn`` before its first colon)."""
+    names = set(waves.split(","))
+    return {r["id"] for r in sample
+            if r["stratum"] == "targeted" and r["drawn"].split(":")[0] in names}
+
+
 def soft_presence(readings: list[set[str]]) -> dict[str, float]:
     """Per warning any reading saw, the share of the readings that saw it; nothing for a
     passage read once (its final reading stands)."""
@@ -194,9 +202,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         # others (rehearsal, so what the warm start learnt is kept)
         from annotate import load_sample
 
-        waves = tuple(args.focus.split(","))
-        fresh = {r["id"] for r in load_sample()
-                 if r["stratum"] == "targeted" and r["drawn"].startswith(waves)}
+        fresh = wave_rows(load_sample(), args.focus)
         is_fresh = np.array([rows["id"][i] in fresh for i in train])
         rng0 = np.random.default_rng(args.seed)
         others = train[~is_fresh]
@@ -209,9 +215,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         # an ablation: leave the named targeted waves' train rows out
         from annotate import load_sample
 
-        waves = tuple(args.without.split(","))
-        dropped = {r["id"] for r in load_sample()
-                   if r["stratum"] == "targeted" and r["drawn"].startswith(waves)}
+        dropped = wave_rows(load_sample(), args.without)
         keep = np.array([rows["id"][i] not in dropped for i in train], dtype=bool)
         print(f"without {args.without}: {int((~keep).sum())} train rows left out", flush=True)
         train = train[keep]
@@ -453,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
                    "e.g. wave3) plus --rehearse others: a continuation of --init")
     t.add_argument("--rehearse", type=int, default=6000)
     t.add_argument("--without", help="leave these targeted waves' train rows out "
-                   "(comma-separated prefixes of their draw, e.g. wave3,wave4,wave5)")
+                   "(comma-separated wave names, e.g. wave3,wave4,wave5): an ablation")
     t.add_argument("--log-every", type=int, default=50, help="steps between progress lines")
     t.add_argument("--weight-severity", action="store_true",
                    help="weight the severity outputs' positives like the presence outputs'")
