@@ -17,10 +17,10 @@ STORIES = Path(__file__).resolve().parent / "fixtures" / "stories"
 # "known errors"). The tests below hold every other expectation; the strict xfail tests
 # hold the whole one, and fail loudly the day a model no longer makes the error.
 KNOWN_V2_ERRORS = {
-    # the loss read as a birth: the annotation guide counts a pregnancy loss as neither a
-    # birth nor (no longer reported since the neighbours are read) a child's death or an
-    # abortion
-    "quiet-months": {"childbirth"},
+    # the loss read as a birth, and (since the ninth session's model) as an abortion: the
+    # annotation guide counts a pregnancy loss as neither a birth nor a child's death nor
+    # an abortion
+    "quiet-months": {"childbirth", "abortion"},
     "hard-negatives": set(),  # the football "slaughter" read as violence: fixed by context
 }
 V2_ERROR = "a known error of detection v2 (docs/model-card.md, section 0)"
@@ -65,7 +65,7 @@ def test_the_miscarriage_story_is_not_flagged_for_what_it_does_not_contain(quiet
         assert quiet_months.get(warning) is None, f"false {warning}"
 
 
-@pytest.mark.xfail(strict=True, reason=V2_ERROR + ": childbirth")
+@pytest.mark.xfail(strict=True, reason=V2_ERROR + ": childbirth, abortion")
 def test_the_miscarriage_story_gets_no_childbirth_or_eating_disorder(quiet_months):
     for warning in labels("quiet-months")["must_not"]:
         assert quiet_months.get(warning) is None, f"false {warning}"

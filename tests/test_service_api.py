@@ -261,7 +261,7 @@ def test_check_a_safe_story(client: TestClient):
 
 def test_check_says_uncertain_for_a_warning_forewarn_is_weak_at(client: TestClient):
     response = client.post("/v1/check", json={"text": text(EXAMPLE),
-                                              "profile": {"avoid": ["mc", "self-harm"]}})
+                                              "profile": {"avoid": ["eating-disorders", "self-harm"]}})
     assert response.status_code == 200
     work = response.json()["works"][0]
     assert work["safe"] is None and work["answer"] == "uncertain"
