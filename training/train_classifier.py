@@ -197,12 +197,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     split = np.array(rows["split"])
     train = np.flatnonzero(split == "train")
     dev = np.flatnonzero(split == "dev")
+    if args.focus or args.without:
+        from annotate import load_sample
+
+        sample = load_sample()
     if args.focus:
         # a continuation: every train row of the named wave(s) plus a random sample of the
         # others (rehearsal, so what the warm start learnt is kept)
-        from annotate import load_sample
-
-        fresh = wave_rows(load_sample(), args.focus)
+        fresh = wave_rows(sample, args.focus)
         is_fresh = np.array([rows["id"][i] in fresh for i in train])
         rng0 = np.random.default_rng(args.seed)
         others = train[~is_fresh]
@@ -213,9 +215,7 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{min(args.rehearse, len(others))} rehearsed", flush=True)
     if args.without:
         # an ablation: leave the named targeted waves' train rows out
-        from annotate import load_sample
-
-        dropped = wave_rows(load_sample(), args.without)
+        dropped = wave_rows(sample, args.without)
         keep = np.array([rows["id"][i] not in dropped for i in train], dtype=bool)
         print(f"without {args.without}: {int((~keep).sum())} train rows left out", flush=True)
         train = train[keep]
