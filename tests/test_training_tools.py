@@ -14,7 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "training"))
 
 import cv_combiner  # noqa: E402
-from train_classifier import average_states, soft_presence, wave_rows  # noqa: E402
+from train_classifier import (  # noqa: E402
+    average_states,
+    length_batches,
+    soft_presence,
+    wave_rows,
+)
 
 
 def test_soft_presence_is_the_share_of_readings_that_saw_a_warning() -> None:
@@ -72,3 +77,25 @@ def test_wave_rows_names_whole_targeted_waves_only() -> None:
     assert wave_rows(sample, "wave3") == {"a"}
     assert wave_rows(sample, "wave3,wave5") == {"a", "d"}
     assert wave_rows(sample, "trainrandom1") == set()
+
+
+def test_length_batches_use_every_whole_batch_row_once_and_pad_less() -> None:
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(10, 250, 1000)
+    order = rng.permutation(1000)
+    picks = length_batches(order, lengths, 16, np.random.default_rng(1), window=10)
+    used = np.concatenate(picks)
+    assert all(len(p) == 16 for p in picks) and len(picks) == 1000 // 16
+    assert len(set(used.tolist())) == len(used) == (1000 // 16) * 16
+    assert set(used.tolist()) == set(order[: len(used)].tolist())
+
+    def padded(batches: list[np.ndarray]) -> int:
+        return sum(int(lengths[p].max()) * len(p) for p in batches)
+
+    plain = [order[k: k + 16] for k in range(0, len(used), 16)]
+    assert padded(picks) < 0.8 * padded(plain)
+    # the same seed gives the same epoch; batches are not in length order
+    again = length_batches(order, lengths, 16, np.random.default_rng(1), window=10)
+    assert all(np.array_equal(a, b) for a, b in zip(picks, again, strict=True))
+    firsts = [int(lengths[p].max()) for p in picks]
+    assert firsts != sorted(firsts)

@@ -139,6 +139,24 @@ def wave_rows(sample: list[dict], waves: str) -> set[str]:
             if r["stratum"] == "targeted" and r["drawn"].split(":")[0] in names}
 
 
+def length_batches(order: np.ndarray, lengths: np.ndarray, batch: int, rng: np.random.Generator,
+                   window: int = 50) -> list[np.ndarray]:
+    """An epoch's batches of passages of similar length: ``order`` (already shuffled) is cut
+    into windows of ``window`` batches, each window sorted by length and cut into batches,
+    and the batches are shuffled. Every row of the whole batches of ``order`` is used once;
+    a batch pads to its longest passage, so similar lengths pad less (random batches of the
+    training rows are 61% real tokens)."""
+    n = (len(order) // batch) * batch
+    order = order[:n]
+    out: list[np.ndarray] = []
+    span = batch * window
+    for start in range(0, n, span):
+        chunk = order[start: start + span]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        out.extend(chunk[k: k + batch] for k in range(0, len(chunk), batch))
+    return [out[k] for k in rng.permutation(len(out))]
+
+
 def soft_presence(readings: list[set[str]]) -> dict[str, float]:
     """Per warning any reading saw, the share of the readings that saw it; nothing for a
     passage read once (its final reading stands)."""
@@ -284,19 +302,26 @@ def cmd_train(args: argparse.Namespace) -> int:
         model.train()
         return out
 
+    lengths = np.array([len(t) for t in tokens])
     for epoch in range(start_epoch, args.epochs):
         rng = np.random.default_rng(args.seed + epoch)
         order = rng.permutation(train)
+        if args.bucket:
+            picks = length_batches(order, lengths, BATCH, rng)
+        else:
+            picks = [order[b * BATCH: (b + 1) * BATCH] for b in range(steps_per_epoch)]
         model.train()
         t0 = time.perf_counter()
         running = 0.0
-        for b in range(steps_per_epoch):
-            pick = order[b * BATCH: (b + 1) * BATCH]
+        for b, pick in enumerate(picks):
             ids, mask = batch(pick)
             target = torch.tensor(y[pick])
             have = ~torch.isnan(target)
             target = torch.nan_to_num(target)
-            logits = model(ids, mask)
+            # bf16 matrix products where the CPU has them (AMX, AVX-512 BF16); weights,
+            # optimiser and loss stay fp32
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                logits = model(ids, mask).float()
             bce = torch.nn.functional.binary_cross_entropy_with_logits(
                 logits, target, pos_weight=w_pos, reduction="none")
             loss = (bce * have).sum() / have.sum().clamp(min=1)
@@ -314,7 +339,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         summary = dev_summary(dev_logits, y[dev], len(wids))
         summary.update(epoch=epoch + 1, seconds=round(time.perf_counter() - t0, 1),
                        train_rows=len(train), dev_rows=len(dev), seed=args.seed,
-                       soft=args.soft, lr=args.lr)
+                       soft=args.soft, lr=args.lr, bucket=args.bucket, bf16=args.bf16)
         print(json.dumps(summary), flush=True)
         np.savez(run / f"dev-epoch{epoch + 1}.npz", logits=dev_logits, rows=dev)
         torch.save({"model": inner.state_dict(), "opt": opt.state_dict(),
@@ -464,6 +489,10 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--soft", action="store_true",
                    help="soft presence targets where a passage was read more than once")
     t.add_argument("--seed", type=int, default=SEED)
+    t.add_argument("--bucket", action="store_true",
+                   help="batches of similar length (less padding; about 1.5x faster)")
+    t.add_argument("--bf16", action="store_true",
+                   help="bf16 autocast for the CPU's matrix products (AMX or AVX-512 BF16)")
     t.set_defaults(fn=cmd_train)
     so = sub.add_parser("soup", help="average fine-tuned checkpoints' weights into one model")
     so.add_argument("checkpoints", nargs="+", help="epochN.pt files of runs from the same "
