@@ -17,8 +17,10 @@ import cv_combiner  # noqa: E402
 from train_classifier import (  # noqa: E402
     average_states,
     length_batches,
+    pad_pooled,
     soft_presence,
     wave_rows,
+    with_context,
 )
 
 
@@ -99,3 +101,35 @@ def test_length_batches_use_every_whole_batch_row_once_and_pad_less() -> None:
     assert all(np.array_equal(a, b) for a, b in zip(picks, again, strict=True))
     firsts = [int(lengths[p].max()) for p in picks]
     assert firsts != sorted(firsts)
+
+
+class _WordTokenizer:
+    """A stand-in for the WordPiece tokenizer: one id per word, [CLS]=1, [SEP]=2."""
+
+    class _Enc:
+        def __init__(self, ids: list[int]) -> None:
+            self.ids = ids
+
+    def token_to_id(self, token: str) -> int:
+        return {"[CLS]": 1, "[SEP]": 2}[token]
+
+    def encode(self, text: str, add_special_tokens: bool = True) -> _Enc:
+        ids = [100 + len(w) for w in text.split()]
+        return self._Enc([1, *ids, 2] if add_special_tokens else ids)
+
+
+def test_context_input_pools_over_the_passage_only() -> None:
+    tok = _WordTokenizer()
+    seq, a, b = with_context(tok, "x yy zzz", "a bb ccc dddd", "e ff", 2)
+    # the last 2 tokens before, the passage, the first 2 after
+    assert seq == [1, 103, 104, 2, 101, 102, 103, 2, 101, 102, 2]
+    assert seq[a:b] == [101, 102, 103, 2]
+    bare, a0, b0 = with_context(tok, "x yy", "", "", 8)
+    assert bare == [1, 2, 101, 102, 2, 2] and bare[a0:b0] == [101, 102, 2]
+    long_seq, a1, b1 = with_context(tok, " ".join(["w"] * 400), "p " * 50, "q " * 50, 16)
+    assert len(long_seq) == 256 and b1 - a1 == 256 - 32 - 4 + 1
+
+    ids, mask, pool = pad_pooled([seq, bare], [(a, b), (a0, b0)])
+    assert ids.shape == mask.shape == pool.shape == (2, len(seq))
+    assert pool[0].tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0]
+    assert pool[1].tolist()[:6] == [0, 0, 1, 1, 1, 0] and int(mask[1].sum()) == len(bare)

@@ -242,10 +242,13 @@ def _torch_model(weights_dir: Path, n_out: int):
             torch.nn.init.zeros_(self.head.weight)
             torch.nn.init.zeros_(self.head.bias)
 
-        def embed(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        def embed(self, ids: torch.Tensor, mask: torch.Tensor,
+                  pool: torch.Tensor | None = None) -> torch.Tensor:
+            """Mean of the hidden states over ``pool`` (default: the attention mask),
+            L2-normalised."""
             hidden = self.bert(input_ids=ids, attention_mask=mask,
                                token_type_ids=torch.zeros_like(ids)).last_hidden_state
-            m = mask.unsqueeze(-1).to(hidden.dtype)
+            m = (mask if pool is None else pool).unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled.float(), p=2.0, dim=1)
 

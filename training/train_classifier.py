@@ -157,6 +157,36 @@ def length_batches(order: np.ndarray, lengths: np.ndarray, batch: int, rng: np.r
     return [out[k] for k in rng.permutation(len(out))]
 
 
+def with_context(tok, passage: str, before: str, after: str, n: int) -> tuple[list[int], int, int]:
+    """One input with its neighbours: ``[CLS] before [SEP] passage [SEP] after [SEP]``, the
+    last ``n`` tokens of the passage before and the first ``n`` of the one after, and the
+    span of the passage's own tokens (its closing [SEP] included), over which the embedding
+    is pooled: the context is read, but the embedding is the passage's."""
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    b = tok.encode(before, add_special_tokens=False).ids[-n:] if before and n else []
+    a = tok.encode(after, add_special_tokens=False).ids[:n] if after and n else []
+    room = MAX_TOKENS - len(b) - len(a) - 4
+    own = tok.encode(passage, add_special_tokens=False).ids[:room]
+    seq = [cls_id, *b, sep_id, *own, sep_id, *a, sep_id]
+    start = len(b) + 2
+    return seq, start, start + len(own) + 1
+
+
+def pad_pooled(sequences: list[list[int]],
+               spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token id lists → (ids, attention mask, pooling mask), int64 arrays zero-padded to the
+    longest (``torch.from_numpy`` each for the model)."""
+    width = max(len(t) for t in sequences)
+    ids = np.zeros((len(sequences), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    pool = np.zeros_like(ids)
+    for r, (t, (a, b)) in enumerate(zip(sequences, spans, strict=True)):
+        ids[r, : len(t)] = t
+        mask[r, : len(t)] = 1
+        pool[r, a:b] = 1
+    return ids, mask, pool
+
+
 def soft_presence(readings: list[set[str]]) -> dict[str, float]:
     """Per warning any reading saw, the share of the readings that saw it; nothing for a
     passage read once (its final reading stands)."""
@@ -245,17 +275,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     (run / "rows.json").write_text(json.dumps({
         "ids": rows["id"], "split": rows["split"], "source": rows["source"],
         "warnings": wids, "severity_outputs": list(SEVERITY_OUTPUTS),
-        "severity_per_warning": True, "scale": SCALE}), encoding="utf-8")
+        "severity_per_warning": True, "scale": SCALE, "context": args.context}),
+        encoding="utf-8")
     np.save(run / "y.npy", y)
     print(f"rows: {len(train)} train, {len(dev)} dev (of {len(y)})", flush=True)
 
     tok = Tokenizer.from_file(str(Path(args.weights) / "tokenizer.json"))
     tok.no_padding()
     tok.enable_truncation(max_length=MAX_TOKENS)
-    tokens = [e.ids for e in tok.encode_batch(rows["text"])]
+    spans: list[tuple[int, int]] | None = None
+    if args.context:
+        tokens, spans = [], []
+        for pid, text in zip(rows["id"], rows["text"], strict=True):
+            before, after = context_of(pid, Path(args.data))
+            seq, a, b = with_context(tok, text, before, after, args.context)
+            tokens.append(seq)
+            spans.append((a, b))
+    else:
+        tokens = [e.ids for e in tok.encode_batch(rows["text"])]
 
     def batch(idx: np.ndarray):
-        return pad_batch([tokens[i] for i in idx])
+        if spans is None:
+            return pad_batch([tokens[i] for i in idx])
+        padded = pad_pooled([tokens[i] for i in idx], [spans[i] for i in idx])
+        return tuple(map(torch.from_numpy, padded))
 
     torch.manual_seed(args.seed)
     inner = _torch_model(Path(args.weights), y.shape[1])
@@ -267,8 +310,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             self.bert = inner.bert
             self.head = inner.head
 
-        def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            return self.inner.head(self.inner.embed(ids, mask) * SCALE)
+        def forward(self, ids: torch.Tensor, mask: torch.Tensor,
+                    pool: torch.Tensor | None = None) -> torch.Tensor:
+            return self.inner.head(self.inner.embed(ids, mask, pool) * SCALE)
 
     model = Scaled()
     w_pos = torch.tensor(pos_weights(y[train], len(wids), args.weight_severity),
@@ -298,7 +342,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     def score(idx: np.ndarray) -> np.ndarray:
         model.eval()
-        out = predict(model, [tokens[i] for i in idx], y.shape[1])
+        out = predict(model, [tokens[i] for i in idx], y.shape[1],
+                      None if spans is None else [spans[i] for i in idx])
         model.train()
         return out
 
@@ -314,14 +359,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         running = 0.0
         for b, pick in enumerate(picks):
-            ids, mask = batch(pick)
+            inputs = batch(pick)
             target = torch.tensor(y[pick])
             have = ~torch.isnan(target)
             target = torch.nan_to_num(target)
             # bf16 matrix products where the CPU has them (AMX, AVX-512 BF16); weights,
             # optimiser and loss stay fp32
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-                logits = model(ids, mask).float()
+                logits = model(*inputs).float()
             bce = torch.nn.functional.binary_cross_entropy_with_logits(
                 logits, target, pos_weight=w_pos, reduction="none")
             loss = (bce * have).sum() / have.sum().clamp(min=1)
@@ -339,7 +384,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         summary = dev_summary(dev_logits, y[dev], len(wids))
         summary.update(epoch=epoch + 1, seconds=round(time.perf_counter() - t0, 1),
                        train_rows=len(train), dev_rows=len(dev), seed=args.seed,
-                       soft=args.soft, lr=args.lr, bucket=args.bucket, bf16=args.bf16)
+                       soft=args.soft, lr=args.lr, bucket=args.bucket, bf16=args.bf16,
+                       context=args.context)
         print(json.dumps(summary), flush=True)
         np.savez(run / f"dev-epoch{epoch + 1}.npz", logits=dev_logits, rows=dev)
         torch.save({"model": inner.state_dict(), "opt": opt.state_dict(),
@@ -353,9 +399,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def predict(forward, sequences: list[list[int]], n_out: int) -> np.ndarray:
+def predict(forward, sequences: list[list[int]], n_out: int,
+            spans: list[tuple[int, int]] | None = None) -> np.ndarray:
     """``forward(ids, mask)``'s logits ``[len(sequences), n_out]`` for token id lists, in
-    batches of 64 of similar length, without gradients."""
+    batches of 64 of similar length, without gradients; with ``spans`` (inputs with
+    context), ``forward(ids, mask, pool)``."""
     import torch
     from finetune_encoder import pad_batch
 
@@ -364,7 +412,12 @@ def predict(forward, sequences: list[list[int]], n_out: int) -> np.ndarray:
     with torch.no_grad():
         for b in range(0, len(order), 64):
             pick = order[b: b + 64]
-            out[pick] = forward(*pad_batch([sequences[k] for k in pick])).numpy()
+            seqs = [sequences[k] for k in pick]
+            if spans is None:
+                out[pick] = forward(*pad_batch(seqs)).numpy()
+            else:
+                padded = pad_pooled(seqs, [spans[k] for k in pick])
+                out[pick] = forward(*map(torch.from_numpy, padded)).numpy()
     return out
 
 
@@ -429,6 +482,19 @@ def cmd_soup(args: argparse.Namespace) -> int:
     return 0
 
 
+def context_of(pid: str, data: Path) -> tuple[str, str]:
+    """The texts of a passage's neighbours (before, after); seeds have none."""
+    from annotate import modern_passage
+    from corpus import lookup, neighbours
+
+    if pid.startswith("seed"):
+        return "", ""
+    if pid.startswith("modern:"):
+        before, _, after = modern_passage(pid)
+        return before, after
+    return neighbours(lookup(pid, data), data)
+
+
 def text_of(pid: str, data: Path) -> str:
     """A corpus or modern passage's text by its id (seeds are never dev or test rows)."""
     from annotate import modern_passage
@@ -491,6 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--seed", type=int, default=SEED)
     t.add_argument("--bucket", action="store_true",
                    help="batches of similar length (less padding; about 1.5x faster)")
+    t.add_argument("--context", type=int, default=0, metavar="TOKENS",
+                   help="read this many tokens of each neighbouring passage with the passage "
+                        "(the embedding is pooled over the passage's own tokens)")
     t.add_argument("--bf16", action="store_true",
                    help="bf16 autocast for the CPU's matrix products (AMX or AVX-512 BF16)")
     t.set_defaults(fn=cmd_train)
