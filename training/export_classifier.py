@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     if sha256_file(weights / "model.safetensors") != SOURCE_WEIGHTS_SHA256:
         raise SystemExit("the source weights are not the published all-MiniLM-L6-v2")
     meta = json.loads((run / "rows.json").read_text())
+    if meta.get("context"):
+        raise SystemExit(f"{run} was trained with --context: the run-time graph does not read "
+                         "neighbours' text yet, so it cannot be exported")
     combiner = json.loads((run / "combiner.json").read_text())
     epoch = combiner["epoch"]
     n_out = len(meta["warnings"]) * (1 + len(meta["severity_outputs"]))

@@ -511,6 +511,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     run = Path(args.run)
     meta = json.loads((run / "rows.json").read_text())
+    if meta.get("context"):
+        raise SystemExit(f"{run} was trained with --context: score reads passages alone")
     y = np.load(run / "y.npy")
     tok = Tokenizer.from_file(str(Path(args.weights) / "tokenizer.json"))
     tok.no_padding()
