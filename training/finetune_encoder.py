@@ -205,17 +205,23 @@ def protocol_tests(texts: Texts, seed: int) -> np.ndarray:
 # -- the model (torch only below here, imported lazily) ---------------------------------
 
 
-def pad_batch(sequences: list[list[int]]):
-    """Token id lists → (ids, attention mask), zero-padded to the longest (torch tensors)."""
-    import torch
-
+def pad_ids(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token id lists → (ids, attention mask), int64 arrays zero-padded to the longest."""
     width = max(len(t) for t in sequences)
-    ids = torch.zeros((len(sequences), width), dtype=torch.long)
-    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    ids = np.zeros((len(sequences), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
     for r, t in enumerate(sequences):
-        ids[r, : len(t)] = torch.tensor(t)
+        ids[r, : len(t)] = t
         mask[r, : len(t)] = 1
     return ids, mask
+
+
+def pad_batch(sequences: list[list[int]]):
+    """:func:`pad_ids` as torch tensors."""
+    import torch
+
+    ids, mask = pad_ids(sequences)
+    return torch.from_numpy(ids), torch.from_numpy(mask)
 
 
 def _torch_model(weights_dir: Path, n_out: int):

@@ -174,15 +174,13 @@ def with_context(tok, passage: str, before: str, after: str, n: int) -> tuple[li
 
 def pad_pooled(sequences: list[list[int]],
                spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Token id lists → (ids, attention mask, pooling mask), int64 arrays zero-padded to the
-    longest (``torch.from_numpy`` each for the model)."""
-    width = max(len(t) for t in sequences)
-    ids = np.zeros((len(sequences), width), dtype=np.int64)
-    mask = np.zeros_like(ids)
+    """Token id lists → (ids, attention mask, pooling mask over each ``spans`` range), int64
+    arrays zero-padded to the longest (``torch.from_numpy`` each for the model)."""
+    from finetune_encoder import pad_ids
+
+    ids, mask = pad_ids(sequences)
     pool = np.zeros_like(ids)
-    for r, (t, (a, b)) in enumerate(zip(sequences, spans, strict=True)):
-        ids[r, : len(t)] = t
-        mask[r, : len(t)] = 1
+    for r, (a, b) in enumerate(spans):
         pool[r, a:b] = 1
     return ids, mask, pool
 
