@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     from finetune_encoder import _torch_model
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
-    from train_classifier import text_of
+    from train_classifier import context_of, text_of, with_context
 
     from forewarn.combine import sigmoid
 
@@ -110,9 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     if sha256_file(weights / "model.safetensors") != SOURCE_WEIGHTS_SHA256:
         raise SystemExit("the source weights are not the published all-MiniLM-L6-v2")
     meta = json.loads((run / "rows.json").read_text())
-    if meta.get("context"):
-        raise SystemExit(f"{run} was trained with --context: the run-time graph does not read "
-                         "neighbours' text yet, so it cannot be exported")
+    # a run trained with --context N reads N tokens of each neighbour; its graph takes a
+    # third input, pool_mask (the passage's own tokens)
+    context = int(meta.get("context") or 0)
     combiner = json.loads((run / "combiner.json").read_text())
     epoch = combiner["epoch"]
     n_out = len(meta["warnings"]) * (1 + len(meta["severity_outputs"]))
@@ -128,6 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
             return self.m.embed(input_ids, attention_mask)
 
+    class PooledEncoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                    pool_mask: torch.Tensor):
+            return self.m.embed(input_ids, attention_mask, pool_mask)
+
     warnings = meta["warnings"]
     tok = Tokenizer.from_file(str(weights / "tokenizer.json"))
     tok.no_padding()
@@ -136,13 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
-        example = (torch.ones(1, 8, dtype=torch.int64), torch.ones(1, 8, dtype=torch.int64))
+        inputs = ["input_ids", "attention_mask"] + (["pool_mask"] if context else [])
+        example = tuple(torch.ones(1, 8, dtype=torch.int64) for _ in inputs)
         with torch.no_grad():
-            torch.onnx.export(Encoder(), example, str(fp32), dynamo=False, opset_version=OPSET,
-                              input_names=["input_ids", "attention_mask"],
+            torch.onnx.export(PooledEncoder() if context else Encoder(), example, str(fp32),
+                              dynamo=False, opset_version=OPSET, input_names=inputs,
                               output_names=["sentence_embedding"],
-                              dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                            "attention_mask": {0: "batch", 1: "tokens"},
+                              dynamic_axes={**{name: {0: "batch", 1: "tokens"}
+                                               for name in inputs},
                                             "sentence_embedding": {0: "batch"}})
         staged = Path(tmp) / "model.onnx"
         quantize_dynamic(str(fp32), str(staged), weight_type=QuantType.QInt8, per_channel=True)
@@ -157,12 +167,24 @@ def main(argv: list[str] | None = None) -> int:
         w = model.head.weight.detach().numpy() * scale
         b = model.head.bias.detach().numpy()
         diffs = []
-        for text in texts:
-            ids = np.array([tok.encode(text).ids], dtype=np.int64)
-            vec = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
+        for i, text in zip(dev, texts, strict=True):
+            if context:
+                seq, start, stop = with_context(tok, text, *context_of(meta["ids"][i],
+                                                                        Path(args.data)),
+                                                context)
+                ids = np.array([seq], dtype=np.int64)
+                pool = np.zeros_like(ids)
+                pool[0, start:stop] = 1
+                feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                         "pool_mask": pool}
+            else:
+                ids = np.array([tok.encode(text).ids], dtype=np.int64)
+                feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+            vec = session.run(None, feeds)[0]
             with torch.no_grad():
-                t_ids = torch.tensor(ids)
-                ref = model.head(model.embed(t_ids, torch.ones_like(t_ids)) * scale).numpy()
+                t = {k: torch.tensor(v) for k, v in feeds.items()}
+                ref = model.head(model.embed(t["input_ids"], t["attention_mask"],
+                                             t.get("pool_mask")) * scale).numpy()
             diffs.append(np.abs(sigmoid(vec @ w.T + b) - sigmoid(ref))[0, :len(warnings)]
                          .mean())
         agreement = float(np.mean(diffs))
@@ -188,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         "fitted_on_dev": combiner["fitted_on"],
         "dims": int(w.shape[1]),
         "max_tokens": MAX_TOKENS,
-        "pooling": "mean over attention mask, then L2 normalisation (inside the graph)",
+        "context_tokens": context,
+        "pooling": ("mean over pool_mask (the passage's own tokens), then L2 normalisation "
+                    "(inside the graph)" if context else
+                    "mean over attention mask, then L2 normalisation (inside the graph)"),
         "quantisation": "onnxruntime quantize_dynamic, QInt8 weights, per channel",
         "agreement_int8_vs_torch_mean_abs_p": round(agreement, 5),
         "versions": {n: metadata.version(n) for n in ("torch", "transformers", "tokenizers",

@@ -160,29 +160,48 @@ def context_features(ids: list[str], clf, rings: int, data: Path
                      ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(each passage's head logits ``[n, 3W]``, the combiner's ``context`` features by
     name), computed by the exported classifier ``clf`` on the folded text as a scan reads
-    it, by :func:`forewarn.combine.neighbour_context` itself on each passage's window."""
+    it, by :func:`forewarn.combine.neighbour_context` itself on each passage's window. A
+    model that reads its neighbours' text (``clf.context_tokens``) reads every passage of
+    the window with the passages either side of it, as a scan does; its logits are keyed
+    by position (before, text, after), not by the text alone."""
     from forewarn.combine import neighbour_context
     from forewarn.normalize import fold
 
     n_w = len(clf.warnings)
-    rows = [ring_texts(pid, rings, data) for pid in ids]
-    texts = sorted({fold(t) for own, around in rows for t in (own, *sum(around, ())) if t})
-    at = {t: k for k, t in enumerate(texts)}
-    logits = np.zeros((len(texts), 3 * n_w))
-    for b in range(0, len(texts), 256):
-        logits[b:b + 256] = clf.logits(texts[b:b + 256])[1]
-    own = np.stack([logits[at[fold(t)]] for t, _ in rows])
+    reach = rings + (1 if clf.context_tokens else 0)
+    windows = []  # per passage: the folded texts at keys -reach..reach ("" past an end)
+    for pid in ids:
+        own, around = ring_texts(pid, reach, data)
+        windows.append([fold(t) if t else "" for t in
+                        [b for b, _ in reversed(around)] + [own] + [a for _, a in around]])
+
+    def key(window: list[str], k: int) -> tuple[str, str, str]:
+        if not clf.context_tokens:
+            return "", window[k], ""
+        return (window[k - 1] if k > 0 else "", window[k],
+                window[k + 1] if k + 1 < len(window) else "")
+
+    centre = reach
+    span = range(centre - rings, centre + rings + 1)
+    keys = sorted({key(w, k) for w in windows for k in span if w[k]})
+    at = {k: i for i, k in enumerate(keys)}
+    logits = np.zeros((len(keys), 3 * n_w))
+    for b in range(0, len(keys), 256):
+        chunk = keys[b:b + 256]
+        logits[b:b + 256] = clf.logits([t for _, t, _ in chunk], [k[0] for k in chunk],
+                                       [k[2] for k in chunk])[1]
+    own_logits = np.stack([logits[at[key(w, centre)]] for w in windows])
     names = list(neighbour_context(np.zeros((1, n_w)), None, rings))
     features = {name: np.zeros((len(ids), n_w)) for name in names}
-    for k, (text, around) in enumerate(rows):
+    for row, w in enumerate(windows):
         # the passage (key 0) and its neighbours by their distance, as a scan lays them out
-        window = [(0, text)] + [(side * r, t) for r, pair in enumerate(around, start=1)
-                                for side, t in zip((-1, 1), pair, strict=True) if t]
-        rings_k = neighbour_context(np.stack([logits[at[fold(t)], :n_w] for _, t in window]),
-                                    [key for key, _ in window], rings)
+        present = [k for k in span if w[k]]
+        rings_k = neighbour_context(np.stack([logits[at[key(w, k)], :n_w] for k in present]),
+                                    [k - centre for k in present], rings)
+        first = present.index(centre)
         for name in names:
-            features[name][k] = rings_k[name][0]
-    return own, features
+            features[name][row] = rings_k[name][first]
+    return own_logits, features
 
 
 def scored_dev_rows(model: Path, rings: int, data: Path

@@ -158,18 +158,13 @@ def length_batches(order: np.ndarray, lengths: np.ndarray, batch: int, rng: np.r
 
 
 def with_context(tok, passage: str, before: str, after: str, n: int) -> tuple[list[int], int, int]:
-    """One input with its neighbours: ``[CLS] before [SEP] passage [SEP] after [SEP]``, the
-    last ``n`` tokens of the passage before and the first ``n`` of the one after, and the
-    span of the passage's own tokens (its closing [SEP] included), over which the embedding
-    is pooled: the context is read, but the embedding is the passage's."""
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    b = tok.encode(before, add_special_tokens=False).ids[-n:] if before and n else []
-    a = tok.encode(after, add_special_tokens=False).ids[:n] if after and n else []
-    room = MAX_TOKENS - len(b) - len(a) - 4
-    own = tok.encode(passage, add_special_tokens=False).ids[:room]
-    seq = [cls_id, *b, sep_id, *own, sep_id, *a, sep_id]
-    start = len(b) + 2
-    return seq, start, start + len(own) + 1
+    """One input with its neighbours (the last ``n`` tokens of the passage before, the first
+    ``n`` of the one after) and the span of the passage's own tokens, over which the
+    embedding is pooled: the run time's own :func:`forewarn.detect.encoder.context_input`,
+    so that training and scanning cannot lay a passage out differently."""
+    from forewarn.detect.encoder import context_input
+
+    return context_input(tok, passage, before, after, n, MAX_TOKENS)
 
 
 def pad_pooled(sequences: list[list[int]],
@@ -441,6 +436,10 @@ def cmd_soup(args: argparse.Namespace) -> int:
     from tokenizers import Tokenizer
 
     torch.set_num_threads(int(os.environ.get("TRAIN_THREADS", 0)) or max(1, os.cpu_count() or 1))
+    for c in args.checkpoints:
+        rows_of = Path(c).parent / "rows.json"
+        if rows_of.is_file() and json.loads(rows_of.read_text()).get("context"):
+            raise SystemExit(f"{c} was trained with --context: a soup reads passages alone")
     run = Path(args.out)
     run.mkdir(parents=True, exist_ok=True)
     soup = average_states([torch.load(c, weights_only=False)["model"]
@@ -509,8 +508,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     run = Path(args.run)
     meta = json.loads((run / "rows.json").read_text())
-    if meta.get("context"):
-        raise SystemExit(f"{run} was trained with --context: score reads passages alone")
+    context = int(meta.get("context") or 0)
     y = np.load(run / "y.npy")
     tok = Tokenizer.from_file(str(Path(args.weights) / "tokenizer.json"))
     tok.no_padding()
@@ -524,8 +522,17 @@ def cmd_score(args: argparse.Namespace) -> int:
     out = np.zeros((len(test), y.shape[1]), dtype=np.float32)
     with torch.no_grad():
         for k, i in enumerate(test):
-            ids = torch.tensor([tok.encode(text_of(meta["ids"][i], Path(args.data))).ids])
-            out[k] = model.head(model.embed(ids, torch.ones_like(ids)) * scale).numpy()[0]
+            text = text_of(meta["ids"][i], Path(args.data))
+            if context:  # as the run was trained: with its neighbours, pooled over its own
+                seq, a, b = with_context(tok, text, *context_of(meta["ids"][i],
+                                                                 Path(args.data)), context)
+                ids = torch.tensor([seq])
+                pool = torch.zeros_like(ids)
+                pool[0, a:b] = 1
+            else:
+                ids, pool = torch.tensor([tok.encode(text).ids]), None
+            out[k] = model.head(model.embed(ids, torch.ones_like(ids), pool) * scale
+                                ).numpy()[0]
     np.savez(run / "test.npz", logits=out, rows=test)
     print(f"scored {len(test)} test rows with epoch {args.epoch}")
     return 0

@@ -256,6 +256,21 @@ def has_neighbour(indices: Sequence[int] | None, n: int) -> np.ndarray:
     return has
 
 
+def neighbour_texts(texts: Sequence[str], indices: Sequence[int] | None
+                    ) -> tuple[list[str], list[str]]:
+    """Per row, the texts of the passages just before and just after it ("" where that
+    passage is not among the rows), matched by index as :func:`neighbour_context` matches
+    them (``indices``: each row's passage index; None: unrelated texts, none has)."""
+    before, after = [""] * len(texts), [""] * len(texts)
+    rows = _Rows(indices, len(texts))
+    if len(rows.index):
+        for offset, side in ((-1, before), (1, after)):
+            found, at = rows.at(offset)
+            for row, other in zip(np.flatnonzero(found).tolist(), at.tolist(), strict=True):
+                side[row] = texts[other]
+    return before, after
+
+
 def neighbour_context(logits: np.ndarray, indices: Sequence[int] | None = None,
                       rings: int = 1) -> dict[str, np.ndarray]:
     """The combiner's ``context`` features, ring by ring: ``context`` (ring 1) is, per row,

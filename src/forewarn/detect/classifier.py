@@ -36,6 +36,7 @@ from forewarn.combine import (
     lexicon_matrix,
     negation_matrix,
     neighbour_context,
+    neighbour_texts,
     ring_keys,
 )
 from forewarn.detect.artifacts import StaticModelError, read_verified
@@ -82,10 +83,19 @@ class PassageClassifier:
             raise StaticModelError(f"{self.model_dir}: heads do not match the manifest")
         self.version = self.encoder.sha256[:12]
 
-    def logits(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    @property
+    def context_tokens(self) -> int:
+        """Tokens the model reads from each neighbouring passage (0: it reads passages
+        alone)."""
+        return self.encoder.context_tokens
+
+    def logits(self, texts: Sequence[str], before: Sequence[str] | None = None,
+               after: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(sentence vectors ``[n, 384]``, head logits ``[n, 3W]``: per warning presence,
-        then "at least depicted", then "graphic")."""
-        vectors = self.encoder.encode(list(texts))
+        then "at least depicted", then "graphic"). ``before``/``after``: each text's
+        neighbouring passages, for a model that reads them (see
+        :meth:`SentenceEncoder.encode`)."""
+        vectors = self.encoder.encode(list(texts), before, after)
         return vectors, vectors @ self.weight.T + self.bias
 
     @property
@@ -100,7 +110,8 @@ class PassageClassifier:
 
     def scores(self, texts: Sequence[str], lexicon: np.ndarray | None = None,
                negated: np.ndarray | None = None, *, indices: Sequence[int] | None = None,
-               context: Mapping[str, np.ndarray] | None = None
+               context: Mapping[str, np.ndarray] | None = None,
+               neighbours: tuple[Sequence[str], Sequence[str]] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """(probability per warning ``[n, W]``, severity rank per warning ``[n, W]``:
         1 mentioned, 2 depicted, 3 graphic). ``lexicon`` and ``negated``: the lexicon's
@@ -109,8 +120,13 @@ class PassageClassifier:
         text's passage index, so that passages near each other are each other's context
         (:func:`forewarn.combine.neighbour_context`; None: unrelated texts, each read
         alone); ``context``: the context features computed by the caller instead. A text
-        with no neighbour at all is scored by the fit without the context features."""
-        vectors, logits = self.logits(texts)
+        with no neighbour at all is scored by the fit without the context features.
+        ``neighbours``: (before, after), each text's neighbouring passages for a model that
+        reads them, where the caller knows them; by default the texts found by ``indices``
+        (none without)."""
+        if neighbours is None and self.context_tokens:
+            neighbours = neighbour_texts(texts, indices)
+        vectors, logits = self.logits(texts, *(neighbours or (None, None)))
         n = len(self.warnings)
         zeros = np.zeros((len(texts), n))
         features = {"classifier": logits[:, :n],

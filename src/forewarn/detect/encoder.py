@@ -8,6 +8,12 @@ its keyword). ``training/export_encoder.py`` builds the three files in
 ``tokenizer.json`` (padding off, truncation at 256 tokens) and ``manifest.json`` with the
 sha256 of both, checked here at load time.
 
+A model trained to read its neighbours (``training/train_classifier.py --context``; the
+manifest's ``context_tokens``) reads each passage as ``[CLS] end of the passage before [SEP]
+passage [SEP] start of the passage after [SEP]`` (:func:`context_input`), and its graph has a
+third input, ``pool_mask``: the embedding is the mean over the passage's own tokens, so the
+neighbours are read but the vector stays the passage's.
+
 Run-time needs: onnxruntime, tokenizers and numpy. No torch.
 """
 
@@ -24,7 +30,7 @@ from tokenizers import Tokenizer
 
 from forewarn.detect.artifacts import StaticModelError, read_verified
 
-__all__ = ["DEFAULT_ENCODER_DIR", "SentenceEncoder", "encoder_threads"]
+__all__ = ["DEFAULT_ENCODER_DIR", "SentenceEncoder", "context_input", "encoder_threads"]
 
 DEFAULT_ENCODER_DIR = Path(__file__).resolve().parent.parent / "data" / "encoder"
 
@@ -39,6 +45,25 @@ def encoder_threads() -> int:
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return max(1, min(8, cores))
+
+
+def context_input(tokenizer: Any, passage: str, before: str, after: str, n: int,
+                  max_tokens: int = 256) -> tuple[list[int], int, int]:
+    """One passage with its neighbours as a model trained with ``--context n`` reads it:
+    ``[CLS] before [SEP] passage [SEP] after [SEP]``, the last ``n`` tokens of the passage
+    before and the first ``n`` of the one after (none past a chapter's or a work's end), and
+    the span of the passage's own tokens, its closing [SEP] included, over which the
+    embedding is pooled. The passage gives way to the neighbours when the whole would pass
+    ``max_tokens``. ``tokenizer``: a ``tokenizers.Tokenizer`` (truncating at ``max_tokens``,
+    as in training). Training (``training/train_classifier.py``) calls this same function."""
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    b = tokenizer.encode(before, add_special_tokens=False).ids[-n:] if before and n else []
+    a = tokenizer.encode(after, add_special_tokens=False).ids[:n] if after and n else []
+    room = max_tokens - len(b) - len(a) - 4
+    own = tokenizer.encode(passage, add_special_tokens=False).ids[:room]
+    seq = [cls_id, *b, sep_id, *own, sep_id, *a, sep_id]
+    start = len(b) + 2
+    return seq, start, start + len(own) + 1
 
 
 class SentenceEncoder:
@@ -77,37 +102,72 @@ class SentenceEncoder:
         self._session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         self.dim = int(self.manifest.get("dims", 384))
         self._max_chars = self.max_tokens * 8  # never tokenise a whole chapter to keep 256
+        # tokens read from each neighbouring passage (0: passages are read alone)
+        self.context_tokens = int(self.manifest.get("context_tokens", 0))
+        inputs = {i.name for i in self._session.get_inputs()}
+        if bool(self.context_tokens) != ("pool_mask" in inputs):
+            raise StaticModelError(f"{self.model_dir}: the manifest's context_tokens and the "
+                                   "graph's inputs disagree; rebuild it with "
+                                   "training/export_classifier.py")
         # Optional text -> vector memo (off by default): the evaluation harness turns it on
         # so that a passage it embeds for training is not encoded again when it is scanned.
-        self.memo: dict[str, np.ndarray] | None = None
+        # A model that reads neighbours memoises by (before, text, after).
+        self.memo: dict[Any, np.ndarray] | None = None
 
     @property
     def sha256(self) -> str:
         return str(self.manifest["files"]["model.onnx"]["sha256"])
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts``; an empty or whitespace-only text gets a zero row."""
+    def encode(self, texts: Sequence[str], before: Sequence[str] | None = None,
+               after: Sequence[str] | None = None) -> np.ndarray:
+        """Embed ``texts``; an empty or whitespace-only text gets a zero row. ``before`` and
+        ``after``: each text's neighbouring passages ("" for none), read by a model trained
+        with them and ignored by one that reads passages alone; not given, every text is
+        read without neighbours."""
         if isinstance(texts, str):
             raise TypeError("encode() takes a sequence of texts, not a single str")
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        n = len(texts)
+        context = bool(self.context_tokens)
+        prev: list[str] = [""] * n if before is None or not context else list(before)
+        nxt: list[str] = [""] * n if after is None or not context else list(after)
+        if len(prev) != n or len(nxt) != n:
+            raise ValueError("before and after need one neighbour text per text")
+        out = np.zeros((n, self.dim), dtype=np.float32)
         memo = self.memo
-        live = []
+        live, keys = [], []
         for i, text in enumerate(texts):
-            if memo is not None and text in memo:
-                out[i] = memo[text]
+            key: Any = (prev[i], text, nxt[i]) if context else text
+            if memo is not None and key in memo:
+                out[i] = memo[key]
             elif text.strip():
                 live.append(i)
+                keys.append(key)
         if not live:
             return out
-        encodings = self._tokenizer.encode_batch([texts[i][: self._max_chars] for i in live])
+        cut = self._max_chars
+        if context:
+            feeds_of = [self._context_feeds(texts[i][:cut], prev[i][:cut], nxt[i][:cut])
+                        for i in live]
+        else:
+            encodings = self._tokenizer.encode_batch([texts[i][:cut] for i in live])
+            feeds_of = []
+            for enc in encodings:
+                ids = np.asarray([enc.ids], dtype=np.int64)
+                feeds_of.append({"input_ids": ids, "attention_mask": np.ones_like(ids)})
         # One text per call. The int8 graph quantises activations with one scale per call,
         # so batching would make a passage's vector depend on its neighbours (and on their
         # padding: up to 0.035 apart, measured); one row per call is exact and repeatable,
         # for about 20% less throughput.
-        for i, enc in zip(live, encodings, strict=True):
-            ids = np.asarray([enc.ids], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        for i, key, feeds in zip(live, keys, feeds_of, strict=True):
             out[i] = self._session.run(None, feeds)[0][0]
             if memo is not None:
-                memo[texts[i]] = out[i]
+                memo[key] = out[i]
         return out
+
+    def _context_feeds(self, text: str, before: str, after: str) -> dict[str, np.ndarray]:
+        seq, start, stop = context_input(self._tokenizer, text, before, after,
+                                         self.context_tokens, self.max_tokens)
+        ids = np.asarray([seq], dtype=np.int64)
+        pool = np.zeros_like(ids)
+        pool[0, start:stop] = 1
+        return {"input_ids": ids, "attention_mask": np.ones_like(ids), "pool_mask": pool}

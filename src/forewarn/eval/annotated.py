@@ -134,12 +134,23 @@ def annotated(ctx: Context) -> Section:
     # each one in its book or scene)
     context = (importlib.import_module("fit_combiner").context_features(
         [pid for pid, _ in rows], clf, clf.rings, data)[1] if clf.reads_neighbours else None)
+    # a model that reads its neighbours' text reads each passage with the passages either
+    # side of it in its chapter or scene, as a scan does
+    before: list[str] = []
+    after: list[str] = []
+    if clf.context_tokens:
+        ring_texts = importlib.import_module("fit_combiner").ring_texts
+        for pid, _ in rows:
+            (b_text, a_text), = ring_texts(pid, 1, data)[1]
+            before.append(b_text)
+            after.append(a_text)
     probs = np.zeros((len(texts), len(wids)), dtype=np.float32)
     severity = np.zeros((len(texts), len(wids)), dtype=np.int8)
     for b in range(0, len(texts), 256):
         probs[b: b + 256], severity[b: b + 256] = clf.scores(
             texts[b: b + 256], lex["lexicon"][b: b + 256], lex["negated"][b: b + 256],
-            context=None if context is None else {k: v[b: b + 256] for k, v in context.items()})
+            context=None if context is None else {k: v[b: b + 256] for k, v in context.items()},
+            neighbours=(before[b: b + 256], after[b: b + 256]) if before else None)
     points = np.array([clf.operating_points.get(w, 0.5) for w in wids])
     v2 = probs >= points
     engines = {"v2": Shipped(engine="v2"), "v1": Shipped(engine="v1")}
