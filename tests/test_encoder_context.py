@@ -176,3 +176,20 @@ def test_the_classifier_gives_a_neighbour_reading_model_the_passages_around_each
     assert clf.encoder.calls[-1] == (texts, ["", "", ""], ["", "", ""])
     clf.scores(texts, neighbours=(["x", "y", "z"], ["p", "q", "r"]))  # the caller's
     assert clf.encoder.calls[-1] == (texts, ["x", "y", "z"], ["p", "q", "r"])
+
+
+@pytest.mark.skipif(not (DEFAULT_CLASSIFIER_DIR / "manifest.json").is_file(),
+                    reason="the shipped classifier is not built")
+def test_spreading_the_texts_over_threads_gives_the_same_vectors() -> None:
+    """Each text is one call on one thread whatever the number of workers, so the vectors
+    do not depend on it (nor on which texts were encoded together)."""
+    texts = [OWN, BEFORE, AFTER, "The boat came in at dusk.", "", "He drank, and then he slept."]
+    before = ["", OWN, BEFORE, AFTER, "", "The boat came in at dusk."]
+    after = [BEFORE, AFTER, "", "", "", ""]
+    one = SentenceEncoder(DEFAULT_CLASSIFIER_DIR, threads=1)
+    two = SentenceEncoder(DEFAULT_CLASSIFIER_DIR, threads=2)
+    assert (one.workers, two.workers) == (1, 2)
+    first = one.encode(texts, before, after)
+    np.testing.assert_array_equal(first, two.encode(texts, before, after))
+    np.testing.assert_array_equal(first[3:4], two.encode(texts[3:4], before[3:4], after[3:4]))
+    assert not first[4].any() and np.all(np.abs(np.linalg.norm(first[[0, 1, 2, 3, 5]], axis=1) - 1) < 1e-4)
