@@ -133,3 +133,42 @@ def test_context_input_pools_over_the_passage_only() -> None:
     assert ids.shape == mask.shape == pool.shape == (2, len(seq))
     assert pool[0].tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0]
     assert pool[1].tolist()[:6] == [0, 0, 1, 1, 1, 0] and int(mask[1].sum()) == len(bare)
+
+
+def test_the_dev_scores_cache_is_reused_only_for_the_same_model_and_passages(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import fit_combiner
+    import train_classifier
+
+    rows = {"id": ["b:0-5", "b:6-9"], "y": np.zeros((2, 3))}
+    monkeypatch.setattr(train_classifier, "load_rows", lambda data, splits: rows)
+    monkeypatch.setattr("forewarn.detect.classifier.PassageClassifier", lambda model: model)
+    calls: list[list[str]] = []
+
+    def scored(ids, clf, rings, data):
+        calls.append(list(ids))
+        return np.full((len(ids), 3), float(len(calls))), {"context": np.ones((len(ids), 1))}
+
+    monkeypatch.setattr(fit_combiner, "context_features", scored)
+    model = tmp_path / "model"
+    model.mkdir()
+
+    def write_manifest(sha: str) -> None:
+        (model / "manifest.json").write_text(json.dumps({"files": {
+            "model.onnx": {"sha256": sha}, "heads.npz": {"sha256": "h"}}}))
+
+    write_manifest("a")
+    cache = tmp_path / "scores.npz"
+    first = fit_combiner.scored_dev_rows(model, 5, tmp_path, cache)
+    again = fit_combiner.scored_dev_rows(model, 5, tmp_path, cache)
+    assert len(calls) == 1 and np.array_equal(first[2], again[2])
+    assert np.array_equal(again[3]["context"], np.ones((2, 1)))
+    fit_combiner.scored_dev_rows(model, 4, tmp_path, cache)  # other rings: scored again
+    write_manifest("b")  # another graph: scored again
+    fit_combiner.scored_dev_rows(model, 4, tmp_path, cache)
+    rows["id"] = ["b:0-5"]  # other passages: scored again
+    rows["y"] = np.zeros((1, 3))
+    fit_combiner.scored_dev_rows(model, 4, tmp_path, cache)
+    assert len(calls) == 4

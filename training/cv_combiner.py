@@ -95,10 +95,11 @@ def cross_validate(features: dict[str, np.ndarray], y: np.ndarray, weight: np.nd
             "ap": {w: round(a, 3) for w, a in aps.items()}}
 
 
-def dev_features(wids: list[str], model: Path, data: Path, rings: int = RINGS
+def dev_features(wids: list[str], model: Path, data: Path, rings: int = RINGS,
+                 scores_cache: Path | None = None
                  ) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
     """(ids, the shipped combiner's features, presence labels) of every dev passage."""
-    ids, y, logits, context = scored_dev_rows(model, rings, data)
+    ids, y, logits, context = scored_dev_rows(model, rings, data, scores_cache)
     features = {"classifier": logits[:, :len(wids)], **lexicon_features(ids, wids, data),
                 **context}
     return ids, features, y[:, :len(wids)].astype(np.float64)
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, required=True, help="an exported classifier")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--cache", type=Path, help="keep the dev features here (npz) and reuse them")
+    ap.add_argument("--scores-cache", type=Path,
+                    help="the dev passages' scores as fit_combiner.py --scores-cache keeps them")
     args = ap.parse_args(argv)
     wids = json.loads((args.run / "rows.json").read_text())["warnings"]
     if args.cache and args.cache.is_file():
@@ -120,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         y = saved["y"]
         features = {k.removeprefix("f_"): saved[k] for k in saved.files if k.startswith("f_")}
     else:
-        ids, features, y = dev_features(wids, args.model, Path(args.data))
+        ids, features, y = dev_features(wids, args.model, Path(args.data),
+                                        scores_cache=args.scores_cache)
         if args.cache:
             np.savez(args.cache, ids=np.array(ids), y=y,
                      **{f"f_{k}": v for k, v in features.items()})

@@ -204,17 +204,30 @@ def context_features(ids: list[str], clf, rings: int, data: Path
     return own_logits, features
 
 
-def scored_dev_rows(model: Path, rings: int, data: Path
+def scored_dev_rows(model: Path, rings: int, data: Path, cache: Path | None = None
                     ) -> tuple[list[str], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Every dev passage labelled today (the graph scores any passage, so not only those a
     run knew when it was trained): (ids, label rows ``[n, 3W]``, the exported classifier
-    ``model``'s head logits ``[n, 3W]``, its ``context`` features)."""
+    ``model``'s head logits ``[n, 3W]``, its ``context`` features). ``cache``: an npz
+    that keeps them, reused while the model's graph and heads, the rings and the dev
+    passages are the same (``fit_combiner.py`` and ``cv_combiner.py`` can share one)."""
     from train_classifier import load_rows
 
     from forewarn.detect.classifier import PassageClassifier
 
     current = load_rows(data, splits=("dev",))
+    manifest = json.loads((model / "manifest.json").read_text())
+    stamp = json.dumps([manifest["files"]["model.onnx"]["sha256"],
+                        manifest["files"]["heads.npz"]["sha256"], rings])
+    if cache is not None and cache.is_file():
+        saved = np.load(cache, allow_pickle=False)
+        if str(saved["stamp"]) == stamp and [str(i) for i in saved["ids"]] == current["id"]:
+            return (current["id"], current["y"], saved["logits"],
+                    {k.removeprefix("c_"): saved[k] for k in saved.files if k.startswith("c_")})
     logits, context = context_features(current["id"], PassageClassifier(model), rings, data)
+    if cache is not None:
+        np.savez(cache, stamp=np.array(stamp), ids=np.array(current["id"]), logits=logits,
+                 **{f"c_{k}": v for k, v in context.items()})
     return current["id"], current["y"], logits, context
 
 
@@ -352,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
                          "and add the neighbours' features (context, context2, ...)")
     ap.add_argument("--rings", type=int, default=RINGS,
                     help="with --model: how many rings of neighbours (default %(default)s)")
+    ap.add_argument("--scores-cache", type=Path,
+                    help="with --model: keep the dev passages' scores in this npz and reuse "
+                         "them (cv_combiner.py --scores-cache reads the same file)")
     ap.add_argument("--with-chapters", action="store_true",
                     help="with --model: fit the aggregator on the dev chapters too")
     ap.add_argument("--shrink", type=float, default=SHRINK,
@@ -372,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     context: dict[str, np.ndarray] = {}
     if args.model is not None:
         ids, y_dev, all_logits, context = scored_dev_rows(args.model, args.rings,
-                                                          Path(args.data))
+                                                          Path(args.data), args.scores_cache)
     logits = all_logits[:, :n_w]
     y = y_dev[:, :n_w].astype(np.float64)
     sample = load_sample()
