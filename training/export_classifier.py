@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     from finetune_encoder import _torch_model
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from tokenizers import Tokenizer
-    from train_classifier import context_of, text_of, with_context
+    from train_classifier import context_of, pad_pooled, text_of, with_context
 
     from forewarn.combine import sigmoid
 
@@ -125,16 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             super().__init__()
             self.m = model
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
-            return self.m.embed(input_ids, attention_mask)
-
-    class PooledEncoder(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.m = model
-
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                    pool_mask: torch.Tensor):
+                    pool_mask: torch.Tensor | None = None):
+            # traced with two inputs, or three for a run that reads its neighbours
             return self.m.embed(input_ids, attention_mask, pool_mask)
 
     warnings = meta["warnings"]
@@ -148,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         inputs = ["input_ids", "attention_mask"] + (["pool_mask"] if context else [])
         example = tuple(torch.ones(1, 8, dtype=torch.int64) for _ in inputs)
         with torch.no_grad():
-            torch.onnx.export(PooledEncoder() if context else Encoder(), example, str(fp32),
+            torch.onnx.export(Encoder(), example, str(fp32),
                               dynamo=False, opset_version=OPSET, input_names=inputs,
                               output_names=["sentence_embedding"],
                               dynamic_axes={**{name: {0: "batch", 1: "tokens"}
@@ -172,11 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                 seq, start, stop = with_context(tok, text, *context_of(meta["ids"][i],
                                                                         Path(args.data)),
                                                 context)
-                ids = np.array([seq], dtype=np.int64)
-                pool = np.zeros_like(ids)
-                pool[0, start:stop] = 1
-                feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids),
-                         "pool_mask": pool}
+                feeds = dict(zip(("input_ids", "attention_mask", "pool_mask"),
+                                 pad_pooled([seq], [(start, stop)]), strict=True))
             else:
                 ids = np.array([tok.encode(text).ids], dtype=np.int64)
                 feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}

@@ -526,9 +526,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             if context:  # as the run was trained: with its neighbours, pooled over its own
                 seq, a, b = with_context(tok, text, *context_of(meta["ids"][i],
                                                                  Path(args.data)), context)
-                ids = torch.tensor([seq])
-                pool = torch.zeros_like(ids)
-                pool[0, a:b] = 1
+                ids, _, pool = map(torch.from_numpy, pad_pooled([seq], [(a, b)]))
             else:
                 ids, pool = torch.tensor([tok.encode(text).ids]), None
             out[k] = model.head(model.embed(ids, torch.ones_like(ids), pool) * scale
