@@ -72,18 +72,39 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
 
     ``x`` ``[n, k]`` (add a column of ones for a bias), ``y`` in [0, 1] ``[n]``; returns the
     coefficients ``[k]``. ``prior`` is the prior's precision around ``prior_mean``.
+
+    Each Newton step is halved until it lowers the penalised loss (Armijo backtracking).
+    A full step from the prior's mean can overshoot where scores are large and positives
+    few (a classifier's logits reach ±15, a warning may have 30 positives in 8,000 rows):
+    undamped, such a fit oscillated and ended with coefficients in the hundreds.
     """
     n, k = x.shape
     w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
     mean = np.zeros(k) if prior_mean is None else np.asarray(prior_mean, dtype=np.float64)
+
+    def loss(b: np.ndarray) -> float:
+        z = x @ b
+        return float(w @ (np.logaddexp(0.0, z) - y * z) + 0.5 * prior * ((b - mean) ** 2).sum())
+
     beta = mean.copy()
+    current = loss(beta)
     for _ in range(iters):
         p = sigmoid(x @ beta)
         grad = x.T @ (w * (p - y)) + prior * (beta - mean)
         hess = (x * (w * p * (1 - p))[:, None]).T @ x + prior * np.eye(k)
         step = np.linalg.solve(hess, grad)
-        beta -= step
-        if np.abs(step).max() < 1e-9:
+        decrease = float(grad @ step)  # > 0: the Hessian is positive definite
+        t = 1.0
+        while True:
+            candidate = beta - t * step
+            value = loss(candidate)
+            if value <= current - 1e-4 * t * decrease or t < 1e-8:
+                break
+            t *= 0.5
+        if value > current:  # no step lowers the loss: at the optimum to rounding
+            break
+        beta, current = candidate, value
+        if np.abs(t * step).max() < 1e-9:
             break
     return beta
 
