@@ -21,6 +21,7 @@ from train_classifier import (  # noqa: E402
     soft_presence,
     wave_rows,
     with_context,
+    writing_batch_rows,
 )
 
 
@@ -79,6 +80,15 @@ def test_wave_rows_names_whole_targeted_waves_only() -> None:
     assert wave_rows(sample, "wave3") == {"a"}
     assert wave_rows(sample, "wave3,wave5") == {"a", "d"}
     assert wave_rows(sample, "trainrandom1") == set()
+
+
+def test_writing_batch_rows_names_whole_batches_only() -> None:
+    ids = ["modern:w76-s01:0-412", "modern:w7-s02:10-90", "modern:w760-s01:0-5",
+           "austen-persuasion:100-500", "modern:w77-s12:3-9"]
+    assert writing_batch_rows(ids, "w76") == {"modern:w76-s01:0-412"}
+    assert writing_batch_rows(ids, "wave3,w76,w77") == {"modern:w76-s01:0-412",
+                                                        "modern:w77-s12:3-9"}
+    assert writing_batch_rows(ids, "wave3") == set()
 
 
 def test_length_batches_use_every_whole_batch_row_once_and_pad_less() -> None:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -137,6 +138,14 @@ def wave_rows(sample: list[dict], waves: str) -> set[str]:
     names = set(waves.split(","))
     return {r["id"] for r in sample
             if r["stratum"] == "targeted" and r["drawn"].split(":")[0] in names}
+
+
+def writing_batch_rows(ids: list[str], names: str) -> set[str]:
+    """The ids of the modern passages of the named writing batches (comma-separated, e.g.
+    ``w76,w77``; ``modern:w76-s01:0-412`` is of ``w76``). Other names are ignored."""
+    batches = {n for n in names.split(",") if re.fullmatch(r"w\d+", n)}
+    return {i for i in ids
+            if i.startswith("modern:") and i.split(":")[1].split("-")[0] in batches}
 
 
 def length_batches(order: np.ndarray, lengths: np.ndarray, batch: int, rng: np.random.Generator,
@@ -256,7 +265,7 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{min(args.rehearse, len(others))} rehearsed", flush=True)
     if args.without:
         # an ablation: leave the named targeted waves' train rows out
-        dropped = wave_rows(sample, args.without)
+        dropped = wave_rows(sample, args.without) | writing_batch_rows(rows["id"], args.without)
         keep = np.array([rows["id"][i] not in dropped for i in train], dtype=bool)
         print(f"without {args.without}: {int((~keep).sum())} train rows left out", flush=True)
         train = train[keep]
@@ -552,8 +561,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--focus", help="train on these targeted waves' rows (comma-separated, "
                    "e.g. wave3) plus --rehearse others: a continuation of --init")
     t.add_argument("--rehearse", type=int, default=6000)
-    t.add_argument("--without", help="leave these targeted waves' train rows out "
-                   "(comma-separated wave names, e.g. wave3,wave4,wave5): an ablation")
+    t.add_argument("--without", help="leave these targeted waves' and writing batches' "
+                   "train rows out (comma-separated names, e.g. wave3,wave4,wave5,w76): an "
+                   "ablation, or a rebuild of a run made before later labels")
     t.add_argument("--log-every", type=int, default=50, help="steps between progress lines")
     t.add_argument("--weight-severity", action="store_true",
                    help="weight the severity outputs' positives like the presence outputs'")
