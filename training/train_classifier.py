@@ -387,7 +387,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         summary.update(epoch=epoch + 1, seconds=round(time.perf_counter() - t0, 1),
                        train_rows=len(train), dev_rows=len(dev), seed=args.seed,
                        soft=args.soft, lr=args.lr, bucket=args.bucket, bf16=args.bf16,
-                       context=args.context)
+                       context=args.context, epochs=args.epochs, without=args.without,
+                       focus=args.focus, init=args.init)
         print(json.dumps(summary), flush=True)
         np.savez(run / f"dev-epoch{epoch + 1}.npz", logits=dev_logits, rows=dev)
         torch.save({"model": inner.state_dict(), "opt": opt.state_dict(),
