@@ -69,6 +69,34 @@ def test_cross_validation_rewards_an_informative_classifier_only() -> None:
     assert good["micro_recall"] > 0.5 and good["warnings"] == 2
 
 
+def test_compare_sets_two_models_side_by_side_on_the_passages_both_hold() -> None:
+    rng = np.random.default_rng(1)
+    n, wids = 600, ["death", "war"]
+    ids = [f"book{k % 10}:{k}-{k + 1}" for k in range(n)]
+    y = (rng.random((n, 2)) < 0.1).astype(float)
+    informative = np.where(y > 0, 2.0, -2.0) + rng.normal(0, 1.0, (n, 2))
+    noise = rng.normal(0, 1.0, (n, 2))
+    stratum = {pid: "random" for pid in ids}
+    # the newer cache holds 50 passages the older one lacks, in another order
+    extra = [f"book{k % 10}:{k}-{k + 1}" for k in range(n, n + 50)]
+    order = rng.permutation(n)
+    old = (ids, y, {"classifier": noise})
+    new = ([ids[k] for k in order] + extra,
+           np.concatenate([y[order], np.zeros((50, 2))]),
+           {"classifier": np.concatenate([informative[order], np.zeros((50, 2))])})
+    both = cv_combiner.compare(old, new, wids, stratum)
+    assert both["passages"] == n
+    assert both["b"]["mean_ap"] > 0.8 > 0.3 > both["a"]["mean_ap"]
+    assert set(both["ap_difference"]) == set(wids)
+    assert all(d > 0.4 for d in both["ap_difference"].values())
+    # the same model against itself: no difference, whatever the order of its rows
+    same = cv_combiner.compare(new, (ids, y, {"classifier": informative}), wids, stratum)
+    assert all(d == 0 for d in same["ap_difference"].values())
+    with pytest.raises(SystemExit, match="share no dev passage"):
+        cv_combiner.compare(old, (extra, np.zeros((50, 2)), {"classifier": np.zeros((50, 2))}),
+                            wids, stratum)
+
+
 def test_wave_rows_names_whole_targeted_waves_only() -> None:
     sample = [
         {"id": "a", "stratum": "targeted", "drawn": "wave3:lexicon:death"},

@@ -14,9 +14,13 @@ book is on both sides). It prints, on the natural dev passages (random and moder
   are (F1's maximum on the grid, at least 5 positives, else 0.5), but nested: chosen on
   four folds' out-of-fold probabilities, counted on the fifth.
 
+With ``--against OTHER.npz`` (another model's ``--cache``), both are cross-validated on the
+dev passages the two caches share, with the same folds, and the per-warning average
+precisions are compared: how two runs are set side by side (model card, "What was tried").
+
 The test split is never read. Usage::
 
-    python training/cv_combiner.py RUN --model DIR [--cache FILE]
+    python training/cv_combiner.py RUN --model DIR [--cache FILE] [--against OTHER.npz]
 """
 
 from __future__ import annotations
@@ -95,6 +99,37 @@ def cross_validate(features: dict[str, np.ndarray], y: np.ndarray, weight: np.nd
             "ap": {w: round(a, 3) for w, a in aps.items()}}
 
 
+Cache = tuple[list[str], np.ndarray, dict[str, np.ndarray]]  # ids, labels, features
+
+
+def load_cache(path: Path) -> Cache:
+    saved = np.load(path, allow_pickle=False)
+    return ([str(i) for i in saved["ids"]], saved["y"],
+            {k.removeprefix("f_"): saved[k] for k in saved.files if k.startswith("f_")})
+
+
+def compare(a: Cache, b: Cache, wids: list[str], stratum: dict[str, str]) -> dict:
+    """Cross-validate two models' dev features on the passages both hold (same folds, the
+    labels of ``b``, the newer reading): {"passages", "a", "b", "ap_difference" (b - a per
+    warning, most negative first)}."""
+    common = sorted(set(a[0]) & set(b[0]))
+    if not common:
+        raise SystemExit("cv_combiner: the two caches share no dev passage")
+
+    def rows(ids: list[str]) -> np.ndarray:
+        at = {pid: k for k, pid in enumerate(ids)}
+        return np.array([at[pid] for pid in common])
+
+    y = b[1][rows(b[0])]
+    weight, fold = natural_weight(common, stratum), folds(common)
+    ra, rb = (cross_validate({k: v[rows(ids)] for k, v in features.items()}, y, weight, fold,
+                             wids)
+              for ids, _, features in (a, b))
+    diff = {w: round(rb["ap"][w] - ra["ap"][w], 3) for w in ra["ap"] if w in rb["ap"]}
+    return {"passages": len(common), "a": ra, "b": rb,
+            "ap_difference": dict(sorted(diff.items(), key=lambda kv: kv[1]))}
+
+
 def dev_features(wids: list[str], model: Path, data: Path, rings: int = RINGS,
                  scores_cache: Path | None = None
                  ) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
@@ -115,13 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, help="keep the dev features here (npz) and reuse them")
     ap.add_argument("--scores-cache", type=Path,
                     help="the dev passages' scores as fit_combiner.py --scores-cache keeps them")
+    ap.add_argument("--against", type=Path,
+                    help="another model's --cache: compare the two on the passages both hold")
     args = ap.parse_args(argv)
     wids = json.loads((args.run / "rows.json").read_text())["warnings"]
     if args.cache and args.cache.is_file():
-        saved = np.load(args.cache, allow_pickle=False)
-        ids = [str(i) for i in saved["ids"]]
-        y = saved["y"]
-        features = {k.removeprefix("f_"): saved[k] for k in saved.files if k.startswith("f_")}
+        ids, y, features = load_cache(args.cache)
     else:
         ids, features, y = dev_features(wids, args.model, Path(args.data),
                                         scores_cache=args.scores_cache)
@@ -129,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
             np.savez(args.cache, ids=np.array(ids), y=y,
                      **{f"f_{k}": v for k, v in features.items()})
     stratum = {r["id"]: r["stratum"] for r in load_sample()}
+    if args.against is not None:
+        both = compare(load_cache(args.against), (ids, y, features), wids, stratum)
+        both["a"]["model"], both["b"]["model"] = str(args.against), str(args.model)
+        print(json.dumps(both))
+        return 0
     weight = natural_weight(ids, stratum)
     result = cross_validate(features, y, weight, folds(ids), wids)
     result["model"] = str(args.model)
