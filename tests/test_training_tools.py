@@ -53,13 +53,24 @@ def test_folds_never_split_a_book_or_a_writing_batch() -> None:
     assert set(fold) == set(range(cv_combiner.FOLDS))
 
 
-def test_cross_validation_rewards_an_informative_classifier_only() -> None:
-    rng = np.random.default_rng(0)
-    n, wids = 600, ["death", "war"]
+WIDS = ["death", "war"]
+
+
+def synthetic_dev(seed: int, n: int = 600) -> tuple[list[str], np.ndarray, np.ndarray,
+                                                     np.ndarray, np.random.Generator]:
+    """Dev passages of ten books, two warnings at 10%: (ids, labels, an informative
+    classifier's logits, noise, the generator for more)."""
+    rng = np.random.default_rng(seed)
     ids = [f"book{k % 10}:{k}-{k + 1}" for k in range(n)]
     y = (rng.random((n, 2)) < 0.1).astype(float)
     informative = np.where(y > 0, 2.0, -2.0) + rng.normal(0, 1.0, (n, 2))
     noise = rng.normal(0, 1.0, (n, 2))
+    return ids, y, informative, noise, rng
+
+
+def test_cross_validation_rewards_an_informative_classifier_only() -> None:
+    ids, y, informative, noise, _ = synthetic_dev(0)
+    n, wids = len(ids), WIDS
     weight = np.ones(n)
     fold = cv_combiner.folds(ids)
     good = cv_combiner.cross_validate({"classifier": informative}, y, weight, fold, wids)
@@ -69,13 +80,9 @@ def test_cross_validation_rewards_an_informative_classifier_only() -> None:
     assert good["micro_recall"] > 0.5 and good["warnings"] == 2
 
 
-def test_compare_sets_two_models_side_by_side_on_the_passages_both_hold() -> None:
-    rng = np.random.default_rng(1)
-    n, wids = 600, ["death", "war"]
-    ids = [f"book{k % 10}:{k}-{k + 1}" for k in range(n)]
-    y = (rng.random((n, 2)) < 0.1).astype(float)
-    informative = np.where(y > 0, 2.0, -2.0) + rng.normal(0, 1.0, (n, 2))
-    noise = rng.normal(0, 1.0, (n, 2))
+def test_compare_sets_two_models_side_by_side_on_the_passages_both_hold(tmp_path: Path) -> None:
+    ids, y, informative, noise, rng = synthetic_dev(1)
+    n, wids = len(ids), WIDS
     stratum = {pid: "random" for pid in ids}
     # the newer cache holds 50 passages the older one lacks, in another order
     extra = [f"book{k % 10}:{k}-{k + 1}" for k in range(n, n + 50)]
@@ -84,6 +91,8 @@ def test_compare_sets_two_models_side_by_side_on_the_passages_both_hold() -> Non
     new = ([ids[k] for k in order] + extra,
            np.concatenate([y[order], np.zeros((50, 2))]),
            {"classifier": np.concatenate([informative[order], np.zeros((50, 2))])})
+    cv_combiner.save_cache(tmp_path / "new.npz", new)  # as --cache keeps it, read back
+    new = cv_combiner.load_cache(tmp_path / "new.npz")
     both = cv_combiner.compare(old, new, wids, stratum)
     assert both["passages"] == n
     assert both["b"]["mean_ap"] > 0.8 > 0.3 > both["a"]["mean_ap"]

@@ -102,6 +102,11 @@ def cross_validate(features: dict[str, np.ndarray], y: np.ndarray, weight: np.nd
 Cache = tuple[list[str], np.ndarray, dict[str, np.ndarray]]  # ids, labels, features
 
 
+def save_cache(path: Path, cache: Cache) -> None:
+    ids, y, features = cache
+    np.savez(path, ids=np.array(ids), y=y, **{f"f_{k}": v for k, v in features.items()})
+
+
 def load_cache(path: Path) -> Cache:
     saved = np.load(path, allow_pickle=False)
     return ([str(i) for i in saved["ids"]], saved["y"],
@@ -160,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         ids, features, y = dev_features(wids, args.model, Path(args.data),
                                         scores_cache=args.scores_cache)
         if args.cache:
-            np.savez(args.cache, ids=np.array(ids), y=y,
-                     **{f"f_{k}": v for k, v in features.items()})
+            save_cache(args.cache, (ids, y, features))
     stratum = {r["id"]: r["stratum"] for r in load_sample()}
     if args.against is not None:
         both = compare(load_cache(args.against), (ids, y, features), wids, stratum)
