@@ -16,6 +16,7 @@ sys.path.insert(0, str(ROOT / "training"))
 import cv_combiner  # noqa: E402
 from train_classifier import (  # noqa: E402
     average_states,
+    cpu_has_bf16,
     length_batches,
     pad_pooled,
     soft_presence,
@@ -23,6 +24,16 @@ from train_classifier import (  # noqa: E402
     with_context,
     writing_batch_rows,
 )
+
+
+def test_bf16_is_allowed_only_where_the_cpu_multiplies_it_in_hardware() -> None:
+    avx2 = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma f16c\n"
+    amx = "processor\t: 0\nflags\t\t: fpu avx2 avx512f amx_tile amx_bf16 amx_int8\n"
+    avx512bf16 = "flags\t\t: avx2 avx512f avx512_bf16\n"
+    assert not cpu_has_bf16(avx2)
+    assert cpu_has_bf16(amx)
+    assert cpu_has_bf16(avx512bf16)
+    assert not cpu_has_bf16("model name\t: amx_bf16 in a name is not a flag\n")
 
 
 def test_soft_presence_is_the_share_of_readings_that_saw_a_warning() -> None:
