@@ -17,8 +17,10 @@ import cv_combiner  # noqa: E402
 from train_classifier import (  # noqa: E402
     average_states,
     cpu_has_bf16,
+    epoch_rows,
     length_batches,
     pad_pooled,
+    quiet_rows,
     soft_presence,
     wave_rows,
     with_context,
@@ -230,3 +232,82 @@ def test_the_dev_scores_cache_is_reused_only_for_the_same_model_and_passages(
     rows["y"] = np.zeros((1, 3))
     fit_combiner.scored_dev_rows(model, 4, tmp_path, cache)
     assert len(calls) == 4
+
+
+def test_refit_heads_loss_gradient_matches_finite_differences() -> None:
+    from refit_heads import head_loss
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 5))
+    y = (rng.random((40, 6)) < 0.3).astype(float)
+    y[:, 2:] = np.where(y[:, :2].repeat(2, axis=1) > 0, y[:, 2:], np.nan)  # severity unknown
+    y[5, 0] = 0.5  # a soft label
+    init = rng.normal(size=(6, 6))
+    params = init.ravel() + rng.normal(scale=0.3, size=init.size)
+    w_pos = np.array([3.0, 2.0, 1.0, 1.0, 1.0, 1.0])
+    loss, grad = head_loss(params, x, y, w_pos, init, l2=0.7)
+    eps = 1e-6
+    for k in rng.choice(params.size, size=12, replace=False):
+        step = np.zeros_like(params)
+        step[k] = eps
+        numeric = (head_loss(params + step, x, y, w_pos, init, 0.7)[0]
+                   - head_loss(params - step, x, y, w_pos, init, 0.7)[0]) / (2 * eps)
+        assert numeric == pytest.approx(grad[k], rel=1e-4, abs=1e-8)
+    assert np.isfinite(loss)
+
+
+def test_refit_heads_learns_new_labels_and_the_pull_holds_it_near_the_start() -> None:
+    from refit_heads import fit_heads, head_loss
+    from train_classifier import pos_weights
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(400, 8))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    truth = rng.normal(scale=8.0, size=(2, 8))
+    y = np.full((400, 6), np.nan)
+    y[:, :2] = (x @ truth.T > 0).astype(float)
+    init = np.zeros((6, 9))  # heads that know nothing yet
+    loose = fit_heads(x, y, 2, init, l2=1e-6)
+    tight = fit_heads(x, y, 2, init, l2=10.0)
+    w_pos = pos_weights(y, 2)
+    start = head_loss(init.ravel(), x, y, w_pos, init, 0.0)[0]
+    assert head_loss(loose.ravel(), x, y, w_pos, init, 0.0)[0] < 0.5 * start
+    accuracy = ((x @ loose[:2, :-1].T + loose[:2, -1] > 0) == (y[:, :2] > 0.5)).mean()
+    assert accuracy > 0.9
+    assert np.linalg.norm(tight) < np.linalg.norm(loose)
+    assert np.allclose(loose[2:], 0.0)  # outputs with no known label stay where they began
+
+
+def test_refit_heads_export_is_a_classifier_forewarn_loads(tmp_path: Path) -> None:
+    from refit_heads import write_export
+
+    from forewarn.detect.classifier import DEFAULT_CLASSIFIER_DIR, PassageClassifier
+
+    shipped = PassageClassifier(DEFAULT_CLASSIFIER_DIR)
+    heads = np.concatenate([shipped.weight, shipped.bias[:, None]], axis=1).astype(np.float64)
+    heads[:, -1] += 1.0
+    write_export(DEFAULT_CLASSIFIER_DIR, tmp_path / "refit", heads)
+    refit = PassageClassifier(tmp_path / "refit")  # the manifest's hashes are checked here
+    assert np.allclose(refit.bias, shipped.bias + 1.0)
+    assert np.allclose(refit.weight, shipped.weight)
+
+
+def test_an_epoch_reads_every_warning_row_and_a_fresh_share_of_the_quiet_ones() -> None:
+    # two warnings, then their severity outputs (unknown where the warning is absent)
+    y = np.zeros((10, 4))
+    y[:, 2:] = np.nan
+    y[0] = [1.0, 0.0, 1.0, np.nan]  # a warning
+    y[1, 1] = 0.5  # a soft label
+    y[2, :2] = [1.0, np.nan]  # a seed positive: the other warning unknown
+    y[3, 0] = np.nan  # unknown for one warning: not known to be quiet
+    quiet = quiet_rows(y, 2)
+    assert quiet.tolist() == [False] * 4 + [True] * 6
+    train = np.arange(100, 110)
+    rng = np.random.default_rng(0)
+    first = epoch_rows(train, quiet, 0.5, rng)
+    second = epoch_rows(train, quiet, 0.5, rng)
+    for rows in (first, second):
+        assert set(train[:4]) <= set(rows)
+        assert len(rows) == 4 + 3
+    assert set(first) != set(second)  # another draw of the quiet rows
+    assert np.array_equal(epoch_rows(train, quiet, 1.0, rng), train)

@@ -148,6 +148,24 @@ def writing_batch_rows(ids: list[str], names: str) -> set[str]:
             if i.startswith("modern:") and i.split(":")[1].split("-")[0] in batches}
 
 
+def quiet_rows(y: np.ndarray, n_warnings: int) -> np.ndarray:
+    """Rows annotated with no warning at all (every presence label known and 0)."""
+    presence = y[:, :n_warnings]
+    return ~np.isnan(presence).any(axis=1) & (np.nan_to_num(presence) == 0).all(axis=1)
+
+
+def epoch_rows(train: np.ndarray, quiet: np.ndarray, share: float,
+               rng: np.random.Generator) -> np.ndarray:
+    """One epoch's rows: every row that carries a warning (or an unknown), and ``share`` of
+    the quiet rows (``quiet`` aligned with ``train``), drawn afresh each epoch so that over
+    several epochs every quiet row is read. ``share`` 1 is every row."""
+    if share >= 1.0:
+        return train
+    quiet_idx = np.flatnonzero(quiet)
+    keep = rng.choice(quiet_idx, round(share * len(quiet_idx)), replace=False)
+    return np.sort(np.concatenate([train[~quiet], train[keep]]))
+
+
 def length_batches(order: np.ndarray, lengths: np.ndarray, batch: int, rng: np.random.Generator,
                    window: int = 50) -> list[np.ndarray]:
     """An epoch's batches of passages of similar length: ``order`` (already shuffled) is cut
@@ -339,13 +357,23 @@ def cmd_train(args: argparse.Namespace) -> int:
             return self.inner.head(self.inner.embed(ids, mask, pool) * SCALE)
 
     model = Scaled()
+    if args.freeze_layers:
+        # the embeddings and the lowest transformer layers stay as pre-trained: no gradient
+        # flows below the first trained layer, so a step costs less (the issue's CPU recipe)
+        for param in model.bert.embeddings.parameters():
+            param.requires_grad_(False)
+        for layer in model.bert.encoder.layer[: args.freeze_layers]:
+            for param in layer.parameters():
+                param.requires_grad_(False)
     w_pos = torch.tensor(pos_weights(y[train], len(wids), args.weight_severity),
                          dtype=torch.float32)
     encoder_params = [p for p in model.bert.parameters() if p.requires_grad]
     opt = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr},
                              {"params": model.head.parameters(), "lr": HEAD_LR}],
                             weight_decay=WEIGHT_DECAY)
-    steps_per_epoch = max(1, len(train) // BATCH)
+    quiet = quiet_rows(y[train], len(wids))
+    per_epoch = len(train) - int(quiet.sum()) + round(args.negatives * int(quiet.sum()))
+    steps_per_epoch = max(1, per_epoch // BATCH)
     total = steps_per_epoch * args.epochs
     warm = max(1, int(WARMUP * total))
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -374,7 +402,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     lengths = np.array([len(t) for t in tokens])
     for epoch in range(start_epoch, args.epochs):
         rng = np.random.default_rng(args.seed + epoch)
-        order = rng.permutation(train)
+        order = rng.permutation(epoch_rows(train, quiet, args.negatives, rng))
         if args.bucket:
             picks = length_batches(order, lengths, BATCH, rng)
         else:
@@ -410,7 +438,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                        train_rows=len(train), dev_rows=len(dev), seed=args.seed,
                        soft=args.soft, lr=args.lr, bucket=args.bucket, bf16=args.bf16,
                        context=args.context, epochs=args.epochs, without=args.without,
-                       focus=args.focus, init=args.init)
+                       focus=args.focus, init=args.init, negatives=args.negatives,
+                       freeze_layers=args.freeze_layers)
         print(json.dumps(summary), flush=True)
         np.savez(run / f"dev-epoch{epoch + 1}.npz", logits=dev_logits, rows=dev)
         torch.save({"model": inner.state_dict(), "opt": opt.state_dict(),
@@ -598,6 +627,11 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--context", type=int, default=0, metavar="TOKENS",
                    help="read this many tokens of each neighbouring passage with the passage "
                         "(the embedding is pooled over the passage's own tokens)")
+    t.add_argument("--freeze-layers", type=int, default=0, metavar="N",
+                   help="keep the embeddings and the lowest N of the 6 layers as pre-trained")
+    t.add_argument("--negatives", type=float, default=1.0, metavar="SHARE",
+                   help="each epoch reads this share of the rows annotated with no warning "
+                        "(drawn afresh per epoch) and every other row")
     t.add_argument("--bf16", action="store_true",
                    help="bf16 autocast for the CPU's matrix products (AMX or AVX-512 BF16)")
     t.set_defaults(fn=cmd_train)
