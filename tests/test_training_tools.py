@@ -311,3 +311,20 @@ def test_an_epoch_reads_every_warning_row_and_a_fresh_share_of_the_quiet_ones() 
         assert len(rows) == 4 + 3
     assert set(first) != set(second)  # another draw of the quiet rows
     assert np.array_equal(epoch_rows(train, quiet, 1.0, rng), train)
+
+
+def test_refit_heads_reads_the_shipped_heads_exactly_as_a_scan_does(tmp_path: Path) -> None:
+    from refit_heads import HeadsOnVectors, VectorCache
+
+    from forewarn.detect.classifier import DEFAULT_CLASSIFIER_DIR
+
+    texts = ["She buried her brother on a grey morning.", "The kettle boiled; they had tea."]
+    cache = VectorCache(DEFAULT_CLASSIFIER_DIR, tmp_path / "vectors.npz")
+    heads = HeadsOnVectors(cache, cache.clf.weight, cache.clf.bias)
+    vectors, logits = heads.logits(texts)
+    _, scan_logits = cache.clf.logits(texts)
+    assert np.allclose(logits, scan_logits, atol=1e-4)
+    cache.save()
+    again = VectorCache(DEFAULT_CLASSIFIER_DIR, tmp_path / "vectors.npz")
+    assert np.array_equal(again.get(texts), vectors)
+    assert again.added == 0  # read back, not encoded again
