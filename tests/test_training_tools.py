@@ -328,3 +328,43 @@ def test_refit_heads_reads_the_shipped_heads_exactly_as_a_scan_does(tmp_path: Pa
     again = VectorCache(DEFAULT_CLASSIFIER_DIR, tmp_path / "vectors.npz")
     assert np.array_equal(again.get(texts), vectors)
     assert again.added == 0  # read back, not encoded again
+
+
+def test_unsigned_weights_compute_the_exact_integer_product_on_every_cpu(tmp_path: Path) -> None:
+    """int8 weights stored as uint8 (+128, zero points alike) mean the same model, and
+    onnxruntime multiplies them exactly even where its u8 x s8 kernel saturates (AVX2)."""
+    onnx = pytest.importorskip("onnx")
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    from unsigned_weights import unsign, unsign_file
+
+    rng = np.random.default_rng(5)
+    weights = rng.integers(-127, 128, size=(64, 8)).astype(np.int8)
+    weights[:, 0] = 127  # the worst case for a saturating int16 pair sum
+    w_zero = np.zeros(8, dtype=np.int8)
+    w_zero[3] = -5
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["a", "w", "a_zero", "w_zero"], ["y"])], "g",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, [None, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [None, 8])],
+        [numpy_helper.from_array(weights, "w"),
+         numpy_helper.from_array(np.array(0, dtype=np.uint8), "a_zero"),
+         numpy_helper.from_array(w_zero, "w_zero")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "m.onnx"
+    onnx.save(model, str(path))
+    assert unsign_file(path) == 1
+    stored = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(path)).graph.initializer}
+    assert stored["w"].dtype == np.uint8 and stored["w_zero"].dtype == np.uint8
+    # the dequantised weights are unchanged
+    assert np.array_equal(stored["w"].astype(int) - stored["w_zero"].astype(int),
+                          weights.astype(int) - w_zero.astype(int))
+    a = np.full((4, 64), 255, dtype=np.uint8)
+    a[1:] = rng.integers(0, 256, size=(3, 64))
+    exact = a.astype(np.int64) @ (weights.astype(np.int64) - w_zero.astype(np.int64))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert np.array_equal(session.run(None, {"a": a})[0], exact)
+    again = onnx.load(str(path))
+    assert unsign(again) == 1  # already unsigned: left as it is
+    assert np.array_equal(numpy_helper.to_array(again.graph.initializer[0]), stored["w"])
