@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from fit_combiner import RINGS, context_features, lexicon_features, natural_weight
 from train_classifier import pos_weights
+from unsigned_weights import restamp
 
 from forewarn.combine import sigmoid
 
@@ -172,11 +173,7 @@ def write_export(model: Path, out: Path, heads: np.ndarray) -> None:
         shutil.copyfile(model / name, out / name)
     np.savez(out / "heads.npz", weight=heads[:, :-1].astype(np.float32),
              bias=heads[:, -1].astype(np.float32))
-    manifest = json.loads((out / "manifest.json").read_text())
-    blob = (out / "heads.npz").read_bytes()
-    manifest["files"]["heads.npz"].update(sha256=hashlib.sha256(blob).hexdigest(),
-                                          bytes=len(blob))
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    restamp(out, ("heads.npz",))
 
 
 def main(argv: list[str] | None = None) -> int:

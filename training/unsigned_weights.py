@@ -42,27 +42,21 @@ def unsign(model) -> int:
             consumers.setdefault(name, set()).add(node.op_type)
     done = 0
     for node in model.graph.node:
-        if node.op_type != "MatMulInteger" or len(node.input) < 2:
-            continue
-        names = [node.input[1]] + ([node.input[3]] if len(node.input) > 3 else [])
-        for name in names:
-            tensor = inits.get(name)
-            if tensor is None:
-                continue
-            if consumers.get(name, set()) != {"MatMulInteger"}:
+        if node.op_type != "MatMulInteger" or node.input[1] not in inits:
+            continue  # activations times activations: nothing stored to re-encode
+        if len(node.input) < 4 or node.input[3] not in inits:
+            raise ValueError(f"{node.name}: the weights' zero point is not a stored constant "
+                             "(a zero point of 0 read as uint8 would not be the same model)")
+        for name in (node.input[1], node.input[3]):
+            if consumers[name] != {"MatMulInteger"}:
                 raise ValueError(f"{name} is read by other nodes too; not rewritten")
-            values = numpy_helper.to_array(tensor)
+            values = numpy_helper.to_array(inits[name])
             if values.dtype == np.uint8:
                 continue
             if values.dtype != np.int8:
                 raise ValueError(f"{name}: a {values.dtype} weight, not int8")
             shifted = (values.astype(np.int16) + 128).astype(np.uint8)
-            tensor.CopyFrom(numpy_helper.from_array(shifted, name))
-        if len(node.input) > 3 and inits.get(node.input[3]) is None:
-            raise ValueError(f"{node.name}: the weights' zero point is not a constant")
-        if len(node.input) < 4:
-            raise ValueError(f"{node.name}: no zero point for the weights (a zero point of 0 "
-                             "read as uint8 would not be the same model)")
+            inits[name].CopyFrom(numpy_helper.from_array(shifted, name))
         done += 1
     return done
 
@@ -77,19 +71,27 @@ def unsign_file(path: Path) -> int:
     return n
 
 
+def restamp(folder: Path, names: tuple[str, ...], note: str = "") -> None:
+    """Record the sha256 and size of ``folder``'s files ``names`` in its manifest (and add
+    ``note`` to its "quantisation" once), keeping the manifest's indentation."""
+    path = folder / "manifest.json"
+    text = path.read_text(encoding="utf-8")
+    manifest = json.loads(text)
+    for name in names:
+        blob = (folder / name).read_bytes()
+        manifest["files"][name].update(sha256=hashlib.sha256(blob).hexdigest(), bytes=len(blob))
+    if note and note not in manifest.get("quantisation", ""):
+        manifest["quantisation"] = manifest.get("quantisation", "") + note
+    second = text.split("\n", 2)[1] if text.count("\n") > 1 else ""
+    indent = len(second) - len(second.lstrip(" ")) or 1
+    path.write_text(json.dumps(manifest, indent=indent) + "\n", encoding="utf-8")
+
+
 def rewrite(folder: Path) -> int:
     """Unsign ``folder/model.onnx`` and update its sha256 and size in the manifest."""
-    path = folder / "model.onnx"
-    n = unsign_file(path)
-    manifest_path = folder / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    blob = path.read_bytes()
-    manifest["files"]["model.onnx"].update(sha256=hashlib.sha256(blob).hexdigest(),
-                                           bytes=len(blob))
-    note = "; weights stored as uint8 (int8 + 128, zero points alike: unsigned_weights.py)"
-    if note not in manifest.get("quantisation", ""):
-        manifest["quantisation"] = manifest.get("quantisation", "") + note
-    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    n = unsign_file(folder / "model.onnx")
+    restamp(folder, ("model.onnx",),
+            note="; weights stored as uint8 (int8 + 128, zero points alike: unsigned_weights.py)")
     return n
 
 
