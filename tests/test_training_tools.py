@@ -17,6 +17,7 @@ import cv_combiner  # noqa: E402
 from train_classifier import (  # noqa: E402
     average_states,
     cpu_has_bf16,
+    drawn_rows,
     epoch_rows,
     length_batches,
     pad_pooled,
@@ -130,6 +131,21 @@ def test_wave_rows_names_whole_targeted_waves_only() -> None:
     assert wave_rows(sample, "wave3") == {"a"}
     assert wave_rows(sample, "wave3,wave5") == {"a", "d"}
     assert wave_rows(sample, "trainrandom1") == set()
+
+
+def test_drawn_rows_adds_later_uniform_draws_for_a_rebuild() -> None:
+    sample = [
+        {"id": "a", "stratum": "targeted", "drawn": "wave3:lexicon:death"},
+        {"id": "c", "stratum": "random", "drawn": "wave3:uniform-train"},
+        {"id": "e", "stratum": "random", "drawn": "trainrandom8:uniform-train"},
+        {"id": "f", "stratum": "random", "drawn": "trainrandom80:uniform-train"},
+        {"id": "g", "stratum": "random", "drawn": "uniform:the first sample"},
+        {"id": "h", "stratum": "scene", "drawn": "trainrandom8:odd"},
+    ]
+    assert drawn_rows(sample, "wave3") == {"a"}
+    assert drawn_rows(sample, "wave3,trainrandom8") == {"a", "e"}
+    # the first sample's strategies and writing batches are not draws to leave out
+    assert drawn_rows(sample, "uniform,w76") == set()
 
 
 def test_writing_batch_rows_names_whole_batches_only() -> None:

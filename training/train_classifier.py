@@ -140,6 +140,16 @@ def wave_rows(sample: list[dict], waves: str) -> set[str]:
             if r["stratum"] == "targeted" and r["drawn"].split(":")[0] in names}
 
 
+def drawn_rows(sample: list[dict], names: str) -> set[str]:
+    """The ids of the passages of the named draws, for ``--without``: targeted waves
+    (``wave3``, as :func:`wave_rows`) and the later uniform draws (``trainrandom8``, stratum
+    ``random``), so that a run can be rebuilt without what was read after it started.
+    Other names are ignored (writing batches are :func:`writing_batch_rows`'s)."""
+    uniform = {n for n in names.split(",") if re.fullmatch(r"(?:train|dev|test)random\d+", n)}
+    return wave_rows(sample, names) | {r["id"] for r in sample if r["stratum"] == "random"
+                                       and r["drawn"].split(":")[0] in uniform}
+
+
 def writing_batch_rows(ids: list[str], names: str) -> set[str]:
     """The ids of the modern passages of the named writing batches (comma-separated, e.g.
     ``w76,w77``; ``modern:w76-s01:0-412`` is of ``w76``). Other names are ignored."""
@@ -304,8 +314,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"continuation: {int(is_fresh.sum())} rows of {args.focus}, "
               f"{min(args.rehearse, len(others))} rehearsed", flush=True)
     if args.without:
-        # an ablation: leave the named targeted waves' train rows out
-        dropped = wave_rows(sample, args.without) | writing_batch_rows(rows["id"], args.without)
+        # an ablation, or a rebuild: leave the named draws' and writing batches' train rows out
+        dropped = drawn_rows(sample, args.without) | writing_batch_rows(rows["id"], args.without)
         keep = np.array([rows["id"][i] not in dropped for i in train], dtype=bool)
         print(f"without {args.without}: {int((~keep).sum())} train rows left out", flush=True)
         train = train[keep]
@@ -613,9 +623,10 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--focus", help="train on these targeted waves' rows (comma-separated, "
                    "e.g. wave3) plus --rehearse others: a continuation of --init")
     t.add_argument("--rehearse", type=int, default=6000)
-    t.add_argument("--without", help="leave these targeted waves' and writing batches' "
-                   "train rows out (comma-separated names, e.g. wave3,wave4,wave5,w76): an "
-                   "ablation, or a rebuild of a run made before later labels")
+    t.add_argument("--without", help="leave these draws' (targeted waves, later uniform "
+                   "draws) and writing batches' train rows out (comma-separated names, e.g. "
+                   "wave3,wave4,wave5,trainrandom8,w76): an ablation, or a rebuild of a run "
+                   "made before later labels")
     t.add_argument("--log-every", type=int, default=50, help="steps between progress lines")
     t.add_argument("--weight-severity", action="store_true",
                    help="weight the severity outputs' positives like the presence outputs'")
