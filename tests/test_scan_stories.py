@@ -17,16 +17,12 @@ STORIES = Path(__file__).resolve().parent / "fixtures" / "stories"
 # "known errors"). The tests below hold every other expectation; the strict xfail tests
 # hold the whole one, and fail loudly the day a model no longer makes the error.
 KNOWN_V2_ERRORS = {
-    # the loss read as a birth, and (since the ninth session's model) as an abortion: the
-    # annotation guide counts a pregnancy loss as neither a birth nor a child's death nor
-    # an abortion
-    "quiet-months": {"childbirth", "abortion"},
+    # the loss read as a birth: the annotation guide counts a pregnancy loss as neither a
+    # birth nor a child's death nor an abortion (the abortion the ninth to thirteenth
+    # sessions' models read into it is gone since the fourteenth's)
+    "quiet-months": {"childbirth"},
     "hard-negatives": set(),  # the football "slaughter" read as violence: fixed by context
 }
-# Scenes of the sampler that detection v2 misses when each is read alone (a one-passage work
-# is scored without neighbours): since the twelfth session's model, the shop scene's
-# racism (docs/model-card.md, section 0, "known errors").
-KNOWN_V2_MISSES = {"warnings-sampler": {"racism"}}
 V2_ERROR = "a known error of detection v2 (docs/model-card.md, section 0)"
 
 
@@ -69,7 +65,7 @@ def test_the_miscarriage_story_is_not_flagged_for_what_it_does_not_contain(quiet
         assert quiet_months.get(warning) is None, f"false {warning}"
 
 
-@pytest.mark.xfail(strict=True, reason=V2_ERROR + ": childbirth, abortion")
+@pytest.mark.xfail(strict=True, reason=V2_ERROR + ": childbirth")
 def test_the_miscarriage_story_gets_no_childbirth_or_eating_disorder(quiet_months):
     for warning in labels("quiet-months")["must_not"]:
         assert quiet_months.get(warning) is None, f"false {warning}"
@@ -105,12 +101,9 @@ def sampler_misses() -> set[str]:
             if s["warning"] not in forewarn.scan(read_text(scenes[s["index"]])).ids}
 
 
-def test_each_scene_of_the_sampler_gets_its_warning_but_the_known_misses(sampler_misses):
-    assert not sampler_misses - KNOWN_V2_MISSES["warnings-sampler"], f"missed: {sampler_misses}"
-
-
-@pytest.mark.xfail(strict=True, reason=V2_ERROR + ": the shop scene's racism, read alone")
 def test_each_scene_of_the_sampler_gets_its_warning(sampler_misses):
+    # each scene read alone, so scored without neighbours (the twelfth and thirteenth
+    # sessions' model missed the shop scene's racism this way)
     assert not sampler_misses, f"missed: {sampler_misses}"
 
 
