@@ -104,7 +104,16 @@ def signed_weights(model: bytes) -> bytes:
     """The graph ``model`` (serialized ONNX) with every uint8 weight and zero point that a
     ``MatMulInteger`` node reads as its second and fourth inputs turned into int8 (minus
     128). Anything else is left as it is; a graph that holds no such weights, or stores
-    them in another layout than ``raw_data``, is returned unchanged."""
+    them in another layout than ``raw_data``, is returned unchanged, and so is anything
+    that does not parse (the caller has verified the file's hash; this is a guard, and the
+    stored form computes the same model)."""
+    try:
+        return _signed_weights(model)
+    except ValueError:
+        return model
+
+
+def _signed_weights(model: bytes) -> bytes:
     buf = bytearray(model)
     graphs = [(s, e) for f, w, s, e, _ in _fields(buf, 0, len(buf)) if f == 7 and w == 2]
     if len(graphs) != 1:
