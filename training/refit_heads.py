@@ -154,12 +154,12 @@ def fit_heads(x: np.ndarray, y: np.ndarray, n_warnings: int, init: np.ndarray, l
 def train_rows(data: Path, without: str | None) -> tuple[list[str], list[str], np.ndarray]:
     """(ids, texts, labels) of the rows ``train_classifier.py train --without`` trains on."""
     from annotate import load_sample
-    from train_classifier import drawn_rows, load_rows, writing_batch_rows
+    from train_classifier import left_out, load_rows
 
     rows = load_rows(data, soft=True, splits=("train",))
     keep = np.ones(len(rows["id"]), dtype=bool)
     if without:
-        drop = drawn_rows(load_sample(), without) | writing_batch_rows(rows["id"], without)
+        drop = left_out(load_sample(), rows["id"], without)
         keep = np.array([i not in drop for i in rows["id"]])
     index = np.flatnonzero(keep)
     return ([rows["id"][i] for i in index], [rows["text"][i] for i in index],

@@ -150,6 +150,11 @@ def drawn_rows(sample: list[dict], names: str) -> set[str]:
                                        and r["drawn"].split(":")[0] in uniform}
 
 
+def left_out(sample: list[dict], ids: list[str], names: str) -> set[str]:
+    """The ids ``--without names`` leaves out: the named draws' and writing batches'."""
+    return drawn_rows(sample, names) | writing_batch_rows(ids, names)
+
+
 def writing_batch_rows(ids: list[str], names: str) -> set[str]:
     """The ids of the modern passages of the named writing batches (comma-separated, e.g.
     ``w76,w77``; ``modern:w76-s01:0-412`` is of ``w76``). Other names are ignored."""
@@ -268,14 +273,10 @@ def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
     thirteenth session's AVX2-only CPU it had not reached its 50th step (800 passages) after
     nine minutes, where fp32 ran 7 a second. Where the flags cannot be read (not Linux),
     assume it has them."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return True
-    flags = {f for line in cpuinfo.splitlines() if line.startswith("flags")
-             for f in line.partition(":")[2].split()}
-    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    from forewarn.detect.int8_form import cpu_flags
+
+    flags = cpu_flags(cpuinfo)
+    return flags is None or bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -315,7 +316,7 @@ def cmd_train(args: argparse.Namespace) -> int:
               f"{min(args.rehearse, len(others))} rehearsed", flush=True)
     if args.without:
         # an ablation, or a rebuild: leave the named draws' and writing batches' train rows out
-        dropped = drawn_rows(sample, args.without) | writing_batch_rows(rows["id"], args.without)
+        dropped = left_out(sample, rows["id"], args.without)
         keep = np.array([rows["id"][i] not in dropped for i in train], dtype=bool)
         print(f"without {args.without}: {int((~keep).sum())} train rows left out", flush=True)
         train = train[keep]

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["WEIGHTS_ENV", "multiplies_s8_exactly", "signed_weights", "weights_form"]
+__all__ = ["WEIGHTS_ENV", "cpu_flags", "multiplies_s8_exactly", "signed_weights", "weights_form"]
 
 WEIGHTS_ENV = "FOREWARN_INT8_WEIGHTS"
 # CPU flags under which onnxruntime's u8 x s8 kernels add products exactly (32-bit sums)
@@ -35,21 +35,25 @@ _EXACT_S8_FLAGS = {"avx512_vnni", "avx_vnni", "amx_int8"}
 _UINT8, _INT8 = 2, 3  # onnx TensorProto.DataType
 
 
-def multiplies_s8_exactly(cpuinfo: str | None = None) -> bool:
-    """True where the CPU has VNNI or AMX int8 (read from ``/proc/cpuinfo``'s flags, or from
-    ``cpuinfo`` given as its text); False on other CPUs and where it cannot be told."""
+def cpu_flags(cpuinfo: str | None = None) -> set[str] | None:
+    """The CPU's feature flags from ``/proc/cpuinfo`` (or from ``cpuinfo`` given as its
+    text); None where they cannot be read. ``training/train_classifier.py`` asks it too."""
     if cpuinfo is None:
-        if platform.machine().lower() not in ("x86_64", "amd64"):
-            return False
         try:
             with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
                 cpuinfo = f.read(1 << 20)
         except OSError:
-            return False
-    for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            return bool(_EXACT_S8_FLAGS & set(line.partition(":")[2].split()))
-    return False
+            return None
+    return {flag for line in cpuinfo.splitlines() if line.startswith("flags")
+            for flag in line.partition(":")[2].split()}
+
+
+def multiplies_s8_exactly(cpuinfo: str | None = None) -> bool:
+    """True where the CPU has VNNI or AMX int8 (read from ``/proc/cpuinfo``'s flags, or from
+    ``cpuinfo`` given as its text); False on other CPUs and where it cannot be told."""
+    if cpuinfo is None and platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    return bool(_EXACT_S8_FLAGS & (cpu_flags(cpuinfo) or set()))
 
 
 def weights_form(environ: dict[str, str] | None = None, cpuinfo: str | None = None) -> str:
