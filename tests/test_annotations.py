@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "training"))
 
 import annotate  # noqa: E402
-from annotation_report import kappa  # noqa: E402
+from annotation_report import batch_agreement, kappa, pairs, to_adjudicate  # noqa: E402
 from corpus import DEFAULT_DATA, load_splits, parse_id, split_of_passage  # noqa: E402
 
 HAVE_DATA = (DEFAULT_DATA / "fiction-corpus").is_dir()
@@ -107,6 +107,35 @@ def test_import_stores_labels_with_their_provenance(tmp_path, monkeypatch):
               .splitlines()]
     assert row["labels"] == {"death": "mentioned"} and row["annotator"] == "tester"
     assert row["round"] == 1 and row["guide_version"] == annotate.GUIDE_VERSION
+
+
+def _reading(pid: str, batch: str, rnd: int, labels: dict[str, str]) -> dict:
+    return {"id": pid, "batch": batch, "round": rnd, "labels": labels, "source": "modern"}
+
+
+def test_per_batch_agreement_and_what_is_left_to_adjudicate() -> None:
+    rows = [
+        # batch a: two passages, the readings agree on one and part on the other
+        _reading("p1", "a", 1, {"death": "mentioned"}), _reading("p1", "a", 2, {"death": "depicted"}),
+        _reading("p2", "a", 1, {}), _reading("p2", "a", 2, {"suicide": "mentioned"}),
+        # batch b: parted, but a third reading has already decided it
+        _reading("p3", "b", 1, {"war": "mentioned"}), _reading("p3", "b", 2, {}),
+        _reading("p3", "adj", 3, {"war": "mentioned"}),
+        # batch b: parted, not yet decided
+        _reading("p4", "b", 1, {}), _reading("p4", "b", 2, {"abuse": "depicted"}),
+        # read once only: neither agreement nor adjudication
+        _reading("p5", "b", 1, {"abuse": "depicted"}),
+    ]
+    assert len(pairs(rows)) == 4
+    table = {r["batch"]: r for r in batch_agreement(pairs(rows))}
+    assert set(table) == {"a", "b"}
+    assert (table["a"]["passages"], table["a"]["same"], table["a"]["differ"]) == (2, 1, 1)
+    # any-warning presence: a = [1, 0] vs [1, 1] -> kappa 0 (expected agreement 0.5 = observed)
+    assert table["a"]["any_kappa"] == pytest.approx(0.0)
+    assert table["b"]["differ"] == 2
+    # a severity difference alone (p1) is not a disagreement on presence
+    assert to_adjudicate(rows) == ["p2", "p4"]
+    assert to_adjudicate(rows, batches={"b"}) == ["p4"]
 
 
 def test_kappa_matches_hand_computed_values() -> None:

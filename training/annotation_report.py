@@ -5,9 +5,10 @@ Prints Markdown (the tables in training/annotations/README.md come from it)::
 
     python training/annotation_report.py counts      # passages per stratum, positives per split
     python training/annotation_report.py agreement   # double readings: kappa per warning
+    python training/annotation_report.py agreement --batch mw84 mw80   # ... per batch
     python training/annotation_report.py ao3         # full-taxonomy labels vs the AO3 votes
     python training/annotation_report.py baseline    # shipped scanner on the random passages
-    python training/annotation_report.py adjudicate  # write the ids two readings disagree on
+    python training/annotation_report.py adjudicate [--batch mw84 ...]  # ids to read a third time
 
 Agreement is Cohen's kappa between the first and second reading of each passage read
 twice: on presence (absent vs any severity), and on the four-level scale (absent,
@@ -68,12 +69,49 @@ def kappa(a: list[int], b: list[int], weights: str | None = None) -> float | Non
     return 1 - disagree_obs / disagree_exp
 
 
-def pairs() -> list[tuple[dict, dict]]:
-    """(first reading, second reading) for every passage read in rounds 1 and 2."""
+def readings(rows: list[dict] | None = None) -> dict[str, dict[int, dict]]:
+    """passage id -> {round: reading} over every stored label (or ``rows``)."""
     by: dict[str, dict[int, dict]] = defaultdict(dict)
-    for row in load_labels():
+    for row in load_labels() if rows is None else rows:
         by[row["id"]][row["round"]] = row
-    return [(r[1], r[2]) for r in by.values() if 1 in r and 2 in r]
+    return by
+
+
+def pairs(rows: list[dict] | None = None) -> list[tuple[dict, dict]]:
+    """(first reading, second reading) for every passage read in rounds 1 and 2."""
+    return [(r[1], r[2]) for r in readings(rows).values() if 1 in r and 2 in r]
+
+
+def batch_agreement(both: list[tuple[dict, dict]]) -> list[dict]:
+    """Per batch of the first reading: passages read twice, the any-warning kappa, how many
+    have the same set of warnings in both readings, and how many differ (the ones a third
+    reading decides)."""
+    by: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
+    for x, y in both:
+        by[x["batch"]].append((x, y))
+    out = []
+    for batch in sorted(by):
+        sub = by[batch]
+        same = sum(x["labels"].keys() == y["labels"].keys() for x, y in sub)
+        out.append({"batch": batch, "passages": len(sub),
+                    "any_kappa": kappa([int(bool(x["labels"])) for x, _ in sub],
+                                       [int(bool(y["labels"])) for _, y in sub]),
+                    "same": same, "differ": len(sub) - same})
+    return out
+
+
+def to_adjudicate(rows: list[dict] | None = None, batches: set[str] | None = None) -> list[str]:
+    """Passages whose two readings differ on any warning's presence and that have no third
+    reading yet, in the order first read; only those first read in ``batches`` if given."""
+    out = []
+    for r in readings(rows).values():
+        if 1 not in r or 2 not in r or 3 in r:
+            continue
+        if batches and r[1]["batch"] not in batches:
+            continue
+        if set(r[1]["labels"]) != set(r[2]["labels"]):
+            out.append(r[1]["id"])
+    return out
 
 
 def cmd_counts(_: argparse.Namespace) -> None:
@@ -98,8 +136,20 @@ def cmd_counts(_: argparse.Namespace) -> None:
         print(f"| {wid} | {c['train']} | {c['dev']} | {c['test']} | {sum(c.values())} |")
 
 
-def cmd_agreement(_: argparse.Namespace) -> None:
+def cmd_agreement(args: argparse.Namespace) -> None:
     both = pairs()
+    if args.batch:
+        wanted = set(args.batch)
+        print("| batch | read twice | any-warning kappa | identical label sets |")
+        print("|---|---:|---:|---:|")
+        for row in batch_agreement([(x, y) for x, y in both if x["batch"] in wanted]):
+            k = "–" if row["any_kappa"] is None else f"{row['any_kappa']:.2f}"
+            print(f"| {row['batch']} | {row['passages']} | {k} | "
+                  f"{row['same']}/{row['passages']} |")
+        missing = wanted - {x["batch"] for x, _ in both}
+        if missing:
+            print(f"\nnot read twice: {', '.join(sorted(missing))}")
+        return
     print(f"{len(both):,} passages read twice, independently\n")
     print("| warning | positive readings | presence kappa | severity kappa (quadratic) |")
     print("|---|---:|---:|---:|")
@@ -139,11 +189,9 @@ def cmd_agreement(_: argparse.Namespace) -> None:
 
 
 def cmd_adjudicate(args: argparse.Namespace) -> None:
-    """Ids whose two readings differ on any warning's presence: a third reading decides."""
-    out = []
-    for x, y in pairs():
-        if set(x["labels"]) != set(y["labels"]):
-            out.append(x["id"])
+    """Ids whose two readings differ on any warning's presence and that no third reading has
+    decided yet: a third reading decides."""
+    out = to_adjudicate(batches=set(args.batch) if args.batch else None)
     path = WORK / "adjudicate.ids"
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     print(f"{len(out)} passages to adjudicate -> {path}")
@@ -276,8 +324,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("counts").set_defaults(fn=cmd_counts)
-    sub.add_parser("agreement").set_defaults(fn=cmd_agreement)
-    sub.add_parser("adjudicate").set_defaults(fn=cmd_adjudicate)
+    for name, fn in (("agreement", cmd_agreement), ("adjudicate", cmd_adjudicate)):
+        p = sub.add_parser(name)
+        p.add_argument("--batch", nargs="+", metavar="BATCH",
+                       help="only passages first read in these batches (agreement: a table "
+                            "per batch)")
+        p.set_defaults(fn=fn)
     sub.add_parser("readme").set_defaults(fn=cmd_readme)
     sub.add_parser("ao3").set_defaults(fn=cmd_ao3)
     b = sub.add_parser("baseline")
