@@ -259,3 +259,86 @@ def test_ao3_saved_work_page() -> None:
     for outside in ("Fandoms", "Kudos", "Chapter Text", "Summary"):
         assert outside not in work.source_text
     assert_offsets(work)
+
+
+# --- coverage: what a person sees is what the audit holds the reader to --------------------
+
+_PROSE = ("She walked down to the harbour before dawn and watched the boats come in one by "
+          "one, counting the gulls that followed them.")
+
+
+def _coverage(markup: str) -> tuple[Work, bool]:
+    work = read_bytes(markup.encode(), "story.html")
+    assert work.coverage is not None
+    return work, work.coverage.fully_read
+
+
+def test_a_drop_cap_is_one_word_with_the_rest_of_it() -> None:
+    work, full = _coverage(f'<p><span class="dropcap">T</span>he morning was grey. {_PROSE}</p>'
+                           "<p>She went home.</p>")
+    assert paragraph_texts(work)[0][0].startswith("The morning was grey.")
+    assert full
+
+
+def test_a_less_than_sign_in_the_story_is_text_not_a_cut_tag() -> None:
+    for opening in ("I love you <3, she said.", "The level was < 3 that year."):
+        work, full = _coverage(f"<p>{opening} {_PROSE}")  # no closing tags at all
+        text = paragraph_texts(work)[0][0]
+        assert text.startswith(opening) and text.endswith("followed them.")
+        assert full
+
+
+def test_ids_any_book_uses_do_not_make_an_ao3_download() -> None:
+    work, full = _coverage(f'<div id="preface"><p>A word before.</p></div><p>{_PROSE}</p>'
+                           f'<section id="afterword"><p>{_PROSE}</p></section>')
+    assert work.format == "html"
+    assert full
+
+
+def test_story_outside_an_ao3_downloads_chapters_is_not_read() -> None:
+    markup = (f'<div id="preface"><p>Posted on the archive.</p></div>'
+              f'<div id="chapters" class="userstuff"><p>{_PROSE}</p></div>'
+              f'<div id="epilogue"><p>{_PROSE} Then the storm came over the point.</p></div>'
+              f'<div id="afterword"><p>Thanks for reading.</p></div>')
+    work, full = _coverage(markup)
+    assert work.format == "ao3-html"
+    assert not full
+    assert "storm" not in work.chapters[0].text
+    assert work.coverage is not None and work.coverage.unread_words >= 20
+
+
+@pytest.mark.parametrize("hidden, fully_read", [
+    (f'<select><option>{_PROSE}</option></select>', False),
+    ('<select><option>Chapter 1</option><option>Chapter 2: The Storm</option></select>', True),
+    (f'<img src="a.png" alt="{_PROSE}">', False),
+    ('<img src="cover.png" alt="cover">', True),
+    (f'<input type="text" value="{_PROSE}">', False),
+    (f'<input type="hidden" value="{_PROSE}">', True),
+    (f'<iframe srcdoc="<p>{_PROSE}</p>"></iframe>', False),
+])
+def test_text_a_browser_shows_outside_the_text_nodes_is_audited(hidden: str,
+                                                                  fully_read: bool) -> None:
+    _, full = _coverage(f"<p>{_PROSE}</p>{hidden}<p>{_PROSE}</p>")
+    assert full is fully_read
+
+
+def test_a_declarative_shadow_root_is_read_as_story() -> None:
+    work, full = _coverage(f'<div><template shadowrootmode="open"><p>{_PROSE}</p></template>'
+                           "</div><p>The end of it.</p>")
+    assert any("counting the gulls" in p for p in paragraph_texts(work)[0])
+    assert full
+
+
+def test_deep_nesting_is_read_and_audited_in_one_walk() -> None:
+    depth = 30_000
+    work, full = _coverage("<div>word " * depth + "</div>" * depth)
+    assert len(work.chapters[0].text.split()) == depth
+    assert full
+
+
+def test_a_document_of_too_many_elements_is_refused() -> None:
+    from forewarn.errors import InputTooLarge
+    from forewarn.ingest._html import MAX_ELEMENTS
+
+    with pytest.raises(InputTooLarge, match="too many HTML elements"):
+        read_bytes(("<p>" + "<i>x</i> " * (MAX_ELEMENTS + 1) + "</p>").encode(), "tags.html")

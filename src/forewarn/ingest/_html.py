@@ -47,6 +47,9 @@ def is_navigation_text(text: str) -> bool:
     """A menu item or label: a few words and no sentence end."""
     return len(text.split()) <= _NAV_MAX_WORDS and not _SENTENCE_END.search(text)
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+# the start of a tag cut off at the end of a file, as HTML's tokenizer reads one: "<" then
+# a letter, "/" and a letter, "!" or "?" (a comment or declaration), and no ">" after it
+_CUT_TAG = re.compile(r"<(?:/?[A-Za-z]|[!?])[^>]*")
 _PARAGRAPH_BREAK = re.compile(r"\n *\n")
 
 
@@ -58,13 +61,35 @@ class Block:
     text: str
 
 
-def parse_soup(markup: str) -> BeautifulSoup:
-    """Parse (X)HTML leniently with ``html.parser``."""
+#: Elements one document may hold. With its text, a parsed element costs about 2 kB by the
+#: time the work is read (350,000 ``<i>`` elements: 711 MB), so this keeps one document
+#: near 400 MB; a long novel in one HTML file holds a few tens of thousands (paragraphs
+#: and emphasis), and an EPUB's limit is per chapter document.
+MAX_ELEMENTS = 200_000
+_ELEMENT = re.compile(r"<[A-Za-z]")
+
+
+def parse_soup(markup: str, source: str = "") -> BeautifulSoup:
+    """Parse (X)HTML leniently with ``html.parser``.
+
+    Raises :class:`~forewarn.errors.InputTooLarge` for a document of more than
+    :data:`MAX_ELEMENTS` elements (``source`` names it in the message)."""
     from bs4 import BeautifulSoup
 
-    # A file cut off inside a tag ("...</sp") would leave the fragment as text: drop it.
+    from forewarn.errors import InputTooLarge
+
+    elements = sum(1 for _ in _ELEMENT.finditer(markup))
+    if elements > MAX_ELEMENTS:
+        name = f"{source}: " if source else ""
+        raise InputTooLarge(f"{name}too many HTML elements ({elements:,}; forewarn reads at "
+                            f"most {MAX_ELEMENTS:,} in one document)")
+
+    # A file cut off inside a tag ("...</sp", "<p class=") would leave the fragment as
+    # text: drop it, as a browser does (a tag still open at the end of the file is never
+    # shown). Only a tag's start is one: a "<" before a space or a digit ("I love you
+    # <3", "level < 3") is text to a browser, and stays.
     cut = markup.rfind("<")
-    if cut > markup.rfind(">"):
+    if cut > markup.rfind(">") and _CUT_TAG.fullmatch(markup, cut):
         markup = markup[:cut]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -137,13 +162,11 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "") -> 
                 parts.append(str(child))
         elif isinstance(child, Tag):
             tag = (child.name or "").lower()
-            if tag in SKIP_TAGS:
+            if tag in SKIP_TAGS and not (tag == "template" and is_shadow_root(child)):
                 continue
             if tag in ASIDE_TAGS:
                 if ledger is not None:
-                    text = child.get_text(" ")
-                    kind = "navigation" if tag in ("select", "option") else "content"
-                    ledger.add(f"{where}<{tag}>".lstrip(), text, kind, f"<{tag}> not read")
+                    audit_aside(child, ledger, where)
                 continue
             if tag == "br":
                 parts.append(None)
@@ -160,6 +183,22 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "") -> 
                 stack.append((iter(child.children), tag))
     flush()
     return blocks
+
+
+def audit_aside(el: Tag, ledger: Ledger, where: str = "") -> None:
+    """Enter a form control's or formula's text in ``ledger``: a menu's options one by one,
+    each navigation when it is a few words with no sentence end (a chapter picker), text
+    not read otherwise; a text area's or formula's text, not read."""
+    name = (el.name or "").lower()
+    if name in ("select", "option"):
+        options = [el] if name == "option" else el.find_all("option")
+        for option in options:
+            text = " ".join(option.get_text(" ").split())
+            if text:
+                kind = "navigation" if is_navigation_text(text) else "content"
+                ledger.add(f"{where}<option>".lstrip(), text, kind, "<option> not read")
+        return
+    ledger.add(f"{where}<{name}>".lstrip(), el.get_text(" "), "content", f"<{name}> not read")
 
 
 def block_texts(root: Tag) -> list[str]:
@@ -181,20 +220,72 @@ def _paragraphs(parts: list[str | None]) -> list[str]:
 
 # text no reader shows, and form controls (extract_blocks enters those in the ledger)
 _UNSEEN = frozenset({"script", "style", "title", "template", "head"}) | ASIDE_TAGS
+# where the reader's own joining puts a space: block boundaries, line breaks, cells
+_BREAKS = BLOCK_TAGS | INTERFACE_TAGS | frozenset({"br", "hr"})
 
 
-def visible_text(root: Tag) -> str:
+def is_shadow_root(tag: Tag) -> bool:
+    """A ``<template shadowrootmode=...>``: declarative shadow DOM, which browsers render."""
+    return tag.has_attr("shadowrootmode") or tag.has_attr("shadowroot")
+
+
+def visible_text(root: Tag, skip: frozenset[int] = frozenset()) -> str:
     """Every text a person would see under ``root`` (scripts, styles, comments aside):
-    what the coverage audit holds a reader's output against."""
-    from bs4.element import CData, NavigableString, PreformattedString
+    what the coverage audit holds a reader's output against.
+
+    Inline text is joined as the reader joins it (``<span>T</span>he`` is "The", as a
+    drop cap shows it) and block boundaries become spaces. ``skip`` holds the ``id()`` of
+    elements left out with everything under them (regions audited apart). One iterative
+    walk over the tree: linear in its size however deep it nests."""
+    from bs4.element import CData, NavigableString, PreformattedString, Tag
 
     out: list[str] = []
-    for node in root.find_all(string=True):
-        if not isinstance(node, NavigableString):
+    stack: list[Iterator[object]] = [iter(root.children)]
+    names: list[str] = []
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            if names and names.pop() in _BREAKS:
+                out.append(" ")
             continue
-        if isinstance(node, PreformattedString) and not isinstance(node, CData):
+        if isinstance(child, Tag):
+            name = (child.name or "").lower()
+            if id(child) in skip or (name in _UNSEEN and not (
+                    name == "template" and is_shadow_root(child))):
+                continue
+            if name in _BREAKS:
+                out.append(" ")
+            names.append(name)
+            stack.append(iter(child.children))
+        elif isinstance(child, NavigableString):
+            if isinstance(child, PreformattedString) and not isinstance(child, CData):
+                continue
+            out.append(str(child))
+    return "".join(out)
+
+
+def audit_unrendered(root: Tag, ledger: Ledger, where: str = "") -> None:
+    """Enter in ``ledger`` the text a browser shows outside the text nodes a reader walks:
+    a text field's value, an image's alternative text, an ``<iframe srcdoc>`` document.
+    A few words with no sentence end (a button's "Submit", an image's "cover") count as
+    navigation; anything longer is text not read, so a work that hides prose there is
+    not fully read."""
+    for tag in root.find_all(["input", "img", "iframe"]):
+        name = tag.name
+        if name == "iframe":
+            inner = tag.get("srcdoc")
+            text = visible_text(parse_soup(inner)) if isinstance(inner, str) else ""
+            label = "<iframe srcdoc>"
+        else:
+            attr = "alt" if name == "img" else "value"
+            value = tag.get(attr)
+            text = value if isinstance(value, str) else ""
+            if name == "input" and str(tag.get("type") or "text").lower() == "hidden":
+                continue
+            label = f"<{name} {attr}>"
+        text = " ".join(text.split())
+        if not text:
             continue
-        if any((p.name or "").lower() in _UNSEEN for p in node.parents):
-            continue
-        out.append(str(node))
-    return " ".join(out)
+        kind = "navigation" if is_navigation_text(text) else "content"
+        ledger.add(f"{where}{label}".lstrip(), text, kind, f"{label} not read")

@@ -47,6 +47,8 @@ from forewarn.ingest._common import (
 from forewarn.ingest._html import (
     ASIDE_TAGS,
     Block,
+    audit_aside,
+    audit_unrendered,
     block_texts,
     classes,
     extract_blocks,
@@ -75,20 +77,21 @@ class Extracted:
 
 def parse_html(text: str, source: str = "<html>", *, encoding: str | None = None) -> Work:
     """Parse decoded HTML into a :class:`Work` (format ``"ao3-html"`` or ``"html"``)."""
-    soup = parse_soup(text)
+    soup = parse_soup(text, source)
     ledger = Ledger()
     # a reading copy forewarn wrote: its scene notices and header are not the story
     copy_author = drop_own_text(soup, ledger, "html")
     workskin = soup.find(id="workskin")
     if workskin is not None:
         found, fmt = extract_ao3_page(workskin), "ao3-html"
-        _audit_ao3_story(workskin, ledger)
+        _audit_ao3_story(workskin, ledger, page=True)
     elif is_ao3(soup):
         found, fmt = extract_ao3(soup), "ao3-html"
         _audit_ao3_story(soup, ledger)
     else:
         found, fmt = extract_generic(soup, ledger), "html"
         ledger.add("html", visible_text(soup))
+        audit_unrendered(soup, ledger)
     found.meta.author = found.meta.author or copy_author
     chapters, source_text = assemble(found.chapters)
     if not chapters:
@@ -101,22 +104,35 @@ def parse_html(text: str, source: str = "<html>", *, encoding: str | None = None
         source_text=source_text,
         encoding=encoding,
     )
-    # AO3's downloads are audited over the story region (#chapters: chapters and their
-    # notes), its page furniture (stats, kudos notes) being no story; other HTML against
-    # everything a person would see in it
+    # AO3's downloads are audited over everything but their preface and afterword (read
+    # as metadata: tags, summary, notes, the archive's messages), a saved work page over
+    # its #chapters; other HTML against everything a person would see in it
     work.coverage = audit(work, ledger)
     return work
 
 
-def _audit_ao3_story(root: BeautifulSoup | Tag, ledger: Ledger) -> None:
-    """Enter an AO3 document's story region in the coverage ledger."""
-    region = root.find(id="chapters")
-    if region is None:
-        return
-    ledger.add("chapters", visible_text(region))
-    for el in region.find_all(list(ASIDE_TAGS)):
-        kind = "navigation" if el.name in ("select", "option") else "content"
-        ledger.add(f"chapters <{el.name}>", el.get_text(" "), kind, f"<{el.name}> not read")
+def _audit_ao3_story(root: BeautifulSoup | Tag, ledger: Ledger, *, page: bool = False) -> None:
+    """Enter an AO3 document in the coverage ledger: everything a person would see but
+    AO3's own furniture, which the reader takes as metadata or leaves (the download's
+    ``#preface`` and ``#afterword``: title, tags, summary, notes, the archive's messages),
+    so that story text anywhere else (a second ``#chapters``, a ``userstuff`` after it,
+    an epilogue in a ``div`` of its own) is text not read. A work page saved from the
+    browser (``page``) is audited over its ``#chapters``, its site furniture being no story.
+    """
+    furniture: frozenset[int] = frozenset()
+    if page:
+        region = root.find(id="chapters")
+        if region is None:
+            return
+        root = region
+    else:
+        furniture = frozenset(id(el) for el in (root.find(id="preface"),
+                                                root.find(id="afterword")) if el is not None)
+    ledger.add("html", visible_text(root, furniture))
+    for el in root.find_all(list(ASIDE_TAGS)):
+        if el.find_parent(list(ASIDE_TAGS)) is None:  # else its container's entry has it
+            audit_aside(el, ledger)
+    audit_unrendered(root, ledger)
 
 
 # --- AO3 ------------------------------------------------------------------------------------
@@ -129,11 +145,14 @@ def is_ao3(soup: BeautifulSoup | Tag, *, known: bool = False) -> bool:
     ``<div id="chapters">`` (class names renamed by a converter) is enough.
     """
     chapters = soup.find("div", id="chapters")
+    if chapters is None:
+        return False  # ids such as "preface" or "afterword" alone are any book's
     return bool(
-        soup.find(id="preface")
+        known
+        or "userstuff" in classes(chapters)
+        or soup.find(id="preface")
         or soup.find("dl", class_="tags")
         or soup.find(id="afterword")
-        or (chapters is not None and (known or "userstuff" in classes(chapters)))
     )
 
 
