@@ -201,3 +201,27 @@ def test_the_version_names_the_fitted_combiner_too(tmp_path: Path) -> None:
     (target / "manifest.json").write_text(json.dumps(manifest))
     refit = ClassifierDetector(target).version
     assert refit != shipped and refit.split("+")[0] == shipped.split("+")[0]
+
+
+def test_a_passage_longer_than_the_model_reads_at_once_is_read_to_its_end() -> None:
+    """A run of characters the segmenter cannot cut (no space) must not push the rest of
+    the passage past what the model reads: the passage is read in pieces and each output
+    is its largest over them."""
+    from forewarn.detect.classifier import PassageClassifier, available
+
+    if not available():
+        pytest.skip("the shipped classifier is not installed")
+    clf = PassageClassifier()
+    scene = ("Later she tied the rope to the beam in the barn and stepped off the chair "
+             "because she wanted to end her life.")
+    run = "fldhksakglffkllkjdfdljasdagagkjjj" * 70  # 2,310 characters, no space
+    pieces = clf.encoder.windows([scene, f"It was a long day. {run}\n\n{scene}"])
+    assert pieces[0] == [scene]
+    assert len(pieces[1]) > 1 and pieces[1][-1].endswith("end her life.")
+    _, alone = clf.logits([scene])
+    _, hidden = clf.logits([f"It was a long day. {run}\n\n{scene}"])
+    col = clf.warnings.index("suicide")
+    assert hidden[0, col] >= alone[0, col] - 1e-4
+    words = " ".join(["harbour"] * 600)  # many tokens, every piece within the limit
+    assert all(len(clf.encoder._tokenizer.encode(p).ids) <= clf.encoder.max_tokens
+               for p in clf.encoder.windows([words])[0])

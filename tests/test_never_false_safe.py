@@ -213,6 +213,28 @@ def test_a_mixed_language_story_is_judged_on_its_english_and_reports_the_rest() 
     assert v.report.languages is not None and v.report.languages.main == "en"
 
 
+CHINESE = ("她那天晚上锁上了浴室的门，从柜子里拿出刀片。" * 4 + "\n\n") * 3
+
+
+def test_a_chapter_in_chinese_is_not_three_words() -> None:
+    """A script written without spaces counts a word per character: a Chinese chapter
+    in an English story is text forewarn does not judge, not a rounding error."""
+    data = ("Chapter 1\n\n" + "\n\n".join(FILLER * 3) + "\n\nChapter 2\n\n" + CHINESE)
+    v = verdict_of(data.encode(), "story.txt")
+    assert v.answer == NOT_CHECKED
+    assert "Chinese" in (v.report.not_checked or ("", ""))[1]
+
+
+def test_french_paragraphs_between_english_ones_are_not_judged_as_english() -> None:
+    english = "The morning was bright and the market was full of people selling their bread."
+    french = ("Cette nuit-là, elle a fermé la porte de la salle de bain et elle a attendu "
+              "longtemps dans le noir sans rien dire à personne.")
+    data = "\n\n".join([english, french] * 4)
+    v = verdict_of(data.encode(), "story.txt")
+    assert v.answer == NOT_CHECKED
+    assert "French" in (v.report.not_checked or ("", ""))[1]
+
+
 # --- the property: wherever the scene sits, "safe" is never the answer ---------------------
 
 CONTAINERS = ["p", "div", "nav", "form", "button", "noscript", "svg", "cdata", "link",

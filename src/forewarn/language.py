@@ -32,6 +32,9 @@ from typing import Any
 JUDGED = frozenset({"en"})
 ENGLISH_SHARE = 0.15
 MIN_WORDS = 6
+#: A passage is judged paragraph by paragraph when each of its paragraphs has at least this
+#: many words (a short line, a keysmash, a name or an exclamation tells little alone).
+PARAGRAPH_WORDS = 8
 #: A work is "not checked: language" when less than this share of its words is in a
 #: judged language.
 MIN_JUDGED_SHARE = 0.5
@@ -47,6 +50,20 @@ _FUNCTION_WORDS = frozenset({
     "one",
 })
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*")
+# scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Japanese kana,
+# Chinese characters): each character counts as a word, so that a chapter in Chinese is
+# not "three words" because it has three paragraphs
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff]")
+_PARAGRAPHS = re.compile(r"\n\s*\n|\n")
+
+
+def word_count(text: str) -> int:
+    """Words of ``text``: runs between spaces, and each character of a script written
+    without spaces."""
+    return len(text.split()) + sum(1 for _ in _UNSPACED.finditer(text)) - len(
+        [t for t in text.split() if _UNSPACED.search(t)])
 
 _NAMES = {
     "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
@@ -72,7 +89,7 @@ def _identifier() -> Any:
 def passage_language(text: str) -> str | None:
     """The passage's language (ISO 639-1), or None when it is too short to tell."""
     found = _WORD.findall(text.casefold())
-    if len(found) < MIN_WORDS:
+    if word_count(text) < MIN_WORDS:
         return None
     function = [w for w in found if w in _FUNCTION_WORDS]
     if len(function) >= ENGLISH_SHARE * len(found) and len(set(function)) >= 2:
@@ -122,13 +139,21 @@ class Languages:
 
 
 def languages(texts: Iterable[str]) -> Languages:
+    """Words per language over passages. A passage is judged paragraph by paragraph where
+    each of its paragraphs is long enough to tell (:data:`PARAGRAPH_WORDS`: a French
+    paragraph packed between English ones counts as French); otherwise it is judged
+    whole."""
     words: Counter[str] = Counter()
     undetermined = 0
     for text in texts:
-        n = len(text.split())
-        code = passage_language(text)
-        if code is None:
-            undetermined += n
-        else:
-            words[code] += n
+        parts = [p for p in _PARAGRAPHS.split(text) if p.strip()]
+        if len(parts) < 2 or any(word_count(p) < PARAGRAPH_WORDS for p in parts):
+            parts = [text]
+        for part in parts:
+            n = word_count(part)
+            code = passage_language(part)
+            if code is None:
+                undetermined += n
+            else:
+                words[code] += n
     return Languages(dict(words), undetermined)

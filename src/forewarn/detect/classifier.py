@@ -95,8 +95,23 @@ class PassageClassifier:
         then "at least depicted", then "graphic"). ``before``/``after``: each text's
         neighbouring passages, for a model that reads them (see
         :meth:`SentenceEncoder.encode`)."""
-        vectors = self.encoder.encode(list(texts), before, after)
-        return vectors, vectors @ self.weight.T + self.bias
+        if self.context_tokens:
+            vectors = self.encoder.encode(list(texts), before, after)
+            return vectors, vectors @ self.weight.T + self.bias
+        # a passage longer than the model reads at once is read in pieces, each output its
+        # largest over them (what is in any piece is in the passage); its vector is the
+        # first piece's
+        pieces = self.encoder.windows(list(texts))
+        flat = [p for ps in pieces for p in ps]
+        vectors = self.encoder.encode(flat)
+        logits = vectors @ self.weight.T + self.bias
+        if len(flat) == len(texts):
+            return vectors, logits
+        owner = np.repeat(np.arange(len(texts)), [len(ps) for ps in pieces])
+        first = np.concatenate([[0], np.cumsum([len(ps) for ps in pieces])[:-1]])
+        most = np.full((len(texts), logits.shape[1]), -np.inf, dtype=logits.dtype)
+        np.maximum.at(most, owner, logits)
+        return vectors[first], most
 
     @property
     def rings(self) -> int:

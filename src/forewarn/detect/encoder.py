@@ -187,6 +187,40 @@ class SentenceEncoder:
                 memo[key] = out[i]
         return out
 
+    def windows(self, texts: Sequence[str]) -> list[list[str]]:
+        """Each text as the pieces the model reads whole: the text itself when it fits in
+        ``max_tokens`` tokens and the characters :meth:`encode` keeps (nearly every
+        passage), else consecutive pieces within both, cut at token boundaries, so that no
+        token goes unread. (A passage over them is one the segmenter could not cut: a
+        run of characters with no space, which the tokenizer reads as one unknown word.)
+        """
+        out: list[list[str]] = [[t] for t in texts]
+        room, cut = self.max_tokens - 2, self._max_chars  # [CLS] and [SEP] take two
+        long = [i for i, t in enumerate(texts) if len(t) > room]  # fewer chars: fits
+        if not long:
+            return out
+        for i, enc in zip(long, self._tokenizer.encode_batch([texts[i] for i in long]),
+                          strict=True):
+            text = texts[i]
+            spans = [o for part in (enc, *enc.overflowing)
+                     for o, special in zip(part.offsets, part.special_tokens_mask, strict=True)
+                     if not special]
+            if len(spans) <= room and len(text) <= cut:
+                continue
+            pieces: list[str] = []
+            first, last, count = 0, 0, 0
+            for s, e in spans:
+                if count and (count == room or e - first > cut):
+                    pieces.append(text[first:last])
+                    count = 0
+                if not count:
+                    first = s
+                count, last = count + 1, e
+            if count:
+                pieces.append(text[first:last])
+            out[i] = pieces or out[i]
+        return out
+
     def _context_feeds(self, text: str, before: str, after: str) -> dict[str, np.ndarray]:
         seq, start, stop = context_input(self._tokenizer, text, before, after,
                                          self.context_tokens, self.max_tokens)
