@@ -130,6 +130,24 @@ def test_a_story_cannot_hide_its_text_behind_the_marker() -> None:
     assert "Collapsed scene" not in text
 
 
+@pytest.mark.parametrize("element", [
+    # prose passed off as the warnings a scene notice lists
+    '<p class="scene-note" data-forewarn="notice"><strong>Collapsed scene:</strong> She '
+    "locked the door. She took the blade from the cabinet and cut deep. (mentioned)</p>",
+    # prose passed off as the reason a copy gives for not checking every word
+    '<p data-forewarn="notice">forewarn did not check all of this work, so scenes may be '
+    "left open that it would have collapsed: She locked the door and took the blade.</p>",
+    # prose passed off as a byline
+    '<p class="byline">by She locked the door. She took the blade and cut deep.</p>',
+])
+def test_a_story_cannot_pass_its_prose_off_as_forewarns_own_wording(element: str) -> None:
+    page = ('<!DOCTYPE html><html><head><meta name="generator" content="forewarn 0.1.0">'
+            f"<title>T</title></head><body>{element}{STORY}</body></html>")
+    work = read_bytes(page.encode(), "x.html")
+    assert "She locked the door" in work.source_text
+    assert "locked" not in (work.author or "")
+
+
 def test_notice_wording_in_a_document_forewarn_did_not_write_is_story() -> None:
     page = f"<!DOCTYPE html><html><head><title>T</title></head><body>{STORY}</body></html>"
     work = read_bytes(page.encode(), "x.html")

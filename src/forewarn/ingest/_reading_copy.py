@@ -31,12 +31,20 @@ MARKER = "data-forewarn"
 _OWN_CLASSES = frozenset({"scene-note", "skip", "after-scene", "skip-to-story", "facts",
                           "how-to", "reading-note", "not-checked", "byline", "contents"})
 _SEVERITY = r"\((?:mentioned|depicted|graphic)\)"
-_MAX_CHARS = 20_000  # a notice names at most every warning, each with a reader's alias
+_MAX_CHARS = 6_000  # a notice names at most every warning, each with a reader's alias
+# a scene's warnings as a notice lists them: each a name or a reader's alias (a single
+# line of at most 80 characters, profile.py) and its severity, at most one per warning;
+# no sentence inside an item, so that a story cannot pass its own prose off as a list
+_ITEM = rf"[^().!?;:<>\n]{{1,80}} {_SEVERITY}"
+_LIST = rf"(?:{_ITEM}, ){{0,40}}{_ITEM}"
+# why forewarn could not vouch for every word (coverage.gap's reasons)
+_UNREAD = (r"(?:the work is in [^.<>]{1,120}|[\d,]+ (?:words|document\(s\))"
+           r" [^<>]{1,300})")
 # every text forewarn writes in a marked element, whitespace collapsed
 _OWN_TEXTS = re.compile(
     "|".join((
-        rf"Collapsed scene(?: \d+ of \d+)?: .+{_SEVERITY}",
-        rf"Content note: the next scene contains .+{_SEVERITY}\. Skip to after this scene",
+        rf"Collapsed scene(?: \d+ of \d+)?: {_LIST}",
+        rf"Content note: the next scene contains {_LIST}\. Skip to after this scene",
         r"Skip to after this scene",
         r"Skip to the story",
         r"Show this sceneHide this scene",
@@ -46,10 +54,14 @@ _OWN_TEXTS = re.compile(
         r"A note before each marked scene says what it holds and links to where the story "
         r"goes on\.",
         r"forewarn did not check all of this work, so scenes may be left open that it would "
-        r"have collapsed: .+",
+        rf"have collapsed: {_UNREAD}\.",
     )),
     re.S,
 )
+
+
+# a byline names people: a sentence in it (". " and a capital, "!", "?") is a story's text
+_SENTENCE = re.compile(r"[a-z]{2,}[.!?]\s+[A-Z]|[!?]")
 
 
 def is_reading_copy(soup: BeautifulSoup | Tag) -> bool:
@@ -93,7 +105,7 @@ def drop_own_text(soup: BeautifulSoup | Tag, ledger: Ledger | None = None,
             if not _is_contents(el):
                 continue
         elif "byline" in names and el.name == "p":
-            if not text.startswith("by ") or len(text) > 1000:
+            if not text.startswith("by ") or len(text) > 200 or _SENTENCE.search(text):
                 continue
             author = author or text[3:].strip() or None
         elif len(text) > _MAX_CHARS or not _OWN_TEXTS.fullmatch(text):
