@@ -367,3 +367,135 @@ def test_front_matter_scan_by_stdin_and_path_give_the_same_report(tmp_path) -> N
         report.pop("source", None)
         report.get("work", {}).pop("source", None)
     assert a == b
+
+
+# --- what a reader sees is read: reference definitions, comments, headings, the opening ---
+
+_DEED = "That night she cut her arm with the kitchen knife and watched it bleed."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"[Mara]: {_DEED}",  # a destination ("That"), then words that are no title
+        '[Mara]: "I cut my arm again," she typed.',  # a "title" with text after it
+        "[Mara]: see/this (and that) here",
+        "[a]: foo(bar",  # unbalanced parentheses: no destination
+        "[^1]: A footnote, which GFM shows.",
+        "[ ]: /url",  # a blank label
+        "[a\\]: /url",  # the bracket is escaped: no label
+    ],
+)
+def test_lines_that_are_not_reference_definitions_are_paragraphs(line: str) -> None:
+    work = parse_markdown(f"# Chat\n\nIt was late.\n\n{line}\n\nMorning came.\n")
+    assert paragraph_texts(work) == [["It was late.", line, "Morning came."]]
+    assert_offsets(work)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[a]: /url",
+        "[a]:/url",
+        '[Some Label]: https://example.invalid/x_y?z=1 "A title"',
+        "   [a]: <a url with spaces> 'title'",
+        "[a]: /url (title)",
+        "[a]: foo(bar)",
+        "[a]: <>",
+    ],
+)
+def test_reference_definitions_are_dropped(line: str) -> None:
+    work = parse_markdown(f"It was late.\n\n{line}\n\nMorning came.\n")
+    assert paragraph_texts(work) == [["It was late.", "Morning came."]]
+
+
+def test_a_definition_cannot_interrupt_a_paragraph() -> None:
+    work = parse_markdown("She typed it out\n[a]: /url\n\nMorning came.\n")
+    assert paragraph_texts(work) == [["She typed it out\n[a]: /url", "Morning came."]]
+
+
+def test_text_after_the_end_of_a_multiline_comment_is_read() -> None:
+    text = f"# Story\n\nIt was late.\n\n<!-- draft note\nstill a note\n--> {_DEED}\n\nMorning.\n"
+    work = parse_markdown(text)
+    assert paragraph_texts(work) == [["It was late.", _DEED, "Morning."]]
+    assert "still a note" not in work.chapters[0].paragraphs[1].text
+    assert_offsets(work)
+
+
+def test_a_comment_closing_line_without_words_is_dropped() -> None:
+    work = parse_markdown("Before.\n\n<!-- a\nb\n-->  \nAfter.\n\n<!--\nx\n--> *** \n\nEnd.\n")
+    assert paragraph_texts(work) == [["Before.", "After.", "End."]]
+
+
+_LONG_DEED = ("That night she locked the bathroom door, took the razor blade and cut deep into "
+              "her wrists, and waited")
+
+
+@pytest.mark.parametrize(
+    ("heading", "title", "prose"),
+    [
+        (f"## {_LONG_DEED}", None, _LONG_DEED),  # more than 12 words
+        ("## She cut her wrists and died.", None, "She cut her wrists and died."),  # a sentence
+        (f"## Chapter 2: {_LONG_DEED}", "Chapter 2", _LONG_DEED),
+        (f"## **Chapter 2:** {_LONG_DEED} ##", "Chapter 2", _LONG_DEED),
+        (f"{_LONG_DEED}\n=====", None, _LONG_DEED),
+    ],
+)
+def test_a_heading_that_is_prose_is_chapter_text(heading: str, title: str | None,
+                                                 prose: str) -> None:
+    text = f"# Book\n\n## Chapter 1\n\nIt was late.\n\n{heading}\n\nMorning came.\n"
+    work = parse_markdown(text)
+    assert work.chapters[-1].title == title
+    assert paragraph_texts(work)[-1] == [prose, "Morning came."]
+    assert_offsets(work)
+
+
+@pytest.mark.parametrize("heading", ["Chapter 3: The Well", "The Day It Rained.", "Part Two"])
+def test_short_headings_stay_titles(heading: str) -> None:
+    work = parse_markdown(f"# Book\n\n## Chapter 1\n\nA.\n\n## {heading}\n\nB.\n")
+    assert work.title == "Book"
+    assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
+        ("Chapter 1", ["A."]),
+        (heading, ["B."]),
+    ]
+
+
+def test_a_prose_heading_on_top_is_not_the_work_title() -> None:
+    work = parse_markdown(f"# {_DEED}\n\nMorning came.\n")
+    assert work.title is None
+    assert paragraph_texts(work) == [[_DEED, "Morning came."]]
+
+
+def test_a_plain_chapter_line_with_prose_keeps_the_prose() -> None:
+    text = "**Chapter 1**\n\nA.\n\n**Chapter 2: She cut her wrists and died.**\n\nB.\n"
+    work = parse_markdown(text)
+    assert [ch.title for ch in work.chapters] == ["Chapter 1", "Chapter 2"]
+    assert paragraph_texts(work)[1] == ["She cut her wrists and died.", "B."]
+    assert_offsets(work)
+
+
+@pytest.mark.parametrize("opening", [_DEED, "Thanks for reading my story."])
+def test_text_before_the_first_heading_is_a_first_chapter(opening: str) -> None:
+    work = parse_markdown(f"{opening}\n\n# Chapter 1\n\nA.\n\n# Chapter 2\n\nB.\n")
+    assert work.notes is None
+    assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
+        (None, [opening]),
+        ("Chapter 1", ["A."]),
+        ("Chapter 2", ["B."]),
+    ]
+    assert_offsets(work)
+
+
+def test_marked_notes_and_header_lines_before_the_first_heading_are_metadata() -> None:
+    text = ("*The Quiet Year*\n\nby Someone\n\n**A/N:** thanks for reading\n\n"
+            "Rating: Mature\nWarnings: self-harm\n\n"
+            f"{_DEED}\n\n# Chapter 1\n\nA.\n\n# Chapter 2\n\nB.\n")
+    work = parse_markdown(text)
+    assert (work.title, work.author, work.rating) == ("The Quiet Year", "Someone", "Mature")
+    assert work.notes == "A/N: thanks for reading"
+    assert work.content_notes == ["self-harm"]
+    assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
+        (None, [_DEED]),  # not marked: story
+        ("Chapter 1", ["A."]),
+        ("Chapter 2", ["B."]),
+    ]

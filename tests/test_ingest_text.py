@@ -12,6 +12,7 @@ from ingest_helpers import FIXTURES, assert_offsets, paragraph_texts
 
 from forewarn.errors import EmptyInput, MalformedInput
 from forewarn.ingest import read_bytes, read_path, read_text
+from forewarn.ingest.headings import prose_start
 from forewarn.ingest.text import parse_text
 
 STORY = "It was late.\n\nThe lamp was lit.\n"
@@ -243,10 +244,116 @@ def test_title_line_before_first_heading_is_work_title() -> None:
     assert [ch.title for ch in work.chapters] == ["Chapter 1"]
 
 
-def test_short_note_before_first_heading_goes_to_notes() -> None:
+def test_unmarked_short_text_before_first_heading_is_a_first_chapter() -> None:
+    # only text marked as notes is notes: notes are read but never scanned for warnings
     work = read_text("Thanks for reading my story.\n\nChapter 1\n\nIt snowed.\n")
-    assert work.notes == "Thanks for reading my story."
-    assert [ch.title for ch in work.chapters] == ["Chapter 1"]
+    assert work.notes is None
+    assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
+        (None, ["Thanks for reading my story."]),
+        ("Chapter 1", ["It snowed."]),
+    ]
+
+
+def test_story_before_first_heading_is_scanned_as_a_prologue() -> None:
+    opening = ("She cut her wrists with a razor blade and swallowed the pills, and the suicide "
+               "note lay on the sink.")
+    work = read_text(f"{opening}\n\nChapter 1\n\nIt snowed.\n\nChapter 2\n\nIt thawed.\n")
+    assert work.notes is None
+    assert [ch.title for ch in work.chapters] == [None, "Chapter 1", "Chapter 2"]
+    assert work.chapters[0].text == opening
+    assert work.coverage is not None and work.coverage.fully_read
+    assert_offsets(work)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Author's note - thanks for reading.",
+        "A/N thanks for reading.",
+        "(A/N: thanks for reading.)",
+        "Notes: thanks for reading.",
+        "**Author\u2019s Notes:** thanks for reading.",
+    ],
+)
+def test_marked_notes_before_first_heading_go_to_notes(note: str) -> None:
+    work = read_text(f"The Quiet Year\n\n{note}\n\nChapter 1\n\nIt snowed.\n")
+    assert work.title == "The Quiet Year"
+    assert work.notes is not None and "thanks for reading." in work.notes
+    assert paragraph_texts(work) == [["It snowed."]]
+
+
+def test_header_paragraph_after_story_text_before_first_heading() -> None:
+    text = "Title: T\n\nShe left at dawn.\n\nRating: Mature\nTW: blood\n\nChapter 1\n\nSnow.\n"
+    work = read_text(text)
+    assert (work.title, work.rating, work.content_notes) == ("T", "Mature", ["blood"])
+    assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
+        (None, ["She left at dawn."]),
+        ("Chapter 1", ["Snow."]),
+    ]
+
+
+def test_a_prose_line_is_not_a_title_before_the_first_heading() -> None:
+    # twelve words and no closing stop (title-like), but a finished sentence of ten words
+    line = "She cut her wrists and then lay down to sleep. Nobody came"
+    work = read_text(f"{line}\n\nChapter 1\n\nIt snowed.\n")
+    assert work.title is None
+    assert work.chapters[0].title is None
+    assert line in work.chapters[0].text
+
+
+_LONG_DEED = ("That night she locked the bathroom door, took the razor blade and cut deep into "
+              "her wrists")
+
+
+@pytest.mark.parametrize(
+    ("heading", "title", "prose"),
+    [
+        (f"Chapter 2: {_LONG_DEED}", "Chapter 2", _LONG_DEED),
+        (f"Chapter 2 - {_LONG_DEED}", "Chapter 2", _LONG_DEED),
+        (f"**Chapter 2: {_LONG_DEED}**", "Chapter 2", _LONG_DEED),
+        ("Prologue: She cut her wrists and died.", "Prologue", "She cut her wrists and died."),
+        ("CHAPTER II. SHE WALKED INTO THE SEA AND DROWNED.", "CHAPTER II",
+         "SHE WALKED INTO THE SEA AND DROWNED."),
+    ],
+)
+def test_a_chapter_line_with_prose_keeps_its_label_and_the_prose_is_text(
+    heading: str, title: str, prose: str
+) -> None:
+    work = read_text(f"Chapter 1\n\nIt snowed.\n\n{heading}\n\nMorning came.\n")
+    assert [ch.title for ch in work.chapters] == ["Chapter 1", title]
+    assert paragraph_texts(work)[1] == [prose, "Morning came."]
+    assert work.coverage is not None and work.coverage.fully_read
+    assert_offsets(work)
+
+
+def test_a_numbered_heading_with_prose_keeps_its_numeral() -> None:
+    para = "The kettle sang on the hob while the rain kept on at the window."
+    text = "".join(f"{h}\n\n{para}\n\n" for h in
+                   ["I", "II", "III. SHE WALKED INTO THE SEA AND DROWNED."])
+    work = read_text(text)
+    assert [ch.title for ch in work.chapters] == ["I", "II", "III"]
+    assert paragraph_texts(work)[2] == ["SHE WALKED INTO THE SEA AND DROWNED.", para]
+    assert_offsets(work)
+
+
+@pytest.mark.parametrize(
+    ("heading", "start"),
+    [
+        ("Chapter 3: The Well", None),
+        ("Epilogue: Ten Years Later", None),
+        ("4. THE REPLY.", None),
+        ("Mr. Smith Goes to Washington", None),  # "Mr." ends no sentence of five words
+        ("She cut her wrists.", None),  # a sentence of four words: a title may be that
+        ("She cut her wrists and died.", 0),
+        ("one two three four five six seven eight nine ten eleven twelve", None),
+        ("one two three four five six seven eight nine ten eleven twelve thirteen", 0),
+        ("Chapter 2: She cut her wrists and died.", 11),
+        ("Prologues are for cowards, she said, and walked into the sea.", 0),
+        ("**Chapter 2:** She cut her wrists and died!", 15),
+    ],
+)
+def test_prose_start(heading: str, start: int | None) -> None:
+    assert prose_start(heading) == start
 
 
 def test_substantial_text_before_first_heading_is_a_chapter() -> None:

@@ -17,6 +17,27 @@ heading can be, so a novel costs one ``split`` and a few comparisons per short l
 A text that heads any chapter with the word ("Chapter 1", "CHAPTER I") has said how it heads
 its chapters: its numbered lines are then sections within chapters and its title lines
 chapter subtitles, so neither rule applies to it.
+
+**Prose in a heading.** A chapter title is read but never scanned for warnings, so a heading
+must not swallow story prose. :func:`prose_start` decides, for the text of a heading line
+(a plain-text chapter line, a Markdown ``#``/``##`` or setext heading, a heading found by
+context), where its prose begins. The heading is split into a *label*, a leading
+``Chapter 2``/``Part III``/``Prologue`` (with its ``:``, ``.``, ``-`` or dash separator) or a
+numeral with a stop (``IV.``, ``12.``), and the *rest* (the whole heading when it has no
+label). The rest is **prose** when
+
+- it has more than :data:`MAX_TITLE_WORDS` (12) words, or
+- it holds a sentence of more than :data:`MAX_SENTENCE_WORDS` (4) words that ends in
+  ``.``, ``!``, ``?`` or ``…`` (closing quotes or brackets may follow the stop). Old
+  books' long chapter titles in capitals ("CHAPTER I. THE PERIL OF THE TWINS.") are read
+  so too: their sentence becomes story text, scanned, and the title keeps "CHAPTER I".
+
+(A word is a whitespace-separated token holding a letter or digit, so markup such as
+``**`` is not one.) When the rest is prose the readers keep only the label as the chapter's
+title (no title when there is no label) and make the rest the chapter's first paragraph,
+so it is scanned like any other story text. ``Chapter 3: The Well``, ``Epilogue: Ten Years
+Later`` and ``4. THE REPLY.`` stay whole titles; ``Chapter 2: That night she took the razor
+blade and ...`` becomes the title ``Chapter 2`` and a paragraph.
 """
 
 from __future__ import annotations
@@ -24,9 +45,10 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from forewarn.ingest._common import WELL_FORMED_ROMAN, is_chapter_heading
+from forewarn.ingest._common import CHAPTER_HEADING, WELL_FORMED_ROMAN, is_chapter_heading
 
-__all__ = ["context_headings"]
+__all__ = ["MAX_SENTENCE_WORDS", "MAX_TITLE_WORDS", "context_headings", "is_prose",
+           "label_title", "prose_start"]
 
 _MAX_TITLE = 100
 _MIN_RUN = 3
@@ -141,3 +163,89 @@ def context_headings(text: str, start: int = 0) -> dict[int, str]:
     found = _contents(lines, starts)
     found.update(_numbered(lines, starts))
     return found
+
+
+# --- prose in a heading -----------------------------------------------------------------------
+
+#: A heading's title part with more words than this is prose.
+MAX_TITLE_WORDS = 12
+#: A finished sentence (". ! ? …") with more words than this makes a heading's title part prose.
+MAX_SENTENCE_WORDS = 4
+
+_LEAD = "*_~`#=[]<>() \t"  # decoration a heading may open with: "**Chapter 2**", "== Part I"
+_NUMERAL_LABEL = re.compile(r"(?:\d{1,3}|[IVXLC]{1,8})[.:)](?=\s)")
+# possessive, and never from inside a run of stops: linear on "......" however long
+_SENTENCE_END = re.compile(r"(?<![.!?\u2026])[.!?\u2026]++[\"'\u2019\u201d)\]*_~]*+(?=\s|$)")
+_LABEL_END = ":.|-\u2013\u2014*_~`#=[]<>() \t"
+
+
+def _wordlike(token: str) -> bool:
+    return any(char.isalnum() for char in token)
+
+
+def is_prose(text: str) -> bool:
+    """True when ``text`` (a heading's title part) reads as story prose, not a title.
+
+    More than :data:`MAX_TITLE_WORDS` words, or a sentence of more than
+    :data:`MAX_SENTENCE_WORDS` words that ends in ``.``, ``!``, ``?`` or ``…``.
+    """
+    words = 0
+    sentence_from = 0
+    for token in text.split():
+        if _wordlike(token):
+            words += 1
+            if words > MAX_TITLE_WORDS:
+                return True
+    if words <= MAX_SENTENCE_WORDS:
+        return False
+    for match in _SENTENCE_END.finditer(text):
+        sentence = text[sentence_from : match.end()]
+        if sum(1 for token in sentence.split() if _wordlike(token)) > MAX_SENTENCE_WORDS:
+            return True
+        sentence_from = match.end()
+    return False
+
+
+def _label_end(heading: str) -> int:
+    """Where the rest of ``heading`` starts after its label; 0 when it has no label."""
+    lead = len(heading) - len(heading.lstrip(_LEAD))
+    body = heading[lead:]
+    match = CHAPTER_HEADING.match(body)
+    if match is not None:
+        if match["rest"] is not None:
+            end = match.start("rest")
+        else:
+            end = match.end()
+            if end < len(body) and body[end].isalnum():  # "Prologues are ...": no label
+                return 0
+    else:
+        numeral = _NUMERAL_LABEL.match(body)
+        if numeral is None:
+            return 0
+        end = numeral.end()
+    end += lead
+    while end < len(heading) and heading[end] in _LEAD:  # "**Chapter 2:** That night"
+        end += 1
+    return end
+
+
+def prose_start(heading: str) -> int | None:
+    """Index into ``heading`` (a heading line's text) where its prose starts, or ``None``
+    when the heading reads as a title (see the module's docstring for the rule).
+
+    ``0`` means the whole heading is prose (it has no label); a larger index is the start of
+    the rest after a label such as ``Chapter 2:``, which may stay the chapter's title.
+    """
+    if not heading.strip():
+        return None
+    start = _label_end(heading)
+    if start >= len(heading) or not is_prose(heading[start:]):
+        return None
+    return start
+
+
+def label_title(heading: str, start: int) -> str | None:
+    """The title left when the prose from ``start`` on is cut off ``heading``: its label
+    without a trailing separator (``"Chapter 2"``), or ``None`` when nothing is left."""
+    label = heading[:start].strip().rstrip(_LABEL_END).lstrip(_LEAD)
+    return " ".join(label.split()) or None

@@ -6,6 +6,21 @@ markup such as ``*emphasis*`` or ``[links](url)`` stays in ``paragraph.text``. P
 that are nothing but markup (an image, an HTML comment, a tag) get no entry; ``###`` and
 deeper headings are paragraphs of their own, their ``#`` markers left out of the span.
 Titles (work and chapter), which carry no offsets, have their markup stripped.
+
+Only chapter text is scanned for warnings, so what a reader of the rendered page sees must
+end up there:
+
+- A line is dropped as a link reference definition only when CommonMark would drop it:
+  ``[label]: destination`` with a destination that has no spaces (or is in ``<...>``), then
+  at most a title in ``"..."``, ``'...'`` or ``(...)``, and nothing else on the line; not
+  in the middle of a paragraph, and not a footnote (``[^1]: ...``, which GFM shows).
+  ``[Mara]: That night she ...`` is a paragraph. (A definition spread over two lines is
+  kept as text: reading a URL is harmless, dropping a sentence is not.)
+- An HTML comment hides only what is inside it: text after the ``-->`` that ends a
+  comment on a later line is read.
+- A ``#``/``##`` or setext heading whose title part is prose, and text before the first
+  heading that is not marked as a title, header or notes, are chapter text, by the rules
+  of :mod:`forewarn.ingest.headings` and :func:`forewarn.ingest.text.take_opening`.
 """
 
 from __future__ import annotations
@@ -18,6 +33,7 @@ from typing import Any, ClassVar
 from forewarn.errors import EmptyInput, MalformedInput
 from forewarn.ingest._common import Meta, clean_title, is_chapter_heading
 from forewarn.ingest.decode import check_controls
+from forewarn.ingest.headings import label_title, prose_start
 from forewarn.ingest.text import (
     BLANK,
     BREAK,
@@ -34,7 +50,13 @@ from forewarn.ingest.text import (
 from forewarn.work import Work
 
 _FENCE = re.compile(r" {0,3}(`{3,})")
-_REF_DEF = re.compile(r" {0,3}\[[^\]\n]{1,200}\]:")
+# a whole line that is a link reference definition (CommonMark 4.7), in its one-line form:
+# a label (not a "^" footnote), a destination with no spaces or in <...>, an optional title
+_REF_DEF = re.compile(
+    r" {0,3}\[(?!\^)(?=[^\]\n]*[^\s\]])(?:[^\[\]\\\n]|\\[^\n]){1,999}\]:[ \t]*"
+    r"(?:<(?P<angled>[^<>\n]*)>|(?P<bare>[^\s<]\S*))"
+    r"""(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*"""
+)
 _IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\([^)\n]{0,1000}\)")
 _LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,1000}\)")
 _REF_LINK = re.compile(r"\[([^\]\n]{0,500})\]\[[^\]\n]{0,200}\]")
@@ -44,12 +66,18 @@ _MARKERS = re.compile(r"[*_~`]+")
 
 @dataclass(slots=True, eq=False)
 class _Heading:
-    """An ATX (``#``) or setext (``===``) heading line."""
+    """An ATX (``#``) or setext (``===``) heading line.
+
+    ``prose`` is the span of the heading's text that is story prose (see
+    :func:`forewarn.ingest.headings.prose_start`), which the chapter reads as its first
+    paragraph; ``title`` is then the heading's label alone, or ``None``.
+    """
 
     level: int
     title: str | None
     start: int
     end: int
+    prose: Span | None = None
 
 
 Item = Line | _Heading
@@ -65,7 +93,8 @@ def parse_markdown(text: str, source: str = "<markdown>", *, encoding: str | Non
     body = parse_front_matter(text, meta, source)
     items = scan(text, line_spans(text, body))
     segments = _segments(text, items, meta)
-    chapters = build_chapters(text, segments, meta, line_mode=False, keep=has_words)
+    chapters = build_chapters(text, segments, meta, line_mode=False, keep=has_words,
+                              plain=strip_inline)
     if not chapters:
         raise EmptyInput(f"{source}: no story text")
     return Work(
@@ -361,8 +390,14 @@ def scan(text: str, lines: list[Span]) -> list[Item]:
                 items.append((start, end, TEXT if line.strip() else BLANK))
             continue
         if in_comment:
-            in_comment = "-->" not in line
-            items.append((start, end, BREAK))
+            close = line.find("-->")
+            if close < 0:
+                items.append((start, end, BREAK))
+                continue
+            # the comment ends here: what follows "-->" on the line is shown
+            in_comment = False
+            after = start + close + 3
+            items.append((after, end, TEXT) if has_words(text[after:end]) else (start, end, BREAK))
             continue
         stripped = line.strip()
         fence_match = _FENCE.match(line)
@@ -372,18 +407,55 @@ def scan(text: str, lines: list[Span]) -> list[Item]:
         elif stripped.startswith("<!--"):
             in_comment = "-->" not in stripped[4:]
             items.append((start, end, BREAK if _comment_only(stripped) else TEXT))
-        elif _REF_DEF.match(line):
+        elif _is_ref_def(line) and not _in_paragraph(items):
             items.append((start, end, BREAK))
         elif stripped.startswith("#") and line[:4].lstrip(" ").startswith("#"):
             items.append(_atx(text, start, end, stripped))
         elif stripped and set(stripped) == {"="} and _setext_target(items):
             previous = items.pop()
             assert not isinstance(previous, _Heading)
-            title = clean_title(strip_inline(text[previous[0] : previous[1]]))
-            items.append(_Heading(1, title, previous[0], previous[1]))
+            content = text[previous[0] : previous[1]].strip()
+            at = text.index(content, previous[0])
+            items.append(_heading(1, content, at, previous[0], previous[1]))
         else:
             items.append((start, end, classify(text, start, end)))
     return items
+
+
+def _is_ref_def(line: str) -> bool:
+    """True for a whole-line link reference definition, which CommonMark does not show."""
+    match = _REF_DEF.fullmatch(line)
+    if match is None:
+        return False
+    bare = match["bare"]
+    return bare is None or _balanced(bare)
+
+
+def _balanced(destination: str) -> bool:
+    """A bare destination's parentheses are balanced (CommonMark), and it has no controls."""
+    if destination.endswith("\\"):
+        return False  # an escape with nothing to escape: not judged, kept as text
+    depth = 0
+    escaped = False
+    for char in destination:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif ord(char) < 0x20 or char == "\x7f":
+            return False
+    return depth == 0
+
+
+def _in_paragraph(items: list[Item]) -> bool:
+    """The previous line is paragraph text, which a definition cannot interrupt."""
+    return bool(items) and not isinstance(items[-1], _Heading) and items[-1][2] == TEXT
 
 
 def _comment_only(stripped: str) -> bool:
@@ -409,11 +481,36 @@ def _atx(text: str, start: int, end: int, stripped: str) -> Item:
         content = closing.rstrip()
     if not content:
         return (start, end, BREAK)
+    line = text[start:end]
+    head = line.index(content, line.index("#") + level)
     if level >= 3:
-        line = text[start:end]
-        head = line.index(content, line.index("#") + level)
         return (start + head, start + head + len(content), SOLO)
-    return _Heading(level, clean_title(strip_inline(content)), start, end)
+    return _heading(level, content, start + head, start, end)
+
+
+def _heading(level: int, content: str, at: int, start: int, end: int) -> _Heading:
+    """A heading whose raw text ``content`` lies at offset ``at``, its prose split off."""
+    title, prose = split_heading(content, at)
+    return _Heading(level, title, start, end, prose)
+
+
+def split_heading(content: str, at: int) -> tuple[str | None, Span | None]:
+    """``(title, prose span)`` of a heading whose raw text ``content`` lies at offset ``at``.
+
+    Whether the heading holds prose is judged on the text shown (markup stripped) by
+    :func:`forewarn.ingest.headings.prose_start`; the prose span is then a raw slice of the
+    line from the end of the label (``Chapter 2:``) on, or the whole of ``content`` when
+    the label cannot be told in the raw text. A heading with no prose is all title.
+    """
+    shown = strip_inline(content)
+    if prose_start(shown) is None:
+        return clean_title(shown), None
+    cut = prose_start(content) or 0
+    label = strip_inline(content[:cut])
+    end = len(content)
+    if _MARKERS.match(content):  # "**Chapter 2: prose**": the closing "**" is not prose
+        end = len(content.rstrip("*_~"))
+    return label_title(label, len(label)), (at + cut, at + max(end, cut))
 
 
 # --- chapters ---------------------------------------------------------------------------------
@@ -435,7 +532,8 @@ def _segments(text: str, items: list[Item], meta: Meta) -> list[Segment]:
     segments = [Segment(None, [], False)]
     for item in items:
         if isinstance(item, _Heading):
-            segments.append(Segment(item.title, [], True))
+            lines: list[Line] = [] if item.prose is None else [(*item.prose, SOLO)]
+            segments.append(Segment(item.title, lines, True))
         else:
             segments[-1].lines.append(item)
     if top is not None and len(segments) > 2 and not _has_text(segments[1]):
@@ -448,9 +546,10 @@ def _has_text(segment: Segment) -> bool:
 
 
 def _leading_heading(items: list[Item]) -> _Heading | None:
+    """The heading before any text, which may be the work's title (never one with prose)."""
     for item in items:
         if isinstance(item, _Heading):
-            return item
+            return item if item.prose is None else None
         if item[2] in (TEXT, SOLO):
             return None
     return None
@@ -465,7 +564,11 @@ def _plain_segments(text: str, items: list[Item]) -> list[Segment]:
         if kind == TEXT and end - start <= 140:
             plain = strip_inline(text[start:end]).strip()
             if is_chapter_heading(plain):
-                segments.append(Segment(clean_title(plain), [], True))
+                raw = text[start:end].strip()
+                title, prose = split_heading(raw, text.index(raw, start))
+                # "**Chapter 2: That night she ...**": the prose is the chapter's text
+                lines: list[Line] = [] if prose is None else [(*prose, SOLO)]
+                segments.append(Segment(title, lines, True))
                 continue
         segments[-1].lines.append(item)
     return segments

@@ -3,10 +3,26 @@
 Offsets are exact: ``work.source_text`` is the decoded input with ``\\r\\n`` and ``\\r``
 turned into ``\\n``, every ``chapter.text`` is a slice of it starting at ``chapter.offset``,
 and every paragraph is a slice of its chapter with surrounding whitespace left out.
+
+Only chapter *text* is scanned for warnings; titles and metadata are read but not judged.
+So two rules keep story prose out of them (both shared with the Markdown reader):
+
+- **Prose in a heading.** A chapter line whose title part is prose (more than 12 words, or
+  a finished sentence of more than 4 words: :func:`forewarn.ingest.headings.prose_start`)
+  keeps only its label (``Chapter 2``) as the title; the prose is the chapter's first
+  paragraph.
+- **Text before the first chapter heading** (:func:`take_opening`) is story, read as a first
+  chapter with no title (a prologue), except what is marked as something else: a title line
+  and a ``by`` line (short, title-like, not prose: at most two such paragraphs, first in the
+  opening), ``Key: value`` header paragraphs of the known keys (``Summary:``, ``Rating:``,
+  ``Warnings:``...; every line of the paragraph must belong to the header), and paragraphs
+  that open with a notes marker (``Notes:``, ``Note:``, ``Author's note``, ``A/N``), which go to
+  the work's notes. Unmarked text is never notes, however short.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,10 +39,9 @@ from forewarn.ingest._common import (
     is_scene_break,
     is_title_like,
     spans_to_chapter,
-    take_opening,
 )
 from forewarn.ingest.decode import check_controls
-from forewarn.ingest.headings import context_headings
+from forewarn.ingest.headings import context_headings, is_prose, label_title, prose_start
 from forewarn.work import Chapter, Work
 
 # Line kinds.
@@ -198,7 +213,7 @@ def _title_byline(text: str, lines: list[Span], i: int, meta: Meta) -> int:
     if i >= len(lines) or _is_key_line(text, lines, i):
         return i
     title = text[lines[i][0] : lines[i][1]].strip()
-    if not is_title_like(title):
+    if not is_title_like(title) or is_prose(title):
         return i
     j = _skip_blank(text, lines, i + 1)
     author = None
@@ -238,7 +253,9 @@ def split_segments(text: str, start: int = 0) -> list[Segment]:
     Headings are lines ``is_chapter_heading`` knows by their words, and lines that only
     their context makes headings (:func:`forewarn.ingest.headings.context_headings`:
     numbered sequences, a table of contents' titles). The first segment holds whatever
-    comes before the first heading. Most lines start
+    comes before the first heading. A heading whose title part is prose
+    (:func:`forewarn.ingest.headings.prose_start`) keeps its label as the title and its
+    prose becomes the new segment's first line (a paragraph of its own). Most lines start
     with a letter that no heading or scene break starts with, and take the fast path.
     """
     segments = [Segment(None, [], False)]
@@ -248,7 +265,8 @@ def split_segments(text: str, start: int = 0) -> list[Segment]:
     for line in text[start:].split("\n"):
         end = pos + len(line)
         if pos in headed:
-            segments.append(Segment(clean_title(headed[pos]), [], True))
+            heading = headed[pos].strip()
+            segments.append(heading_segment(heading, pos + line.index(heading)))
             lines = segments[-1].lines
             pos = end + 1
             continue
@@ -262,7 +280,8 @@ def split_segments(text: str, start: int = 0) -> list[Segment]:
                 stripped = line.strip()
                 heading = stripped.strip(_DECORATION)
                 if is_chapter_heading(heading):
-                    segments.append(Segment(clean_title(heading), [], True))
+                    lead = len(line) - len(line.lstrip(_DECORATION))
+                    segments.append(heading_segment(heading, pos + lead))
                     lines = segments[-1].lines
                     pos = end + 1
                     continue
@@ -272,6 +291,19 @@ def split_segments(text: str, start: int = 0) -> list[Segment]:
     return segments
 
 
+def heading_segment(heading: str, at: int) -> Segment:
+    """The segment a heading line opens; ``heading`` is its text, found at offset ``at``.
+
+    A heading that is a title gives the segment its title. One whose title part is prose
+    keeps its label (or no title) and starts the segment with the prose as a line of its
+    own, so the prose is chapter text and is scanned.
+    """
+    start = prose_start(heading)
+    if start is None:
+        return Segment(clean_title(heading), [], True)
+    return Segment(label_title(heading, start), [(at + start, at + len(heading), SOLO)], True)
+
+
 def build_chapters(
     text: str,
     segments: list[Segment],
@@ -279,10 +311,13 @@ def build_chapters(
     *,
     line_mode: bool = True,
     keep: Callable[[str], bool] | None = None,
+    plain: Callable[[str], str] | None = None,
 ) -> list[Chapter]:
-    """Chapters from segments, dropping empty ones and a title-only opening.
+    """Chapters from segments, dropping empty ones; the opening is read by :func:`take_opening`.
 
-    ``keep``, when given, decides which paragraph texts count (others get no entry).
+    ``keep``, when given, decides which paragraph texts count (others get no entry);
+    ``plain`` turns a paragraph's raw text into what a reader sees (Markdown: markup
+    stripped), for recognising title, header and notes paragraphs in the opening.
     """
     has_headings = any(seg.heading for seg in segments)
     chapters: list[Chapter] = []
@@ -290,12 +325,91 @@ def build_chapters(
         spans = paragraph_spans(text, seg.lines, line_mode=line_mode)
         if keep is not None:
             spans = [(s, e) for s, e in spans if keep(text[s:e])]
+        if not seg.heading and has_headings:
+            spans = take_opening(text, spans, meta, plain=plain)
         if not spans:
-            continue
-        if not seg.heading and has_headings and take_opening([text[s:e] for s, e in spans], meta):
             continue
         chapters.append(spans_to_chapter(text, len(chapters) + 1, seg.title, spans))
     return chapters
+
+
+# "Notes:", "Note:", "Author's note(s)", "Authors note", "Author note", "A/N", after any
+# opening decoration ("**A/N:**", "(Author's note: ...)", "[A/N]")
+_NOTES_MARK = re.compile(
+    r"[\W_]*(?:notes?[ \t]*:|authors?['\u2019]?s?[ \t]+notes?\b|a/n\b)", re.IGNORECASE
+)
+_MAX_TITLE_PARAGRAPHS = 2
+
+
+def take_opening(
+    text: str,
+    spans: list[Span],
+    meta: Meta,
+    *,
+    plain: Callable[[str], str] | None = None,
+) -> list[Span]:
+    """Read the paragraphs before the first chapter heading; return those that are story.
+
+    Story unless marked otherwise: leading title and ``by`` lines fill ``meta.title`` and
+    ``meta.author`` (:func:`_opening_titles`), a paragraph of ``Key: value`` header lines
+    goes into ``meta`` as the header would, and a paragraph that opens with a notes marker
+    (``Notes:``, ``Author's note``, ``A/N``) goes to ``meta.notes``. Every other paragraph,
+    however short, is returned: it becomes a first chapter and is scanned.
+    """
+    shown = [(plain or str)(text[s:e]).strip() for s, e in spans]
+    story: list[Span] = []
+    for index in range(_opening_titles(shown, meta), len(spans)):
+        if _NOTES_MARK.match(shown[index]):
+            meta.notes.append(shown[index])
+        elif not _header_paragraph(shown[index], meta):
+            story.append(spans[index])
+    return story
+
+
+def _opening_titles(shown: list[str], meta: Meta) -> int:
+    """How many leading paragraphs are a title and a ``by`` line; fill ``meta`` from them.
+
+    At most two paragraphs, each a short title-like line that is not prose, at most one of
+    them a title (it must agree with a title already known) and at most one a ``by`` line.
+    """
+    title = author = None
+    taken = 0
+    for line in shown[:_MAX_TITLE_PARAGRAPHS]:
+        if not is_title_like(line) or is_prose(line) or _marked(line):
+            break
+        if line[:3].lower() == "by " and author is None:
+            author = line[3:].strip() or None
+        elif title is None and author is None:
+            title = clean_title(line)
+            if title and meta.title and title.casefold() != meta.title.casefold():
+                title = None  # another title than the header's: not taken as one
+                break
+        else:
+            break
+        taken += 1
+    if title is None and author is None:
+        return 0
+    meta.title = meta.title or title
+    meta.author = meta.author or author
+    return taken
+
+
+def _marked(line: str) -> bool:
+    """A notes marker or a ``Key: value`` header line: never a title."""
+    return bool(_NOTES_MARK.match(line) or HEADER_LINE.match(line))
+
+
+def _header_paragraph(paragraph: str, meta: Meta) -> bool:
+    """Read ``paragraph`` into ``meta`` when every line of it is ``Key: value`` header (a
+    known key, or a further line of a field that takes them); False, and ``meta`` left
+    alone, otherwise."""
+    if HEADER_LINE.match(paragraph) is None:
+        return False
+    lines = line_spans(paragraph)
+    if _header_lines(paragraph, lines, Meta()) < len(lines):
+        return False
+    _header_lines(paragraph, lines, meta)
+    return True
 
 
 def paragraph_spans(text: str, lines: list[Line], *, line_mode: bool = True) -> list[Span]:
