@@ -150,6 +150,7 @@ def test_ao3_epub_chapter_documents_and_split_continuation() -> None:
     ]
     assert "Beta thanks." in (work.notes or "")
     assert "Thanks for reading." in (work.notes or "")
+    assert work.coverage is not None and work.coverage.fully_read, work.coverage
 
 
 def test_title_page_of_key_value_lines_is_metadata() -> None:
@@ -291,9 +292,11 @@ def test_entities_in_content_documents_are_not_expanded() -> None:
             "c.xhtml": hostile,
         }
     )
-    text = parse_epub(raw).source_text
-    assert "root:" not in text
-    assert "YYYYYYYY" not in text
+    work = parse_epub(raw)
+    assert "root:" not in work.source_text
+    assert "YYYYYYYY" not in work.source_text
+    # what the document shows depends on entities forewarn never expands: not fully read
+    assert work.coverage is not None and not work.coverage.fully_read
 
 
 def test_total_size_zip_bomb_is_refused() -> None:
@@ -418,3 +421,309 @@ def test_text_at_the_limit_is_read() -> None:
     documents = {f"c{i}.xhtml": "<p>" + "Wave. " * 500 + "</p>" for i in range(6)}
     work = read_bytes(_bomb(documents, list(documents)), "ok.epub", max_bytes=20_000)
     assert len(work.chapters) == 6
+
+
+# --- every document audited, every gap recorded ---------------------------------------------------
+
+STORY = "<p>The kettle sang on the stove while the rain went on against the window.</p>"
+HIDDEN = "Somewhere below the harbour wall a second story waited to be read."
+
+
+def _item(ident: str, href: str, media: str = "application/xhtml+xml", extra: str = "") -> str:
+    return f'<item id="{ident}" href="{href}" media-type="{media}"{extra}/>'
+
+
+def _package(items: list[str], spine: list[str], members: dict[str, str | bytes]) -> bytes:
+    """An EPUB whose package (``OEBPS/content.opf``) has exactly these manifest items and
+    spine idrefs; ``members`` are the other archive members, by full path."""
+    refs = "".join(f'<itemref idref="{i}"/>' for i in spine)
+    opf = (
+        '<package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata/>'
+        f'<manifest>{"".join(items)}</manifest><spine>{refs}</spine></package>'
+    )
+    return zip_bytes(
+        {
+            "mimetype": "application/epub+zip",
+            "META-INF/container.xml": container_xml("OEBPS/content.opf"),
+            "OEBPS/content.opf": opf,
+            **members,
+        }
+    )
+
+
+def _read_or_not_fully_read(data: bytes) -> None:
+    """The hidden sentence is story text, or the work is not called fully read."""
+    work = parse_epub(data, "book.epub")
+    assert work.coverage is not None
+    assert HIDDEN in work.source_text or not work.coverage.fully_read, work.coverage
+
+
+def test_ao3_epub_documents_are_fully_read() -> None:
+    spec = EpubSpec(documents=[("preface.xhtml", AO3_PREFACE), *CHAPTERS])
+    work = parse_epub(build_epub(spec), "ao3.epub")
+    assert work.coverage is not None and work.coverage.fully_read, work.coverage
+
+
+@pytest.mark.parametrize(
+    "chapters",
+    [
+        # a child of #chapters led by an <h2> is taken for a chapter's heading block
+        f'<div class="meta group"><h2 class="heading">Chapter 1</h2></div>'
+        f'<div class="userstuff">{STORY}</div><div><h2>Chapter 2</h2><p>{HIDDEN}</p></div>',
+        # paragraphs straight inside #chapters, beside its chapter parts
+        f'<div class="meta group"><h2 class="heading">Chapter 1</h2></div>'
+        f'<div class="userstuff">{STORY}</div><p>{HIDDEN}</p>',
+    ],
+    ids=["heading-div", "direct-paragraph"],
+)
+def test_ao3_epub_text_outside_the_chapter_parts_is_audited(chapters: str) -> None:
+    spec = EpubSpec(
+        documents=[
+            ("preface.xhtml", AO3_PREFACE),
+            ("c1.xhtml", f'<div id="chapters" class="userstuff">{chapters}</div>'),
+        ]
+    )
+    work = parse_epub(build_epub(spec), "ao3.epub")
+    assert work.coverage is not None
+    if HIDDEN not in work.source_text:
+        assert not work.coverage.fully_read
+        assert any(s.where == "OEBPS/c1.xhtml" and s.words > 3 for s in work.coverage.skipped)
+
+
+def test_ao3_epub_text_after_the_chapters_is_audited() -> None:
+    body = f'<div id="chapters" class="userstuff"><div class="userstuff">{STORY}</div></div>'
+    after = body + f"<p>{HIDDEN}</p>"
+    spec = EpubSpec(documents=[("preface.xhtml", AO3_PREFACE), ("c1.xhtml", after)])
+    _read_or_not_fully_read(build_epub(spec))
+
+
+def test_a_preface_div_that_is_not_ao3s_is_read() -> None:
+    spec = EpubSpec(documents=[("a.xhtml", f'<div id="preface"><p>{HIDDEN}</p></div>' + STORY)])
+    _read_or_not_fully_read(build_epub(spec))
+
+
+def test_svg_document_in_the_spine_is_read() -> None:
+    svg = (
+        '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="600" height="80">'
+        f'<title>figure</title><text x="0" y="20">{HIDDEN}</text></svg>'
+    )
+    data = _package(
+        [_item("c1", "c1.xhtml"), _item("c2", "c2.svg", "image/svg+xml")],
+        ["c1", "c2"],
+        {"OEBPS/c1.xhtml": document("c1", STORY), "OEBPS/c2.svg": svg},
+    )
+    work = parse_epub(data)
+    assert paragraph_texts(work)[-1] == [HIDDEN]
+    assert work.coverage is not None and work.coverage.fully_read
+
+
+@pytest.mark.parametrize(
+    ("items", "members", "recorded"),
+    [
+        (  # a media type no reader reads
+            [_item("c2", "c2.xhtml", "application/octet-stream")],
+            {"OEBPS/c2.xhtml": document("c2", f"<p>{HIDDEN}</p>")},
+            "OEBPS/c2.xhtml (media type application/octet-stream, not read)",
+        ),
+        (  # an image standing as a page, with no fallback to a content document
+            [_item("c2", "c2.png", "image/png")],
+            {"OEBPS/c2.png": b"\x89PNG\r\n\x1a\n"},
+            "OEBPS/c2.png (media type image/png, not read)",
+        ),
+        (  # no media type, and not named like a document
+            [_item("c2", "c2.bin", "")],
+            {"OEBPS/c2.bin": document("c2", f"<p>{HIDDEN}</p>")},
+            "OEBPS/c2.bin (no media type, not read)",
+        ),
+        (  # a spine idref with no manifest item
+            [],
+            {"OEBPS/c2.xhtml": document("c2", f"<p>{HIDDEN}</p>")},
+            "c2 (in the spine, not in the manifest)",
+        ),
+        (  # an absolute href naming no member
+            [_item("c2", "/OEBPS/gone.xhtml")],
+            {},
+            "OEBPS/gone.xhtml",
+        ),
+        (  # an href that climbs out of the book
+            [_item("c2", "../../c2.xhtml")],
+            {"c2.xhtml": document("c2", f"<p>{HIDDEN}</p>")},
+            "../../c2.xhtml (outside the book, not read)",
+        ),
+        (  # a remote document
+            [_item("c2", "https://example.org/c2.xhtml")],
+            {},
+            "https://example.org/c2.xhtml (a remote resource, not read)",
+        ),
+        (  # a text document of another type, missing from the archive
+            [_item("c2", "c2.txt", "text/plain")],
+            {},
+            "OEBPS/c2.txt",
+        ),
+    ],
+    ids=["octet-stream", "image", "no-media-type", "not-in-manifest", "absolute-missing",
+         "outside", "remote", "missing-text"],
+)
+def test_spine_items_that_cannot_be_read_are_recorded(
+    items: list[str], members: dict[str, str | bytes], recorded: str
+) -> None:
+    data = _package(
+        [_item("c1", "c1.xhtml"), *items],
+        ["c1", "c2", "c2"],  # recorded once however often the spine names it
+        {"OEBPS/c1.xhtml": document("c1", STORY), **members},
+    )
+    work = parse_epub(data, "book.epub")
+    assert HIDDEN not in work.source_text
+    assert work.coverage is not None and not work.coverage.fully_read
+    assert work.coverage.missing_documents == (recorded,)
+
+
+def test_absolute_href_is_resolved_from_the_container_root() -> None:
+    data = _package(
+        [_item("c1", "c1.xhtml"), _item("c2", "/OEBPS/c2.xhtml")],
+        ["c1", "c2"],
+        {"OEBPS/c1.xhtml": document("c1", STORY),
+         "OEBPS/c2.xhtml": document("c2", f"<p>{HIDDEN}</p>")},
+    )
+    work = parse_epub(data)
+    assert HIDDEN in work.source_text
+    assert work.coverage is not None and work.coverage.fully_read
+
+
+def test_fallback_chain_to_a_content_document_is_followed() -> None:
+    data = _package(
+        [_item("c1", "c1.xhtml"),
+         _item("c2", "c2.png", "image/png", ' fallback="c2-vector"'),
+         _item("c2-vector", "c2.dat", "application/x-unknown", ' fallback="c2-text"'),
+         _item("c2-text", "c2.xhtml")],
+        ["c1", "c2"],
+        {"OEBPS/c1.xhtml": document("c1", STORY), "OEBPS/c2.png": b"\x89PNG\r\n\x1a\n",
+         "OEBPS/c2.xhtml": document("c2", f"<p>{HIDDEN}</p>")},
+    )
+    work = parse_epub(data)
+    assert HIDDEN in work.source_text
+    assert work.coverage is not None and work.coverage.fully_read
+
+
+def _nav(links: str) -> str:
+    return document("nav", f'<nav epub:type="toc"><ol>{links}</ol></nav>')
+
+
+@pytest.mark.parametrize("via", ["nav", "ncx", "page"])
+def test_document_linked_but_not_in_the_spine_is_read(via: str) -> None:
+    items = [_item("c1", "c1.xhtml"), _item("c2", "c2.xhtml")]
+    members: dict[str, str | bytes] = {"OEBPS/c2.xhtml": document("c2", f"<p>{HIDDEN}</p>")}
+    chapter = STORY
+    if via == "nav":
+        items.append(_item("nav", "nav.xhtml", extra=' properties="nav"'))
+        members["OEBPS/nav.xhtml"] = _nav(
+            '<li><a href="c1.xhtml">Chapter 1</a></li><li><a href="c2.xhtml#top">Chapter 2</a></li>'
+        )
+    elif via == "ncx":
+        items.append(_item("ncx", "toc.ncx", "application/x-dtbncx+xml"))
+        members["OEBPS/toc.ncx"] = (
+            '<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/"><navMap>'
+            '<navPoint><navLabel><text>Two</text></navLabel><content src="c2.xhtml"/></navPoint>'
+            "</navMap></ncx>"
+        )
+    else:
+        chapter += '<p>See the <a href="c2.xhtml#n1">note</a>.</p>'
+    members["OEBPS/c1.xhtml"] = document("c1", chapter)
+    work = parse_epub(_package(items, ["c1"], members))
+    assert HIDDEN in work.source_text
+    assert work.coverage is not None and work.coverage.fully_read
+
+
+def test_linked_document_missing_from_the_archive_is_recorded() -> None:
+    items = [_item("c1", "c1.xhtml"), _item("c2", "c2.xhtml"), _item("img", "map.png", "image/png"),
+             _item("nav", "nav.xhtml", extra=' properties="nav"')]
+    nav = _nav('<li><a href="c1.xhtml">One</a></li><li><a href="c2.xhtml">Two</a></li>'
+               '<li><a href="map.png">Map</a></li><li><a href="nowhere.xhtml">Three</a></li>')
+    work = parse_epub(_package(items, ["c1"], {"OEBPS/c1.xhtml": document("c1", STORY),
+                                              "OEBPS/nav.xhtml": nav}))
+    # the manifest's document is missing; an image and a link to nothing are no text
+    assert work.coverage is not None and work.coverage.missing_documents == ("OEBPS/c2.xhtml",)
+
+
+def test_document_declaring_entities_is_not_fully_read() -> None:
+    declared = (
+        f'<?xml version="1.0"?><!DOCTYPE html [<!ENTITY scene "{HIDDEN}">]>'
+        "<html><body><h1>Chapter 2</h1><p>&scene;</p></body></html>"
+    )
+    data = _package(
+        [_item("c1", "c1.xhtml"), _item("c2", "c2.xhtml")],
+        ["c1", "c2"],
+        {"OEBPS/c1.xhtml": document("c1", STORY), "OEBPS/c2.xhtml": declared},
+    )
+    work = parse_epub(data, "book.epub")
+    assert HIDDEN not in work.source_text  # never expanded
+    assert work.coverage is not None and not work.coverage.fully_read
+    assert work.coverage.missing_documents == (
+        "OEBPS/c2.xhtml (declares XML entities, which forewarn does not expand)",
+    )
+
+
+def test_deeply_nested_metadata_is_read() -> None:
+    # one walk (bench, not this test, times it: reading each element's text again for
+    # every element took hours at this depth)
+    depth = 200_000
+    subject = "<x>" * depth + "Lighthouses" + "</x>" * depth
+    opf = (
+        '<package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+        '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>T</dc:title>'
+        f"<dc:subject>{subject}</dc:subject></metadata>"
+        f'<manifest>{_item("c1", "c1.xhtml")}</manifest><spine><itemref idref="c1"/></spine>'
+        "</package>"
+    )
+    data = zip_bytes({"META-INF/container.xml": container_xml("content.opf"),
+                      "content.opf": opf, "c1.xhtml": document("c1", STORY)})
+    work = parse_epub(data)
+    assert work.freeform_tags == ["Lighthouses"]
+
+
+def _mark_encrypted(data: bytes, name: str) -> bytes:
+    """Set the "encrypted" flag of member ``name`` (zipfile cannot write encrypted members)."""
+    out, encoded = bytearray(data), name.encode()
+    for signature, flag_at, name_at in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        at = out.find(signature)
+        while at != -1:
+            if out[at + name_at : at + name_at + len(encoded)] == encoded:
+                out[at + flag_at] |= 0x1
+            at = out.find(signature, at + 4)
+    return bytes(out)
+
+
+def test_encrypted_member_is_named_in_the_error() -> None:
+    data = _mark_encrypted(build_epub(_spec(3)), "OEBPS/ch2.xhtml")
+    with pytest.raises(MalformedInput) as caught:
+        parse_epub(data, "enc.epub")
+    assert str(caught.value) == (
+        "enc.epub: not a valid EPUB (cannot read OEBPS/ch2.xhtml: the member is encrypted)"
+    )
+
+
+def test_links_nested_thousands_deep_are_read() -> None:
+    depth = 10_000  # one walk: each link's text read again for every link took minutes
+    body = '<a href="a.xhtml">tide ' * depth + "</a>" * depth + STORY
+    data = build_epub(EpubSpec(documents=[("a.xhtml", body)], toc={"a.xhtml": "One"}))
+    work = parse_epub(data)
+    assert work.source_text.count("tide") == depth
+
+
+def test_ao3_epub_form_control_text_is_not_read() -> None:
+    chapters = f'<div id="chapters" class="userstuff"><div class="userstuff">{STORY}</div>'
+    chapters += f"<textarea>{HIDDEN}</textarea></div>"
+    spec = EpubSpec(documents=[("preface.xhtml", AO3_PREFACE), ("c1.xhtml", chapters)])
+    work = parse_epub(build_epub(spec), "ao3.epub")
+    assert HIDDEN not in work.source_text
+    assert work.coverage is not None and not work.coverage.fully_read
+    assert any(s.where == "OEBPS/c1.xhtml<textarea>" for s in work.coverage.skipped)
+
+
+def test_document_with_too_many_elements_is_named() -> None:
+    from forewarn.ingest._html import MAX_ELEMENTS
+
+    body = "<p>" + "<i>a</i>" * (MAX_ELEMENTS + 1) + "</p>"
+    data = build_epub(EpubSpec(documents=[("c.xhtml", body)]))
+    with pytest.raises(InputTooLarge, match=r"^big\.epub: OEBPS/c\.xhtml: too many HTML elements"):
+        parse_epub(data, "big.epub")

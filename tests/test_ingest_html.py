@@ -310,7 +310,7 @@ def test_story_outside_an_ao3_downloads_chapters_is_not_read() -> None:
 @pytest.mark.parametrize("hidden, fully_read", [
     (f'<select><option>{_PROSE}</option></select>', False),
     ('<select><option>Chapter 1</option><option>Chapter 2: The Storm</option></select>', True),
-    (f'<img src="a.png" alt="{_PROSE}">', False),
+    (f'<img src="a.png" alt="{_PROSE}">', True),  # read: an image's description
     ('<img src="cover.png" alt="cover">', True),
     (f'<input type="text" value="{_PROSE}">', False),
     (f'<input type="hidden" value="{_PROSE}">', True),
@@ -342,3 +342,11 @@ def test_a_document_of_too_many_elements_is_refused() -> None:
 
     with pytest.raises(InputTooLarge, match="too many HTML elements"):
         read_bytes(("<p>" + "<i>x</i> " * (MAX_ELEMENTS + 1) + "</p>").encode(), "tags.html")
+
+
+def test_an_image_description_is_read_as_a_paragraph_and_a_label_is_not() -> None:
+    work, full = _coverage(f'<p>{_PROSE}</p><img src="a.png" alt="A girl weeps at a grave '
+                           'in the rain."><img src="b.png" alt="ornament"><p>The end.</p>')
+    assert paragraph_texts(work)[0] == [_PROSE, "A girl weeps at a grave in the rain.",
+                                        "The end."]
+    assert full

@@ -121,7 +121,8 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "") -> 
 
     Block-level elements (``p``, ``div``, headings, list items...) each give a block;
     ``<br>`` is a line break and two of them in a row a paragraph break; ``<hr>`` gives an
-    ``"hr"`` block; scripts and styles are skipped, and the text of form controls and
+    ``"hr"`` block; an image's alternative text, when it is more than a label, is a
+    paragraph; scripts and styles are skipped, and the text of form controls and
     formulas goes to ``ledger`` (when given) as text not read. CDATA sections are text.
     Whitespace inside a block is collapsed. The walk is iterative, so deeply nested
     markup cannot overflow the stack.
@@ -167,6 +168,16 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "") -> 
             if tag in ASIDE_TAGS:
                 if ledger is not None:
                     audit_aside(child, ledger, where)
+                continue
+            if tag == "img":
+                # an image's alternative text is what a screen reader reads, and what shows
+                # when the image does not: a description ("a girl weeping at a grave") is
+                # read as its own paragraph; a label ("cover", "ornament") is not story
+                alt = child.get("alt")
+                alt = " ".join(alt.split()) if isinstance(alt, str) else ""
+                if alt and not is_navigation_text(alt):
+                    flush()
+                    blocks.append(Block("p", alt))
                 continue
             if tag == "br":
                 parts.append(None)
@@ -269,8 +280,9 @@ def audit_unrendered(root: Tag, ledger: Ledger, where: str = "") -> None:
     """Enter in ``ledger`` the text a browser shows outside the text nodes a reader walks:
     a text field's value, an image's alternative text, an ``<iframe srcdoc>`` document.
     A few words with no sentence end (a button's "Submit", an image's "cover") count as
-    navigation; anything longer is text not read, so a work that hides prose there is
-    not fully read."""
+    navigation; anything longer is text the reader had to read (:func:`extract_blocks`
+    reads an image's description as a paragraph; a field's value and a ``srcdoc`` it
+    does not), so a work that hides prose there is not fully read."""
     for tag in root.find_all(["input", "img", "iframe"]):
         name = tag.name
         if name == "iframe":

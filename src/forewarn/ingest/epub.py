@@ -17,6 +17,15 @@
   FanFicFare writes) likewise; navigation documents are skipped.
 * Each other spine document is a chapter titled by its first ``h1``-``h3`` or its
   NCX/nav label; a document holding several "Chapter N" headings is split at them.
+  SVG documents in the spine are read like XHTML (their ``<text>``).
+* Coverage: every document read enters its visible text in the coverage ledger, AO3
+  documents too (all but their preface and afterword, which are read as metadata).
+  Content documents the book links to (from its table of contents or its pages) but
+  leaves out of the spine are read after the spine. What cannot be read is recorded in
+  ``ledger.missing`` with the reason, so the work is not called fully read: a spine
+  item missing from the manifest or the archive, an href outside the book, a media type
+  no reader reads (after following manifest fallbacks), and a document that declares
+  XML entities in its DTD (never expanded: that is how "billion laughs" attacks work).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -46,12 +56,15 @@ from forewarn.ingest._common import (
     is_scene_break,
 )
 from forewarn.ingest._html import (
+    ASIDE_TAGS,
     Block,
+    audit_aside,
     block_texts,
     extract_blocks,
     inline_text,
     is_navigation_text,
     parse_soup,
+    tag_children,
     visible_text,
 )
 from forewarn.ingest._reading_copy import drop_own_text
@@ -60,7 +73,7 @@ from forewarn.ingest.decode import check_controls, decode_member
 from forewarn.work import Work
 
 if TYPE_CHECKING:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, Tag
 
 MAX_MEMBERS = 10_000
 MAX_RATIO = 100
@@ -71,6 +84,11 @@ _HTML_TYPES = frozenset({"application/xhtml+xml", "text/html", "application/x-dt
                          "text/xml", "application/xml", "text/xhtml"})
 _HTML_SUFFIXES = (".xhtml", ".html", ".htm", ".xml")
 _NCX_TYPE = "application/x-dtbncx+xml"
+_SVG_TYPE = "image/svg+xml"
+# An entity declaration (internal DTD subset): the document's text depends on expanding it.
+_ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
+_METADATA_FIELDS = frozenset({"title", "creator", "description", "subject", "language"})
+MAX_FALLBACKS = 16
 _BARE_AMPERSAND = re.compile(rb"&(?!#?\w{1,32};)")
 _SPLIT_HEADINGS = ("h1", "h2", "h3")
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -83,6 +101,7 @@ class Item:
     path: str
     media_type: str
     properties: frozenset[str]
+    fallback: str | None = None  # the id of the item to show instead (EPUB 3 fallback chain)
 
 
 @dataclass
@@ -104,44 +123,26 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
     opf_path = _rootfile(archive)
     opf = parse_xml(archive.read(opf_path), source, opf_path)
     opf_dir = posixpath.dirname(opf_path)
-    manifest = _manifest(opf, opf_dir)
+    manifest, unresolved = _manifest(opf, opf_dir)
     spine, toc_id = _spine(opf, source)
-    labels = _toc_labels(archive, manifest, toc_id)
+    labels, linked = _toc_labels(archive, manifest, toc_id)
     meta, subjects = _opf_metadata(opf)
-    book = _Book(meta, subjects)
+    reader = _Reader(archive, manifest, labels, _Book(meta, subjects))
+    reader.link(linked)
     documents = 0
-    seen: set[str] = set()
     for idref in spine:
         item = manifest.get(idref)
         if item is None:
+            if idref in unresolved:
+                reader.record(f"id:{idref}", unresolved[idref])
+            else:
+                reader.record(f"id:{idref}", f"{idref} (in the spine, not in the manifest)")
             continue
-        if not _is_html(item):
-            if item.media_type.startswith("text/") and archive.has(item.path):
-                # a text document of a type no reader reads: say so, never drop it silently
-                shown = decode_member(archive.read(item.path), f"{source}: {item.path}")
-                book.ledger.add(item.path, shown, reason=f"media type {item.media_type} not read")
-            continue
-        if item.path in seen:
-            continue  # a document repeated in the spine is read once
-        seen.add(item.path)
-        try:
-            raw = archive.read(item.path)
-        except KeyError:
-            book.ledger.missing.append(item.path)
-            continue
-        documents += 1
-        mark = _text_mark(book)
-        text = decode_member(raw, f"{source}: {item.path}")
-        del raw
-        check_controls(text, f"{source}: {item.path}")
-        _read_document(book, parse_soup(text), labels.get(item.path), item.path,
-                       nav="nav" in item.properties)
-        del text
-        book.text_chars += _text_since(book, mark)
-        if book.text_chars > max_bytes:
-            raise _text_too_large(source, max_bytes)
+        documents += reader.spine_item(item)
     if not documents:
         raise MalformedInput(f"{source}: not a valid EPUB (no readable documents in the spine)")
+    reader.read_linked()
+    book = reader.book
     chapters, source_text = assemble(book.chapters)
     if not chapters:
         raise EmptyInput(f"{source}: no story text")
@@ -150,6 +151,132 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
     work = Work(chapters, **fields, source=source, format="epub", source_text=source_text)
     work.coverage = audit(work, book.ledger)
     return work
+
+
+class _Reader:
+    """Reads the book's documents, each once: the spine's, then those linked from it."""
+
+    def __init__(self, archive: Archive, manifest: dict[str, Item], labels: dict[str, str],
+                 book: _Book) -> None:
+        self.archive = archive
+        self.manifest = manifest
+        self.by_path = {item.path: item for item in manifest.values()}
+        self.labels = labels
+        self.book = book
+        self.seen: set[str] = set()  # paths (and ids) read or recorded
+        self.linked: list[str] = []  # paths linked to, in order, each once
+        self.queued: set[str] = set()
+
+    def record(self, key: str, what: str) -> None:
+        """Record something of the book that cannot be read (once)."""
+        if key not in self.seen:
+            self.seen.add(key)
+            self.book.ledger.missing.append(what)
+
+    def link(self, paths: list[str]) -> None:
+        """Queue documents the book links to, to read after the spine."""
+        for path in paths:
+            if path not in self.queued:
+                self.queued.add(path)
+                self.linked.append(path)
+
+    def spine_item(self, item: Item) -> int:
+        """Read one spine item; 1 if it was a content document read, else 0."""
+        item = _with_fallback(item, self.manifest)
+        if _is_document(item):
+            return self.document(item)
+        if item.path in self.seen:
+            return 0
+        if not self.archive.has(item.path):
+            self.record(item.path, item.path)
+        elif item.media_type.startswith("text/"):
+            # a text document of a type no reader reads: say so, never drop it silently
+            self.seen.add(item.path)
+            where = f"{self.archive.source}: {item.path}"
+            shown = decode_member(self.archive.read(item.path), where)
+            self.book.ledger.add(item.path, shown, reason=f"media type {item.media_type} not read")
+        else:
+            kind = f"media type {item.media_type}" if item.media_type else "no media type"
+            self.record(item.path, f"{item.path} ({kind}, not read)")
+        return 0
+
+    def read_linked(self) -> None:
+        """Read the content documents the book links to but leaves out of the spine: a
+        reader reaches them by following the link."""
+        index = 0
+        while index < len(self.linked):  # reading a document may link more
+            path = self.linked[index]
+            index += 1
+            if path in self.seen:
+                continue
+            item = self.by_path.get(path)
+            if item is not None:
+                item = _with_fallback(item, self.manifest)
+                if _is_document(item) and "nav" not in item.properties:
+                    self.document(item)
+            elif self.archive.has(path) and path.lower().endswith((*_HTML_SUFFIXES, ".svg")):
+                self.document(Item(path, "", frozenset()))
+            # a link to an image, a style sheet or nothing at all is no text to read
+
+    def document(self, item: Item) -> int:
+        """Read one content document (XHTML or SVG) into the book: 1 if read, else 0."""
+        if item.path in self.seen:
+            return 0  # a document repeated in the spine is read once
+        self.seen.add(item.path)
+        archive, book = self.archive, self.book
+        try:
+            raw = archive.read(item.path)
+        except KeyError:
+            book.ledger.missing.append(item.path)
+            return 0
+        mark = _text_mark(book)
+        where = f"{archive.source}: {item.path}"
+        text = decode_member(raw, where)
+        del raw
+        check_controls(text, where)
+        if _ENTITY_DECLARATION.search(text):
+            # its text depends on entities forewarn never expands: read what is there, but
+            # the work is not fully read
+            book.ledger.missing.append(
+                f"{item.path} (declares XML entities, which forewarn does not expand)"
+            )
+        soup = parse_soup(text, where)
+        del text
+        self.link(_document_links(soup, posixpath.dirname(item.path)))
+        _read_document(book, soup, self.labels.get(item.path), item.path,
+                       nav="nav" in item.properties)
+        book.text_chars += _text_since(book, mark)
+        if book.text_chars > archive.max_bytes:
+            raise _text_too_large(archive.source, archive.max_bytes)
+        return 1
+
+
+def _outermost(root: Tag, match: Callable[[Tag], bool]) -> list[Tag]:
+    """The elements under ``root`` that ``match`` and are not inside another that does, in
+    one walk: each one's text then covers those nested in it, and elements nested
+    thousands deep cost one reading of their text, not one each."""
+    found: list[Tag] = []
+    stack = [tag_children(root)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        elif match(child):
+            found.append(child)
+        else:
+            stack.append(tag_children(child))
+    return found
+
+
+def _outer_links(root: Tag) -> list[Tag]:
+    """The ``<a href>`` elements under ``root`` not inside another."""
+    return _outermost(root, lambda el: el.name == "a" and el.has_attr("href"))
+
+
+def _document_links(soup: BeautifulSoup, base: str) -> list[str]:
+    """The archive paths a document's links lead to."""
+    paths = (_resolve(base, str(a["href"])) for a in soup.find_all("a", href=True))
+    return [path for path in paths if path]
 
 
 def _text_mark(book: _Book) -> tuple[int, int]:
@@ -231,16 +358,22 @@ class Archive:
                 f"{self.source}: {name!r} in the EPUB is too large ({_human(info.file_size)}; "
                 f"the limit is {_human(self.max_bytes)})"
             )
+        if info.flag_bits & 0x1:
+            raise self.invalid(f"cannot read {name}: the member is encrypted")
         try:
             with self.zip.open(info) as member:
                 data = member.read(info.file_size + 1)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError,
                 OSError, ValueError) as exc:  # fmt: skip
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = _ZIPINFO.sub(repr(name), reason)  # zipfile names members by their repr
             raise self.invalid(f"cannot read {name}: {reason}") from None
         if len(data) > info.file_size:
             raise self.invalid(f"member {name!r} is larger than it says")
         return data
+
+
+_ZIPINFO = re.compile(r"<ZipInfo [^>]*>")
 
 
 def safe_name(name: str) -> str | None:
@@ -301,25 +434,37 @@ def _rootfile(archive: Archive) -> str:
 
 
 def _resolve(base: str, href: str) -> str | None:
+    """The archive path ``href`` names, relative to ``base`` (an absolute href from the
+    container's root); ``None`` for a remote resource or a path that leaves the book."""
     href = unquote(href.split("#", 1)[0]).strip()
     if not href or "://" in href:
         return None
+    if href.startswith("/"):
+        base, href = "", href.lstrip("/")
     path = posixpath.normpath(posixpath.join(base, href))
     return safe_name(path)
 
 
-def _manifest(opf: Element, opf_dir: str) -> dict[str, Item]:
+def _manifest(opf: Element, opf_dir: str) -> tuple[dict[str, Item], dict[str, str]]:
+    """Items by id, and the ids whose href names nothing in the book (with the reason)."""
     items: dict[str, Item] = {}
+    unresolved: dict[str, str] = {}
     for el in opf.iter():
         if local(el.tag) != "item":
             continue
-        ident, href = el.get("id"), el.get("href")
-        path = _resolve(opf_dir, href) if href else None
-        if ident and path:
-            properties = frozenset((el.get("properties") or "").split())
-            media_type = (el.get("media-type") or "").split(";", 1)[0].strip().lower()
-            items[ident] = Item(path, media_type, properties)
-    return items
+        ident, href = el.get("id"), el.get("href") or ""
+        if not ident:
+            continue
+        path = _resolve(opf_dir, href)
+        if path is None:
+            where = "a remote resource" if "://" in href else "outside the book"
+            unresolved[ident] = f"{href} ({where}, not read)" if href.strip() else (
+                f"{ident} (a manifest item without an href)")
+            continue
+        properties = frozenset((el.get("properties") or "").split())
+        media_type = (el.get("media-type") or "").split(";", 1)[0].strip().lower()
+        items[ident] = Item(path, media_type, properties, el.get("fallback"))
+    return items, unresolved
 
 
 def _spine(opf: Element, source: str) -> tuple[list[str], str | None]:
@@ -342,14 +487,52 @@ def _is_html(item: Item) -> bool:
     )
 
 
+def _is_document(item: Item) -> bool:
+    """A content document forewarn reads: XHTML (or HTML, DTBook...) or SVG."""
+    return _is_html(item) or item.media_type == _SVG_TYPE or (
+        not item.media_type and item.path.lower().endswith(".svg")
+    )
+
+
+def _with_fallback(item: Item, manifest: dict[str, Item]) -> Item:
+    """The first content document in ``item``'s fallback chain (``item`` if none)."""
+    current = item
+    for _ in range(MAX_FALLBACKS):
+        if _is_document(current) or not current.fallback:
+            break
+        following = manifest.get(current.fallback)
+        if following is None:
+            break
+        current = following
+    return current if _is_document(current) else item
+
+
+def _metadata_fields(metadata: Element) -> list[tuple[str, str]]:
+    """``(name, text)`` of the metadata elements forewarn reads, in document order.
+
+    One pass: an element's text is taken once, and nothing inside it is looked at again
+    (a ``dc:subject`` holding 300,000 nested elements costs one walk, not 300,000).
+    """
+    fields: list[tuple[str, str]] = []
+    stack = [iter(metadata)]
+    while stack:
+        el = next(stack[-1], None)
+        if el is None:
+            stack.pop()
+        elif (name := local(el.tag)) in _METADATA_FIELDS:
+            fields.append((name, "".join(el.itertext())))
+        else:
+            stack.append(iter(el))
+    return fields
+
+
 def _opf_metadata(opf: Element) -> tuple[Meta, list[str]]:
     meta = Meta()
     creators: list[str] = []
     subjects: list[str] = []
     metadata = next((el for el in opf.iter() if local(el.tag) == "metadata"), opf)
-    for el in metadata.iter():
-        name = local(el.tag)
-        text = " ".join("".join(el.itertext()).split())
+    for name, raw in _metadata_fields(metadata):
+        text = " ".join(raw.split())
         if not text:
             continue
         if name == "title" and meta.title is None:
@@ -357,7 +540,7 @@ def _opf_metadata(opf: Element) -> tuple[Meta, list[str]]:
         elif name == "creator":
             creators.append(text)
         elif name == "description" and meta.summary is None:
-            meta.summary = _description("".join(el.itertext()))
+            meta.summary = _description(raw)
         elif name == "subject":
             subjects.append(text)
         elif name == "language":
@@ -375,12 +558,16 @@ def _description(text: str) -> str | None:
     return " ".join(text.split()) or None
 
 
-def _toc_labels(archive: Archive, manifest: dict[str, Item], toc_id: str | None) -> dict[str, str]:
-    """Document path -> title, from the EPUB 3 nav document and/or the EPUB 2 NCX."""
+def _toc_labels(
+    archive: Archive, manifest: dict[str, Item], toc_id: str | None
+) -> tuple[dict[str, str], list[str]]:
+    """Document path -> title, from the EPUB 3 nav document and/or the EPUB 2 NCX; and
+    the paths they link to, in order."""
     labels: dict[str, str] = {}
+    targets: list[str] = []
     for item in manifest.values():
         if "nav" in item.properties and archive.has(item.path):
-            _nav_labels(archive.read(item.path), posixpath.dirname(item.path), labels)
+            _nav_labels(archive.read(item.path), posixpath.dirname(item.path), labels, targets)
     ncx = manifest.get(toc_id) if toc_id else None
     if ncx is None:
         ncx = next((i for i in manifest.values() if i.media_type == _NCX_TYPE), None)
@@ -388,34 +575,39 @@ def _toc_labels(archive: Archive, manifest: dict[str, Item], toc_id: str | None)
         try:
             root = parse_xml(archive.read(ncx.path), archive.source, "toc.ncx")
         except MalformedInput:
-            return labels  # a broken table of contents only costs chapter titles
-        _ncx_labels(root, posixpath.dirname(ncx.path), labels)
-    return labels
+            return labels, targets  # a broken table of contents only costs chapter titles
+        _ncx_labels(root, posixpath.dirname(ncx.path), labels, targets)
+    return labels, targets
 
 
-def _nav_labels(data: bytes, base: str, labels: dict[str, str]) -> None:
+def _nav_labels(data: bytes, base: str, labels: dict[str, str], targets: list[str]) -> None:
     soup = parse_soup(decode_member(data))
+    targets.extend(_document_links(soup, base))  # landmarks and page lists lead somewhere too
     navs = soup.find_all("nav")
     toc = next((n for n in navs if "toc" in str(n.get("epub:type") or "").split()), None)
     toc = toc or (navs[0] if navs else soup)
-    for link in toc.find_all("a", href=True):
+    for link in _outer_links(toc):
         path = _resolve(base, str(link["href"]))
         label = clean_title(inline_text(link))
         if path and label:
             labels.setdefault(path, label)
 
 
-def _ncx_labels(root: Element, base: str, labels: dict[str, str]) -> None:
+def _ncx_labels(root: Element, base: str, labels: dict[str, str], targets: list[str]) -> None:
     for point in root.iter():
         if local(point.tag) != "navPoint":
             continue
         label = content = None
         for child in point:
             if local(child.tag) == "navLabel" and label is None:
-                label = clean_title("".join(child.itertext()))
+                # <navLabel><text>label</text></navLabel>: the <text> elements' own text,
+                # so nesting inside a label never makes a label be read twice
+                label = clean_title("".join(t.text or "" for t in child if local(t.tag) == "text"))
             elif local(child.tag) == "content":
                 content = child.get("src")
         path = _resolve(base, content) if content else None
+        if path:
+            targets.append(path)
         if path and label:
             labels.setdefault(path, label)
 
@@ -435,7 +627,7 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
     if nav:
         _take_navigation(book, soup, where)
     _take_own_strips(book, soup, where)
-    if is_ao3(soup, known=book.ao3):
+    if _is_ao3(soup, book):
         found = extract_ao3(soup)
         book.ao3 = True
         _merge(book.meta, found.meta)
@@ -445,13 +637,14 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
             else:
                 book.chapters.append((title or label, paragraphs))
             book.previous_ao3 = True
-        return  # AO3's own page furniture (stats, kudos notes) is known: not audited
+        _audit_ao3(book.ledger, soup, where)
+        return
     book.previous_ao3 = False
     blocks = [block for block in extract_blocks(soup, book.ledger, where) if block.kind != "hr"]
     book.ledger.add(where, visible_text(soup))
     if _is_navigation(soup, blocks):
         # a table of contents: its link items are navigation; any prose in it is read
-        links = {inline_text(a) for a in soup.find_all("a", href=True)}
+        links = {inline_text(a) for a in _outer_links(soup)}
         prose = [b for b in blocks if b.text not in links and not is_navigation_text(b.text)
                  and b.kind not in _HEADINGS]
         for b in blocks:
@@ -475,6 +668,38 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
     book.chapters.extend(_document_chapters(blocks, label))
 
 
+def _is_ao3(soup: BeautifulSoup, book: _Book) -> bool:
+    """An AO3 document, or a part of an AO3 download that an EPUB keeps in a document of
+    its own: the preface page (``#preface`` holding AO3's ``dl.tags``) or, in a book
+    already known to be AO3's, the afterword."""
+    if is_ao3(soup, known=book.ao3):
+        return True
+    preface = soup.find(id="preface")
+    if preface is not None and preface.find("dl", class_="tags") is not None:
+        return True
+    return book.ao3 and soup.find(id="afterword") is not None
+
+
+def _audit_ao3(ledger: Ledger, soup: BeautifulSoup, where: str) -> None:
+    """Enter an AO3 document in the coverage ledger: all of it but the preface (or its tag
+    list) and the afterword, AO3's own page furniture (stats, "posted originally on")
+    around the tags, summary and notes it read as metadata. The chapters, and anything
+    outside AO3's structure, are audited like any document."""
+    chapters = soup.find(id="chapters")
+    preface = soup.find(id="preface")
+    furniture: list[Tag | None] = [
+        preface if preface is not None else soup.find("dl", class_="tags"),
+        soup.find(id="afterword"),
+    ]
+    for el in furniture:
+        if el is not None and (chapters is None or all(p is not el for p in chapters.parents)):
+            el.extract()
+    # form controls, formulas: not read (one entry holds those nested in it)
+    for el in _outermost(soup, lambda el: (el.name or "").lower() in ASIDE_TAGS):
+        audit_aside(el, ledger, where)
+    ledger.add(where, visible_text(soup))
+
+
 # The title page of forewarn's own reading copy (render/epub.py): these pieces are
 # forewarn's words, not the story's.
 _OWN_CLASSES = frozenset({"byline", "facts", "reading-note", "not-checked"})
@@ -484,7 +709,7 @@ def _take_navigation(book: _Book, soup: BeautifulSoup, where: str) -> None:
     """Move the navigation document's ``<nav>`` lists (and, in forewarn's own reading copy,
     its title page) into the ledger as navigation, out of the document."""
     for el in soup.find_all("nav"):
-        links = {inline_text(a) for a in el.find_all("a", href=True)}
+        links = {inline_text(a) for a in _outer_links(el)}
         for block in extract_blocks(el):
             if block.text in links or block.kind in _HEADINGS or is_navigation_text(block.text):
                 book.ledger.add(f"{where} contents", block.text, "navigation",
@@ -521,7 +746,7 @@ def _known_key_line(line: str) -> bool:
 
 def _is_navigation(soup: BeautifulSoup, blocks: list[Block]) -> bool:
     """A table of contents: apart from headings, most of its text is short links."""
-    links = [a for a in soup.find_all("a", href=True) if is_navigation_text(inline_text(a))]
+    links = [a for a in _outer_links(soup) if is_navigation_text(inline_text(a))]
     if len(links) < 3:
         return False
     linked = sum(len(inline_text(a)) for a in links)
