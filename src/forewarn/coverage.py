@@ -79,8 +79,8 @@ class Coverage:
             parts.append(f"{self.unread_words:,} words were not read as story"
                          + (f" ({detail})" if detail else ""))
         if self.missing_documents:
-            parts.append(f"{len(self.missing_documents)} document(s) named in the book "
-                         f"are missing ({', '.join(self.missing_documents[:3])})")
+            parts.append(f"{len(self.missing_documents)} document(s) of the book could not "
+                         f"be read ({', '.join(self.missing_documents[:3])})")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
