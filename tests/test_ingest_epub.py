@@ -543,7 +543,7 @@ def test_svg_document_in_the_spine_is_read() -> None:
         (  # an absolute href naming no member
             [_item("c2", "/OEBPS/gone.xhtml")],
             {},
-            "OEBPS/gone.xhtml",
+            "OEBPS/gone.xhtml (missing from the archive)",
         ),
         (  # an href that climbs out of the book
             [_item("c2", "../../c2.xhtml")],
@@ -558,7 +558,7 @@ def test_svg_document_in_the_spine_is_read() -> None:
         (  # a text document of another type, missing from the archive
             [_item("c2", "c2.txt", "text/plain")],
             {},
-            "OEBPS/c2.txt",
+            "OEBPS/c2.txt (missing from the archive)",
         ),
     ],
     ids=["octet-stream", "image", "no-media-type", "not-in-manifest", "absolute-missing",
@@ -642,7 +642,8 @@ def test_linked_document_missing_from_the_archive_is_recorded() -> None:
     work = parse_epub(_package(items, ["c1"], {"OEBPS/c1.xhtml": document("c1", STORY),
                                               "OEBPS/nav.xhtml": nav}))
     # the manifest's document is missing; an image and a link to nothing are no text
-    assert work.coverage is not None and work.coverage.missing_documents == ("OEBPS/c2.xhtml",)
+    assert work.coverage is not None and work.coverage.missing_documents == (
+        "OEBPS/c2.xhtml (missing from the archive)",)
 
 
 def test_document_declaring_entities_is_not_fully_read() -> None:

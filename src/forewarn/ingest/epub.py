@@ -188,7 +188,7 @@ class _Reader:
         if item.path in self.seen:
             return 0
         if not self.archive.has(item.path):
-            self.record(item.path, item.path)
+            self.record(item.path, f"{item.path} (missing from the archive)")
         elif item.media_type.startswith("text/"):
             # a text document of a type no reader reads: say so, never drop it silently
             self.seen.add(item.path)
@@ -227,7 +227,7 @@ class _Reader:
         try:
             raw = archive.read(item.path)
         except KeyError:
-            book.ledger.missing.append(item.path)
+            book.ledger.missing.append(f"{item.path} (missing from the archive)")
             return 0
         mark = _text_mark(book)
         where = f"{archive.source}: {item.path}"
