@@ -475,12 +475,11 @@ def test_a_plain_chapter_line_with_prose_keeps_the_prose() -> None:
 
 
 @pytest.mark.parametrize("opening", [_DEED, "Thanks for reading my story."])
-def test_text_before_the_first_heading_is_a_first_chapter(opening: str) -> None:
+def test_text_before_the_first_heading_opens_the_first_chapter(opening: str) -> None:
     work = parse_markdown(f"{opening}\n\n# Chapter 1\n\nA.\n\n# Chapter 2\n\nB.\n")
     assert work.notes is None
     assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
-        (None, [opening]),
-        ("Chapter 1", ["A."]),
+        ("Chapter 1", [opening, "A."]),
         ("Chapter 2", ["B."]),
     ]
     assert_offsets(work)
@@ -495,7 +494,6 @@ def test_marked_notes_and_header_lines_before_the_first_heading_are_metadata() -
     assert work.notes == "A/N: thanks for reading"
     assert work.content_notes == ["self-harm"]
     assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
-        (None, [_DEED]),  # not marked: story
-        ("Chapter 1", ["A."]),
+        ("Chapter 1", [_DEED, "A."]),  # not marked: story, read with the first chapter
         ("Chapter 2", ["B."]),
     ]

@@ -244,25 +244,34 @@ def test_title_line_before_first_heading_is_work_title() -> None:
     assert [ch.title for ch in work.chapters] == ["Chapter 1"]
 
 
-def test_unmarked_short_text_before_first_heading_is_a_first_chapter() -> None:
-    # only text marked as notes is notes: notes are read but never scanned for warnings
+def test_unmarked_short_text_before_first_heading_opens_the_first_chapter() -> None:
+    # only text marked as notes is notes: notes are read but never scanned for warnings.
+    # Short unmarked text is read as the first chapter's opening lines, so it is scanned and
+    # the book's own chapter numbers stay as they are
     work = read_text("Thanks for reading my story.\n\nChapter 1\n\nIt snowed.\n")
     assert work.notes is None
     assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
-        (None, ["Thanks for reading my story."]),
-        ("Chapter 1", ["It snowed."]),
+        ("Chapter 1", ["Thanks for reading my story.", "It snowed."]),
     ]
+    assert_offsets(work)
 
 
-def test_story_before_first_heading_is_scanned_as_a_prologue() -> None:
+def test_story_before_first_heading_is_scanned() -> None:
     opening = ("She cut her wrists with a razor blade and swallowed the pills, and the suicide "
                "note lay on the sink.")
     work = read_text(f"{opening}\n\nChapter 1\n\nIt snowed.\n\nChapter 2\n\nIt thawed.\n")
     assert work.notes is None
-    assert [ch.title for ch in work.chapters] == [None, "Chapter 1", "Chapter 2"]
-    assert work.chapters[0].text == opening
+    assert [ch.title for ch in work.chapters] == ["Chapter 1", "Chapter 2"]
+    assert work.chapters[0].text.startswith(opening)
     assert work.coverage is not None and work.coverage.fully_read
     assert_offsets(work)
+
+
+def test_a_long_opening_before_the_first_heading_is_a_chapter_of_its_own() -> None:
+    opening = " ".join(["The harbour lay grey under the rain that whole first winter."] * 5)
+    work = read_text(f"{opening}\n\nChapter 1\n\nIt snowed.\n")
+    assert [ch.title for ch in work.chapters] == [None, "Chapter 1"]
+    assert work.chapters[0].text == opening
 
 
 @pytest.mark.parametrize(
@@ -287,8 +296,7 @@ def test_header_paragraph_after_story_text_before_first_heading() -> None:
     work = read_text(text)
     assert (work.title, work.rating, work.content_notes) == ("T", "Mature", ["blood"])
     assert [(ch.title, [p.text for p in ch.paragraphs]) for ch in work.chapters] == [
-        (None, ["She left at dawn."]),
-        ("Chapter 1", ["Snow."]),
+        ("Chapter 1", ["She left at dawn.", "Snow."]),
     ]
 
 
@@ -297,8 +305,8 @@ def test_a_prose_line_is_not_a_title_before_the_first_heading() -> None:
     line = "She cut her wrists and then lay down to sleep. Nobody came"
     work = read_text(f"{line}\n\nChapter 1\n\nIt snowed.\n")
     assert work.title is None
-    assert work.chapters[0].title is None
-    assert line in work.chapters[0].text
+    assert work.chapters[0].title == "Chapter 1"
+    assert work.chapters[0].text.startswith(line)
 
 
 _LONG_DEED = ("That night she locked the bathroom door, took the razor blade and cut deep into "
@@ -312,8 +320,10 @@ _LONG_DEED = ("That night she locked the bathroom door, took the razor blade and
         (f"Chapter 2 - {_LONG_DEED}", "Chapter 2", _LONG_DEED),
         (f"**Chapter 2: {_LONG_DEED}**", "Chapter 2", _LONG_DEED),
         ("Prologue: She cut her wrists and died.", "Prologue", "She cut her wrists and died."),
-        ("CHAPTER II. SHE WALKED INTO THE SEA AND DROWNED.", "CHAPTER II",
-         "SHE WALKED INTO THE SEA AND DROWNED."),
+        ("CHAPTER II. She walked into the sea and drowned.", "CHAPTER II",
+         "She walked into the sea and drowned."),
+        ("CHAPTER II. SHE WALKED INTO THE SEA AND DROWNED, AND NOBODY KNEW WHY SHE DID.",
+         "CHAPTER II", "SHE WALKED INTO THE SEA AND DROWNED, AND NOBODY KNEW WHY SHE DID."),
     ],
 )
 def test_a_chapter_line_with_prose_keeps_its_label_and_the_prose_is_text(
@@ -326,13 +336,22 @@ def test_a_chapter_line_with_prose_keeps_its_label_and_the_prose_is_text(
     assert_offsets(work)
 
 
+_CAPS_DEED = "SHE WALKED INTO THE SEA AND DROWNED, AND NOBODY IN THE VILLAGE KNEW WHY."
+
+
 def test_a_numbered_heading_with_prose_keeps_its_numeral() -> None:
     para = "The kettle sang on the hob while the rain kept on at the window."
     text = "".join(f"{h}\n\n{para}\n\n" for h in
-                   ["I", "II", "III. SHE WALKED INTO THE SEA AND DROWNED."])
+                   ["I", "II", f"III. {_CAPS_DEED}"])
     work = read_text(text)
     assert [ch.title for ch in work.chapters] == ["I", "II", "III"]
-    assert paragraph_texts(work)[2] == ["SHE WALKED INTO THE SEA AND DROWNED.", para]
+    assert paragraph_texts(work)[2] == [_CAPS_DEED, para]
+
+
+def test_a_short_title_in_capitals_stays_a_title() -> None:
+    # old books set chapter titles in capitals, sentence and stop included
+    work = read_text("CHAPTER I. WHAT JOHN RANCE HAD TO TELL.\n\nIt snowed.\n")
+    assert [ch.title for ch in work.chapters] == ["CHAPTER I. WHAT JOHN RANCE HAD TO TELL."]
     assert_offsets(work)
 
 

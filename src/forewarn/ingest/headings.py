@@ -28,9 +28,10 @@ label). The rest is **prose** when
 
 - it has more than :data:`MAX_TITLE_WORDS` (12) words, or
 - it holds a sentence of more than :data:`MAX_SENTENCE_WORDS` (4) words that ends in
-  ``.``, ``!``, ``?`` or ``…`` (closing quotes or brackets may follow the stop). Old
-  books' long chapter titles in capitals ("CHAPTER I. THE PERIL OF THE TWINS.") are read
-  so too: their sentence becomes story text, scanned, and the title keeps "CHAPTER I".
+  ``.``, ``!``, ``?`` or ``…`` (closing quotes or brackets may follow the stop), unless it
+  is set in capitals or title case, as old books set their chapter titles ("CHAPTER IV.
+  WHAT JOHN RANCE HAD TO TELL.", "PART II. The Country of the Saints."): such a title of 12
+  words or fewer stays a title, unscanned.
 
 (A word is a whitespace-separated token holding a letter or digit, so markup such as
 ``**`` is not one.) When the rest is prose the readers keep only the label as the chapter's
@@ -187,7 +188,9 @@ def is_prose(text: str) -> bool:
     """True when ``text`` (a heading's title part) reads as story prose, not a title.
 
     More than :data:`MAX_TITLE_WORDS` words, or a sentence of more than
-    :data:`MAX_SENTENCE_WORDS` words that ends in ``.``, ``!``, ``?`` or ``…``.
+    :data:`MAX_SENTENCE_WORDS` words that ends in ``.``, ``!``, ``?`` or ``…`` and is set
+    neither in capitals nor in title case (``CHAPTER IV. WHAT JOHN RANCE HAD TO TELL.`` and
+    ``PART II. The Country of the Saints.`` are titles).
     """
     words = 0
     sentence_from = 0
@@ -196,11 +199,13 @@ def is_prose(text: str) -> bool:
             words += 1
             if words > MAX_TITLE_WORDS:
                 return True
-    if words <= MAX_SENTENCE_WORDS:
-        return False
+    if words <= MAX_SENTENCE_WORDS or not any(char.islower() for char in text):
+        return False  # short, or set in capitals as old books set chapter titles
     for match in _SENTENCE_END.finditer(text):
-        sentence = text[sentence_from : match.end()]
-        if sum(1 for token in sentence.split() if _wordlike(token)) > MAX_SENTENCE_WORDS:
+        sentence = [t for t in text[sentence_from : match.end()].split() if _wordlike(t)]
+        # a sentence in title case ("The Country of the Saints.") is a title's
+        capitals = sum(1 for t in sentence if t.lstrip("_*\"'\u2018\u201c(").istitle())
+        if len(sentence) > MAX_SENTENCE_WORDS and capitals * 2 < len(sentence):
             return True
         sentence_from = match.end()
     return False

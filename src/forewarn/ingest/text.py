@@ -12,7 +12,9 @@ So two rules keep story prose out of them (both shared with the Markdown reader)
   keeps only its label (``Chapter 2``) as the title; the prose is the chapter's first
   paragraph.
 - **Text before the first chapter heading** (:func:`take_opening`) is story, read as a first
-  chapter with no title (a prologue), except what is marked as something else: a title line
+  chapter with no title (a prologue) when it has 40 words or more, and otherwise the first
+  lines of the first chapter (so that a short epigraph or opening line is scanned and the
+  book's chapter numbers stay its own), except what is marked as something else: a title line
   and a ``by`` line (short, title-like, not prose: at most two such paragraphs, first in the
   opening), ``Key: value`` header paragraphs of the known keys (``Summary:``, ``Rating:``,
   ``Warnings:``...; every line of the paragraph must belong to the header), and paragraphs
@@ -28,6 +30,9 @@ from dataclasses import dataclass
 
 from forewarn.coverage import Ledger, audit
 from forewarn.errors import EmptyInput
+from forewarn.ingest._common import (
+    _SHORT_OPENING_WORDS as SHORT_OPENING_WORDS,
+)
 from forewarn.ingest._common import (
     HEADER_LINE,
     LIST_FIELDS,
@@ -321,15 +326,23 @@ def build_chapters(
     """
     has_headings = any(seg.heading for seg in segments)
     chapters: list[Chapter] = []
+    carried: list[Span] = []  # a short opening, read with the first chapter
     for seg in segments:
         spans = paragraph_spans(text, seg.lines, line_mode=line_mode)
         if keep is not None:
             spans = [(s, e) for s, e in spans if keep(text[s:e])]
-        if not seg.heading and has_headings:
+        if not seg.heading and has_headings and not chapters:
             spans = take_opening(text, spans, meta, plain=plain)
+            if sum(len(text[s:e].split()) for s, e in spans) < SHORT_OPENING_WORDS:
+                carried = spans  # scanned as the first chapter's opening, numbering kept
+                continue
+        if carried and seg.heading and spans:  # not a part heading with no text of its own
+            spans, carried = carried + spans, []
         if not spans:
             continue
         chapters.append(spans_to_chapter(text, len(chapters) + 1, seg.title, spans))
+    if carried:
+        chapters.append(spans_to_chapter(text, len(chapters) + 1, None, carried))
     return chapters
 
 
