@@ -216,3 +216,12 @@ def test_a_scored_wave_points_at_train_passages_by_the_classifiers_scores(
     unread = [passages[i].id for i in range(39, -1, -1) if passages[i].id not in before]
     assert {pid for pid, d in drawn.items() if d in top} == set(unread[:3])
     assert all(abs(float(d.rsplit(":", 1)[1]) - annotate.WAVE_UNSURE) < 0.1 for d in unsure)
+
+
+def test_the_readme_can_print_the_agreement_table_without_batch_arguments(capsys) -> None:
+    import argparse
+
+    from annotation_report import cmd_agreement
+
+    cmd_agreement(argparse.Namespace())  # as `annotation_report.py readme` calls it
+    assert "passages read twice, independently" in capsys.readouterr().out

@@ -138,7 +138,7 @@ def cmd_counts(_: argparse.Namespace) -> None:
 
 def cmd_agreement(args: argparse.Namespace) -> None:
     both = pairs()
-    if args.batch:
+    if getattr(args, "batch", None):  # readme calls this with no --batch
         wanted = set(args.batch)
         print("| batch | read twice | any-warning kappa | identical label sets |")
         print("|---|---:|---:|---:|")
@@ -191,7 +191,8 @@ def cmd_agreement(args: argparse.Namespace) -> None:
 def cmd_adjudicate(args: argparse.Namespace) -> None:
     """Ids whose two readings differ on any warning's presence and that no third reading has
     decided yet: a third reading decides."""
-    out = to_adjudicate(batches=set(args.batch) if args.batch else None)
+    batch = getattr(args, "batch", None)
+    out = to_adjudicate(batches=set(batch) if batch else None)
     path = WORK / "adjudicate.ids"
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     print(f"{len(out)} passages to adjudicate -> {path}")
