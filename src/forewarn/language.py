@@ -62,8 +62,7 @@ _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
 def word_count(text: str) -> int:
     """Words of ``text``: runs between spaces, and each character of a script written
     without spaces."""
-    return len(text.split()) + sum(1 for _ in _UNSPACED.finditer(text)) - len(
-        [t for t in text.split() if _UNSPACED.search(t)])
+    return sum(len(_UNSPACED.findall(token)) or 1 for token in text.split())
 
 _NAMES = {
     "en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
