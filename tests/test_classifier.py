@@ -225,3 +225,29 @@ def test_a_passage_longer_than_the_model_reads_at_once_is_read_to_its_end() -> N
     words = " ".join(["harbour"] * 600)  # many tokens, every piece within the limit
     assert all(len(clf.encoder._tokenizer.encode(p).ids) <= clf.encoder.max_tokens
                for p in clf.encoder.windows([words])[0])
+
+
+def test_a_scan_tokenises_each_passage_once_and_reads_the_same_ids() -> None:
+    """``pieces`` hands ``encode`` the ids it tokenised (the scan's one tokenisation of a
+    passage); they are the ids ``encode`` makes itself, so the vectors are the same."""
+    from forewarn.detect.classifier import PassageClassifier, available
+
+    if not available():
+        pytest.skip("the shipped classifier is not installed")
+    enc = PassageClassifier().encoder
+    texts = ["Short.", "", "   ",
+             "She walked the long way home along the river, counting the gulls. " * 4,
+             "word " * 400,  # more tokens than the model reads: pieces, tokenised later
+             "x" * 3000]
+    planned = enc.pieces(texts)
+    assert [p for p, _ in planned[0]] == ["Short."]
+    assert planned[1] == [("", None)] and planned[2] == [("   ", None)]
+    assert len(planned[4]) > 1 and all(ids is None for _, ids in planned[4])
+    flat = [p for ps in planned for p, _ in ps]
+    ids = [i for ps in planned for _, i in ps]
+    for text, known in zip(flat, ids, strict=True):
+        if known is not None:
+            assert known == enc._tokenizer.encode(text[:enc._max_chars]).ids
+    assert np.array_equal(enc.encode(flat, token_ids=ids), enc.encode(flat))
+    with pytest.raises(ValueError):
+        enc.encode(flat, token_ids=ids[:-1])

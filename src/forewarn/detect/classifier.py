@@ -101,9 +101,9 @@ class PassageClassifier:
         # a passage longer than the model reads at once is read in pieces, each output its
         # largest over them (what is in any piece is in the passage); its vector is the
         # first piece's
-        pieces = self.encoder.windows(list(texts))
-        flat = [p for ps in pieces for p in ps]
-        vectors = self.encoder.encode(flat)
+        pieces = self.encoder.pieces(list(texts))
+        flat = [p for ps in pieces for p, _ in ps]
+        vectors = self.encoder.encode(flat, token_ids=[ids for ps in pieces for _, ids in ps])
         logits = vectors @ self.weight.T + self.bias
         if len(flat) == len(texts):
             return vectors, logits

@@ -132,11 +132,14 @@ class SentenceEncoder:
         return str(self.manifest["files"]["model.onnx"]["sha256"])
 
     def encode(self, texts: Sequence[str], before: Sequence[str] | None = None,
-               after: Sequence[str] | None = None) -> np.ndarray:
+               after: Sequence[str] | None = None, *,
+               token_ids: Sequence[Sequence[int] | None] | None = None) -> np.ndarray:
         """Embed ``texts``; an empty or whitespace-only text gets a zero row. ``before`` and
         ``after``: each text's neighbouring passages ("" for none), read by a model trained
         with them and ignored by one that reads passages alone; not given, every text is
-        read without neighbours."""
+        read without neighbours. ``token_ids``: for a model that reads passages alone, each
+        text's ids as this encoder's tokenizer gives them (:meth:`pieces`), or None where
+        the text is to be tokenised here."""
         if isinstance(texts, str):
             raise TypeError("encode() takes a sequence of texts, not a single str")
         n = len(texts)
@@ -162,10 +165,17 @@ class SentenceEncoder:
             feeds_of = [self._context_feeds(texts[i][:cut], prev[i][:cut], nxt[i][:cut])
                         for i in live]
         else:
-            encodings = self._tokenizer.encode_batch([texts[i][:cut] for i in live])
+            known: list[Sequence[int] | None] = (
+                [None] * n if token_ids is None else list(token_ids))
+            if len(known) != n:
+                raise ValueError("token_ids needs one entry per text")
+            todo = [i for i in live if known[i] is None]
+            for i, enc in zip(todo, self._tokenizer.encode_batch([texts[i][:cut] for i in todo]),
+                              strict=True):
+                known[i] = enc.ids
             feeds_of = []
-            for enc in encodings:
-                ids = np.asarray([enc.ids], dtype=np.int64)
+            for i in live:
+                ids = np.asarray([known[i]], dtype=np.int64)
                 feeds_of.append({"input_ids": ids, "attention_mask": np.ones_like(ids)})
         # One text per call. The int8 graph quantises activations with one scale per call,
         # so batching would make a passage's vector depend on its neighbours (and on their
@@ -194,18 +204,26 @@ class SentenceEncoder:
         token goes unread. (A passage over them is one the segmenter could not cut: a
         run of characters with no space, which the tokenizer reads as one unknown word.)
         """
-        out: list[list[str]] = [[t] for t in texts]
+        return [[piece for piece, _ in pieces] for pieces in self.pieces(texts)]
+
+    def pieces(self, texts: Sequence[str]) -> list[list[tuple[str, list[int] | None]]]:
+        """:meth:`windows`, each piece with the token ids :meth:`encode` would feed for it
+        (``token_ids``), so that a scan tokenises each passage once; None for a piece cut
+        out of a longer text, which :meth:`encode` tokenises itself."""
+        out: list[list[tuple[str, list[int] | None]]] = [[(t, None)] for t in texts]
         room, cut = self.max_tokens - 2, self._max_chars  # [CLS] and [SEP] take two
-        long = [i for i, t in enumerate(texts) if len(t) > room]  # fewer chars: fits
-        if not long:
-            return out
-        for i, enc in zip(long, self._tokenizer.encode_batch([texts[i] for i in long]),
+        todo = [i for i, t in enumerate(texts) if t.strip()]
+        for i, enc in zip(todo, self._tokenizer.encode_batch([texts[i] for i in todo]),
                           strict=True):
             text = texts[i]
+            if len(text) <= room:  # fewer characters than room: fits, and no overflow
+                out[i] = [(text, enc.ids)]
+                continue
             spans = [o for part in (enc, *enc.overflowing)
                      for o, special in zip(part.offsets, part.special_tokens_mask, strict=True)
                      if not special]
             if len(spans) <= room and len(text) <= cut:
+                out[i] = [(text, enc.ids)]
                 continue
             pieces: list[str] = []
             first, last, count = 0, 0, 0
@@ -218,7 +236,7 @@ class SentenceEncoder:
                 count, last = count + 1, e
             if count:
                 pieces.append(text[first:last])
-            out[i] = pieces or out[i]
+            out[i] = [(piece, None) for piece in pieces] or [(text, None)]
         return out
 
     def _context_feeds(self, text: str, before: str, after: str) -> dict[str, np.ndarray]:
