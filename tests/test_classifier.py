@@ -59,6 +59,24 @@ def test_the_classifier_probability_is_the_passage_score_and_grades_it(
     assert set(w.detectors) == {"classifier", "lexicon"}
 
 
+def test_evidence_covers_the_classifiers_passage_not_only_the_lexicons_phrase(
+        work_and_passages) -> None:
+    """A reading copy collapses the paragraphs evidence touches: a passage flagged by the
+    classifier must not shrink to the one phrase the lexicon matched in it (a story that
+    names what it shows would hide less of it)."""
+    work, passages = work_and_passages
+    p = passages[0]
+    phrase = Hit("death", p.index, p.chapter, p.paragraph, p.end - 12, p.end - 2, 0.9,
+                 "lexicon:death", "lexicon", "mentioned")
+    hits = [phrase, hit("classifier", "death", p, 0.8, "depicted")]
+    (w,) = aggregate(work, passages, hits, load_taxonomy())
+    (ev,) = w.evidence
+    assert (ev.start, ev.end) == (p.start, p.end)
+    # v1, the lexicon alone: its phrase is the evidence
+    (w,) = aggregate(work, passages, [phrase], load_taxonomy())
+    assert (w.evidence[0].start, w.evidence[0].end) == (p.end - 12, p.end - 2)
+
+
 def test_with_a_work_model_confidence_is_the_fitted_aggregator_and_evidence_its_point(
         ) -> None:
     work = read_text("\n\n".join(

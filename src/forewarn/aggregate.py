@@ -133,8 +133,12 @@ class _PassageScore:
 
     @property
     def span(self) -> tuple[int, int]:
-        hit = self._hits[0]
-        return hit.start, hit.end
+        """What the evidence covers: every hit's span (the classifier's is its whole
+        passage). Not the lexicon's phrase alone: a reading copy collapses the paragraphs
+        the evidence touches, and a passage flagged for what the classifier read must not
+        shrink to the one sentence that names it."""
+        hits = self._hits
+        return min(h.start for h in hits), max(h.end for h in hits)
 
     @property
     def detectors(self) -> tuple[str, ...]:
