@@ -516,3 +516,20 @@ def test_epubcheck_finds_no_errors_or_warnings(hostile: Path, tmp_path: Path):
     report = proc.stdout + proc.stderr
     assert proc.returncode == 0, report
     assert "No errors or warnings detected" in report, report
+
+
+def test_the_min_confidence_option_wins_over_the_profiles_floor(capsys, hostile: Path,
+                                                                tmp_path: Path):
+    """As in check: a scene check would call not safe at the option's floor is collapsed,
+    whatever floor the profile sets."""
+    profile = tmp_path / "me.toml"
+    profile.write_text('[avoid]\nblood = "depicted"\n[settings]\nmin_confidence = 0.99\n',
+                       encoding="utf-8")
+    code, stdout, err = run(capsys, "read", "--lexicon-only", "--profile", str(profile),
+                            str(hostile))
+    assert code == 0, err
+    assert stdout.count("<details") == 0  # the profile's own floor: nothing that sure
+    code, stdout, err = run(capsys, "read", "--lexicon-only", "--profile", str(profile),
+                            "--min-confidence", "0.5", str(hostile))
+    assert code == 0, err
+    assert stdout.count("<details") == 1 and "1 scene collapsed for you" in stdout

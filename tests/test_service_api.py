@@ -1057,3 +1057,19 @@ def test_cors_is_off_unless_origins_are_named():
         other = open_.get("/healthz", headers={"Origin": "https://example.com"}).headers
         assert "access-control-allow-origin" not in other
         assert Settings.from_json(settings.to_json()) == settings
+
+
+def test_read_uses_the_query_floor_over_the_profiles_as_check_does():
+    """A scene /v1/check calls not safe at ``?min_confidence=`` is collapsed by /v1/read at
+    the same floor, whatever the profile's own ``min_confidence``."""
+    app = create_app(Settings(warm_up=False), make_scanner=lambda floor: SlowScanner(floor))
+    profile = {"avoid": {"blood": "depicted"}, "settings": {"min_confidence": 0.99}}
+    with TestClient(app) as c:
+        strict = c.post("/v1/read", json={"text": BLEEDING, "profile": profile})
+        assert strict.status_code == 200 and "<details" not in strict.text
+        loose = c.post("/v1/read?min_confidence=0.5", json={"text": BLEEDING,
+                                                             "profile": profile})
+        assert loose.status_code == 200 and loose.text.count("<details") == 1
+        verdict = c.post("/v1/check?min_confidence=0.5", json={"text": BLEEDING,
+                                                               "profile": profile})
+        assert verdict.json()["works"][0]["safe"] is False

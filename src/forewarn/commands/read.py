@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import sys
 import tempfile
@@ -78,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     path = resolve_profile(args.profile)  # the reader's default profile when none is given
     profile = load_profile(path) if path is not None else None
     floor = confidence_floor(args.min_confidence, profile)
+    if profile is not None:  # the option wins over the profile's floor, as in check
+        profile = dataclasses.replace(profile, min_confidence=floor)
     work = read_path(args.path, encoding=args.encoding)
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
     report = scanner.scan_work(work)

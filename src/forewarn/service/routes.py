@@ -173,7 +173,10 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
         from forewarn.scenes import DEFAULT_MAX_GAP
 
         work_in, profile = await read_request(request, gate, ReadRequest, "optional", format)
-        job = scans.job("read", work_in, confidence_floor(min_confidence, profile), profile=profile,
+        floor = confidence_floor(min_confidence, profile)
+        if profile is not None:  # the query's floor wins over the profile's, as in /v1/check
+            profile = dataclasses.replace(profile, min_confidence=floor)
+        job = scans.job("read", work_in, floor, profile=profile,
                         gap=DEFAULT_MAX_GAP if gap is None else gap)
         page = await scans.run(job)
         return HTMLResponse(page, headers={
