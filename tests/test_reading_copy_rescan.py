@@ -139,6 +139,11 @@ def test_a_story_cannot_hide_its_text_behind_the_marker() -> None:
     "left open that it would have collapsed: She locked the door and took the blade.</p>",
     # prose passed off as a byline
     '<p class="byline">by She locked the door. She took the blade and cut deep.</p>',
+    # prose after forewarn's how-to sentence, or after the header's count of scenes
+    '<p class="how-to">Each collapsed scene has a note saying what it holds. She locked '
+    "the door and took the blade from the cabinet.</p>",
+    '<p class="facts">120 words · 1 chapter · 1 scene collapsed for you She locked the '
+    "door and took the blade</p>",
 ])
 def test_a_story_cannot_pass_its_prose_off_as_forewarns_own_wording(element: str) -> None:
     page = ('<!DOCTYPE html><html><head><meta name="generator" content="forewarn 0.1.0">'
@@ -146,6 +151,25 @@ def test_a_story_cannot_pass_its_prose_off_as_forewarns_own_wording(element: str
     work = read_bytes(page.encode(), "x.html")
     assert "She locked the door" in work.source_text
     assert "locked" not in (work.author or "")
+
+
+def test_a_notice_listing_what_is_no_warnings_name_leaves_the_work_not_fully_read() -> None:
+    """A notice names each warning, or by the reader's alias for it; an alias cannot be
+    told from a story's words made to look like one, so they are not counted as read."""
+    head = ('<!DOCTYPE html><html><head><meta name="generator" content="forewarn 0.1.0">'
+            '<title>T</title></head><body>')
+    items = ", ".join(f"{w} (depicted)" for w in (
+        "She took the blade from the cabinet", "and drew it across her wrist",
+        "slowly and deep", "until the basin ran red"))
+    forged = read_bytes((f'{head}<p class="scene-note" data-forewarn="notice">Collapsed '
+                         f"scene 1 of 1: {items}</p>{STORY}</body></html>").encode(), "x.html")
+    assert "blade" not in forged.source_text  # dropped from the story, but not vouched for
+    assert forged.coverage is not None and not forged.coverage.fully_read
+    assert "not warnings' names" in (forged.coverage.reason() or "")
+    named = read_bytes((f'{head}<p class="scene-note" data-forewarn="notice">Collapsed '
+                        "scene 1 of 1: Self-harm (depicted), Blood and gore (graphic)</p>"
+                        f"{STORY}</body></html>").encode(), "x.html")
+    assert named.coverage is not None and named.coverage.fully_read
 
 
 def test_notice_wording_in_a_document_forewarn_did_not_write_is_story() -> None:

@@ -40,7 +40,12 @@ _LIST = rf"(?:{_ITEM}, ){{0,40}}{_ITEM}"
 # why forewarn could not vouch for every word (coverage.gap's reasons)
 _UNREAD = (r"(?:the work is in [^.<>]{1,120}|[\d,]+ (?:words|document\(s\))"
            r" [^<>]{1,300})")
-# every text forewarn writes in a marked element, whitespace collapsed
+# the header's count of scenes (render.html.collapsed_phrase), every wording it has
+_COUNT = (r"(?:No scenes (?:collapsed|marked) for you|No scenes with a content warning"
+          r"|\d+ scenes? (?:collapsed|marked) for you"
+          r"|\d+ scenes? with a content warning (?:collapsed|marked))")
+# every text forewarn writes in a marked element, whitespace collapsed; exactly, with no
+# free text after forewarn's words (a story could pass its own sentences off as a tail)
 _OWN_TEXTS = re.compile(
     "|".join((
         rf"Collapsed scene(?: \d+ of \d+)?: {_LIST}",
@@ -49,8 +54,9 @@ _OWN_TEXTS = re.compile(
         r"Skip to the story",
         r"Show this sceneHide this scene",
         r"\u2042(?:End of collapsed scene \d+\.)?",
-        r"[\d,]+ words · \d+ chapters? · (?:No scenes|\d+ scenes?) [^.]{1,80}",
-        r"Each collapsed scene has a note saying what it holds\. .{1,200}",
+        rf"[\d,]+ words · \d+ chapters? · {_COUNT}",
+        r"Each collapsed scene has a note saying what it holds\. \u201cShow this scene\u201d "
+        r"opens it; \u201cSkip to after this scene\u201d takes you to where the story goes on\.",
         r"A note before each marked scene says what it holds and links to where the story "
         r"goes on\.",
         r"forewarn did not check all of this work, so scenes may be left open that it would "
@@ -111,10 +117,46 @@ def drop_own_text(soup: BeautifulSoup | Tag, ledger: Ledger | None = None,
         elif len(text) > _MAX_CHARS or not _OWN_TEXTS.fullmatch(text):
             continue
         if ledger is not None:
-            ledger.add(f"{where} forewarn's notes".strip(), el.get_text(" "), "navigation",
-                       "forewarn's own notices in a reading copy")
+            notes = f"{where} forewarn's notes".strip()
+            own, labels = _split_labels(text)
+            ledger.add(notes, own, "navigation", "forewarn's own notices in a reading copy")
+            if labels:  # a reader's alias or a story's words: forewarn cannot tell which
+                ledger.add(notes, " ".join(labels), "content",
+                           "names in forewarn's scene notices that are not warnings' names")
         el.decompose()
     return author
+
+
+_NOTICE = re.compile(r"(Collapsed scene(?: \d+ of \d+)?: |Content note: the next scene "
+                     r"contains )(.*?)(\. Skip to after this scene)?", re.S)
+_LABEL = re.compile(rf"([^().!?;:<>\n]{{1,80}}) ({_SEVERITY})")
+
+
+def _split_labels(text: str) -> tuple[str, list[str]]:
+    """A notice's text as (forewarn's words, the labels in it that are no warning's name).
+
+    A scene notice lists warnings by name, or by the reader's own alias for one (any line
+    of up to 80 characters). Names are forewarn's words; an alias cannot be told from a
+    story's own text made to look like one, so its words are not counted as read: a
+    forged notice that hides a story's sentences leaves the work not fully read."""
+    notice = _NOTICE.fullmatch(text)
+    if notice is None:
+        return text, []
+    from forewarn.taxonomy import load_taxonomy
+
+    names = {w.name for w in load_taxonomy()}
+    own, others = [notice.group(1)], []
+    for item in notice.group(2).split(", "):
+        label = _LABEL.fullmatch(item)
+        if label is not None and label.group(1) in names:
+            own.append(item)
+        elif label is not None:
+            others.append(label.group(1))
+            own.append(label.group(2))
+        else:  # a label with ", " in it: all of it the reader's (or the story's) words
+            others.append(item)
+    own.append(notice.group(3) or "")
+    return " ".join(own), others
 
 
 def _is_own_strips(section: Tag) -> bool:
