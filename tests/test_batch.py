@@ -364,3 +364,61 @@ def test_a_fifo_in_a_folder_is_a_stored_failure_and_the_batch_goes_on(tmp_path, 
         assert code == 3 and err.count("\n") == 1 and "not a regular file" in err, err
     finally:
         pipe.close()
+
+
+# --- a worker that dies ------------------------------------------------------------------
+
+def _poisoned_scan(tasks, config):  # type: ignore[no-untyped-def]
+    """scan_chunk, except that the worker scanning the work "poison" dies at once (as the
+    OOM killer would end it); the others wait a moment, so that they are in flight."""
+    if any(t.work_id == "poison" for t in tasks):
+        os._exit(9)
+    time.sleep(0.05)
+    return batch_tasks.scan_chunk(tasks, config)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork start method")
+def test_a_dying_worker_fails_only_the_work_that_kills_it(monkeypatch):
+    """Every chunk in flight fails with a dead worker; its works are scanned again, each
+    alone, and only the one whose worker dies again is stored as worker-crashed."""
+    import forewarn.batch.runners as runners
+
+    monkeypatch.setattr(runners, "scan_chunk", _poisoned_scan)
+    results = []
+    config = batch_tasks.ScanConfig(lexicon_only=True)
+    pool = runners.PoolRunner(2, config, lambda chunk: results.extend(chunk.results),
+                              start_method="fork")
+    try:
+        ids = [f"w{i}" for i in range(12)]
+        ids.insert(5, "poison")
+        for i in range(0, len(ids), 2):
+            pool.submit([batch_tasks.Task(w, f"{w}.txt", "text", "She made tea.", w,
+                                          fmt="text") for w in ids[i:i + 2]])
+        pool.drain()
+    finally:
+        pool.close()
+    by_id = {r.work_id: r for r in results}
+    assert sorted(by_id) == sorted(ids) and len(results) == len(ids)  # each stored once
+    assert by_id["poison"].error_kind == "worker-crashed"
+    assert all(by_id[w].ok for w in ids if w != "poison"), \
+        {w: r.error_kind for w, r in by_id.items() if not r.ok}
+
+
+def test_a_work_whose_worker_crashed_is_scanned_again_by_the_next_run(tmp_path, capsys):
+    """worker-crashed is the run's failure, not the work's: a re-run scans it again without
+    --retry-failed (and exits non-zero again if it crashes again); other failures stay."""
+    folder = make_folder(tmp_path)
+    db = tmp_path / "b.db"
+    code, first, err = batch_json(capsys, str(folder), "--store", str(db), "--jobs", "1",
+                                  "--lexicon-only")
+    assert code == 11, err  # the folder's empty and binary files fail
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE works SET status = 'failed', error_kind = 'worker-crashed', "
+                     "error_message = 'x' WHERE work_id LIKE '%quiet-months.txt'")
+    code, again, err = batch_json(capsys, str(folder), "--store", str(db), "--jobs", "1",
+                                  "--lexicon-only")
+    assert again["scanned"] == 1, again  # the crashed one, and nothing else
+    with sqlite3.connect(db) as conn:
+        kinds = dict(conn.execute("SELECT work_id, error_kind FROM works"))
+    assert kinds[next(k for k in kinds if k.endswith("quiet-months.txt"))] is None
+    assert "worker-crashed" not in kinds.values()

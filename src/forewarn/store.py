@@ -102,6 +102,13 @@ class StoredState:
     content_hash: str
     model_version: str
     failed: bool
+    error_kind: str | None = None
+
+    @property
+    def transient(self) -> bool:
+        """A failure of the run, not of the work (its worker process died): the next run
+        scans it again without ``--retry-failed``."""
+        return self.error_kind == "worker-crashed"
 
 
 def is_postgres_url(target: str) -> bool:
@@ -186,7 +193,7 @@ class Store:
         for i in range(0, len(work_ids), _LOOKUP_CHUNK):
             part = list(work_ids[i:i + _LOOKUP_CHUNK])
             for wid, digest, version, kind in self._lookup_rows(part):
-                out[wid] = StoredState(digest, version, kind is not None)
+                out[wid] = StoredState(digest, version, kind is not None, kind)
         return out
 
     def _lookup_rows(self, work_ids: list[str]) -> list[tuple[Any, ...]]:

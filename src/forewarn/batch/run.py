@@ -185,7 +185,7 @@ class _Batch:
         if (state is None or state.content_hash != digest
                 or state.model_version != self.model_version):
             return False
-        return not (state.failed and self.retry_failed)
+        return not (state.failed and (self.retry_failed or state.transient))
 
     def _file_task(self, item: FileItem, digest: str, data: bytes | None) -> Task:
         if self.dask_paths:

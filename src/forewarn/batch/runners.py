@@ -6,6 +6,12 @@ with ``close``: :class:`SerialRunner` scans in this process (``--jobs 1``),
 :class:`PoolRunner` in a process pool and :class:`DaskRunner` on a Dask cluster (imported
 only when one is used). A chunk whose worker crashed comes back as failures
 (``worker-crashed``), so it is stored and the run goes on.
+
+A process pool cannot say which of its chunks killed a worker: when one dies, every chunk
+in flight fails with it. :class:`PoolRunner` scans those chunks' works again, one at a
+time with nothing else in flight, so that only a work whose worker dies again is stored as
+``worker-crashed``; a worker killed from outside (the OOM killer choosing it, ``kill -9``)
+costs nothing but time. A ``worker-crashed`` work is scanned again by the next run.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import contextlib
 import multiprocessing
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -79,6 +86,7 @@ class PoolRunner:
         self.start_method = start_method
         self.window = jobs * 3
         self.inflight: dict[Any, list[Task]] = {}
+        self.suspects: deque[Task] = deque()  # in flight when a worker died: scanned alone
         self.pool: Any = None
         self._start()
 
@@ -122,10 +130,10 @@ class PoolRunner:
             tasks = self.inflight.pop(future)
             try:
                 chunk = future.result()
-            except BrokenProcessPool:
+            except BrokenProcessPool:  # some worker died: not necessarily this chunk's
                 broken = True
-                chunk = _crashed(tasks, self.config, "a worker process died (killed, or out "
-                                 "of memory) while scanning this chunk")
+                self.suspects.extend(tasks)
+                continue
             except Exception as exc:  # e.g. a result that could not be pickled
                 chunk = _crashed(tasks, self.config, f"{type(exc).__name__}: {exc}")
             self.on_results(chunk)
@@ -133,19 +141,37 @@ class PoolRunner:
             self._restart()
 
     def _restart(self) -> None:
-        from concurrent.futures.process import BrokenProcessPool
-
+        """A new pool after a worker died; the chunks that were in flight are scanned
+        again, each work alone."""
         for future, tasks in list(self.inflight.items()):
             self.inflight.pop(future)
             try:
                 self.on_results(future.result(timeout=0))
-            except BrokenProcessPool:
-                self.on_results(_crashed(tasks, self.config, "a worker process died while "
-                                         "scanning this chunk"))
-            except Exception:
-                self.on_results(_crashed(tasks, self.config, "the worker pool failed"))
+            except Exception:  # broken with the pool, or never finished
+                self.suspects.extend(tasks)
         self.pool.shutdown(wait=False, cancel_futures=True)
         self._start()
+        self._isolate()
+
+    def _isolate(self) -> None:
+        """Scan each suspect work alone, nothing else in flight: a work whose worker
+        dies now is the one that kills it, and only it is stored as ``worker-crashed``."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        while self.suspects:
+            task = self.suspects[0]
+            try:
+                chunk = self.pool.submit(scan_chunk, [task], self.config).result()
+            except BrokenProcessPool:
+                chunk = _crashed([task], self.config, "a worker process died (killed, or out "
+                                 "of memory) while scanning this work, and again when it "
+                                 "was scanned alone")
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self._start()
+            except Exception as exc:
+                chunk = _crashed([task], self.config, f"{type(exc).__name__}: {exc}")
+            self.suspects.popleft()
+            self.on_results(chunk)
 
     def drain(self) -> None:
         while self.inflight:
@@ -177,6 +203,7 @@ class PoolRunner:
         # which the interpreter would otherwise wait for at exit
         pool.shutdown(wait=True)
         self.inflight.clear()
+        self.suspects.clear()  # not stored: the next run scans them
 
 
 class DaskRunner:
