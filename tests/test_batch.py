@@ -409,7 +409,7 @@ def test_a_work_whose_worker_crashed_is_scanned_again_by_the_next_run(tmp_path, 
     --retry-failed (and exits non-zero again if it crashes again); other failures stay."""
     folder = make_folder(tmp_path)
     db = tmp_path / "b.db"
-    code, first, err = batch_json(capsys, str(folder), "--store", str(db), "--jobs", "1",
+    code, _, err = batch_json(capsys, str(folder), "--store", str(db), "--jobs", "1",
                                   "--lexicon-only")
     assert code == 11, err  # the folder's empty and binary files fail
     with sqlite3.connect(db) as conn:

@@ -416,6 +416,37 @@ def test_stats_and_export_read_a_wal_store_in_a_folder_they_cannot_write(capsys,
         s.write([result("c")])  # read-only: one StoreError line, not a crash
 
 
+def test_a_store_with_an_unfinished_batchs_log_in_a_folder_they_cannot_write_is_refused(
+        capsys, tmp_path, monkeypatch):
+    """Opened immutable, SQLite would ignore the write-ahead log a killed batch left, and
+    export would give a silent subset: one line and exit 8 instead."""
+    folder, path = _read_only_folder_store(tmp_path)
+    (folder / "r.db-wal").write_bytes(b"\0" * 4096)  # what the log's last chunks would hold
+    real_access = os.access
+
+    def access(p, mode, *args, **kwargs):
+        if os.path.abspath(p) == str(folder) and mode & os.W_OK:
+            return False
+        return real_access(p, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    for argv in (["export", "--store", str(path)], ["stats", "--store", str(path)]):
+        assert main(argv) == 8
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.strip().splitlines()) == 1 and "unfinished batch" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_given_as_the_store_is_refused_at_once(capsys, tmp_path):
+    fifo = tmp_path / "s.db"
+    os.mkfifo(fifo)
+    for argv in (["export", "--store", str(fifo)], ["stats", "--store", str(fifo)],
+                 ["batch", str(tmp_path), "--store", str(fifo), "-q"]):
+        assert main(argv) == 8, argv
+        err = capsys.readouterr().err
+        assert "not a regular file" in err and len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
                     reason="chmod does not stop root from writing")
 def test_stats_and_export_read_a_wal_store_in_a_read_only_folder(capsys, tmp_path):

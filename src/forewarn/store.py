@@ -147,6 +147,15 @@ def _sqlite_read_only_uri(path: str) -> str:
     absolute = os.path.abspath(path)
     uri = f"file:{quote(absolute)}?mode=ro"
     if not os.access(os.path.dirname(absolute), os.W_OK):
+        # immutable ignores the write-ahead log: a batch that was killed leaves its last
+        # committed chunks there, and reading past them would give a silent subset
+        with contextlib.suppress(OSError):
+            if os.path.getsize(absolute + "-wal") > 0:
+                raise StoreError(
+                    f"{path}: the store has writes from an unfinished batch in "
+                    f"{os.path.basename(path)}-wal, which cannot be read without writing "
+                    "to its folder; run the batch again or open the store once where the "
+                    "folder can be written")
         uri += "&immutable=1"
     return uri
 
@@ -426,6 +435,9 @@ class SQLiteStore(Store):
             raise StoreError(f"{self.target}: is a directory, not a store file")
         if not create and not os.path.exists(self.target):
             raise StoreError(f"{self.target}: no such store")
+        if os.path.exists(self.target) and not os.path.isfile(self.target):
+            # a FIFO or a device would block the open, or be read without end
+            raise StoreError(f"{self.target}: not a regular file, so not a store")
         parent = os.path.dirname(os.path.abspath(self.target))
         if not os.path.isdir(parent):
             raise StoreError(f"{self.target}: cannot create the store: "
