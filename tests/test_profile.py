@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,32 @@ def test_missing_file_and_directory():
     with pytest.raises(ProfileError) as info:
         load_profile(PROFILES)
     assert "directory" in one_line(info.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_or_a_device_is_refused_without_reading_it(tmp_path):
+    fifo = tmp_path / "profile.toml"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer for ever
+    for path in (fifo, Path("/dev/zero")):
+        if not path.exists():
+            continue
+        with pytest.raises(ProfileError) as info:
+            load_profile(path)
+        assert "not a regular file" in one_line(info.value)
+
+
+def test_an_oversized_or_deeply_nested_profile_is_one_profile_error(tmp_path):
+    big = tmp_path / "big.toml"
+    big.write_text("[avoid]\n" + "# padding\n" * 40_000, encoding="utf-8")
+    with pytest.raises(ProfileError) as info:
+        load_profile(big)
+    assert "too large" in one_line(info.value)
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 20_000 + "]" * 20_000 + "\n", encoding="utf-8")
+    with pytest.raises(ProfileError) as info:
+        load_profile(deep)
+    assert "nested too deeply" in one_line(info.value) or "not valid TOML" in one_line(
+        info.value)
 
 
 def test_non_utf8_file(tmp_path):

@@ -194,6 +194,10 @@ class Profile:
         return out
 
 
+# a profile lists at most every warning with an alias and a severity: a few KiB
+MAX_PROFILE_BYTES = 256 * 1024
+
+
 def load_profile(path: str | Path) -> Profile:
     """Read a profile file. Every problem is a one-line :class:`ProfileError`."""
     p = Path(path)
@@ -202,10 +206,16 @@ def load_profile(path: str | Path) -> Profile:
         raise ProfileError(f"{name}: no such profile file")
     if p.is_dir():
         raise ProfileError(f"{name}: is a directory, not a profile file")
+    if not p.is_file():  # a FIFO would block, a device be read without end
+        raise ProfileError(f"{name}: not a regular file, so not a profile file")
     try:
-        raw = p.read_bytes()
+        with p.open("rb") as f:
+            raw = f.read(MAX_PROFILE_BYTES + 1)
     except OSError as exc:
         raise ProfileError(f"{name}: cannot read the profile: {exc.strerror or exc}") from None
+    if len(raw) > MAX_PROFILE_BYTES:
+        raise ProfileError(f"{name}: too large for a profile (over "
+                           f"{MAX_PROFILE_BYTES // 1024} KiB)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -214,6 +224,8 @@ def load_profile(path: str | Path) -> Profile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{name}: not valid TOML: {exc}") from None
+    except RecursionError:  # tables or arrays nested thousands deep
+        raise ProfileError(f"{name}: not a profile: nested too deeply") from None
     return Profile.from_dict(data, source=name)
 
 
