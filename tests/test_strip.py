@@ -292,6 +292,8 @@ def test_forewarn_read_draws_only_the_profiles_warnings(capsys, tmp_path: Path):
     page = capsys.readouterr().out
     assert page.count("<svg ") == 1
     assert 'aria-label="the red thing: chapter 1' in page
+    # the alias hides the warning's name in the page's source too
+    assert "blood-gore" not in page and "Blood and gore" not in page
 
 
 def test_the_scale_numbers_the_chapters_for_the_eye_only():

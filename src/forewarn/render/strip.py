@@ -102,6 +102,13 @@ class Strip:
     severity: str
     chapters: int
     marks: tuple[Mark, ...]
+    aliased: bool = False  # the label is the reader's alias: the page never names the id
+
+    @property
+    def attribute(self) -> str:
+        """`` data-warning="id"``, or nothing for an aliased warning: an alias hides the
+        warning's name on the page, and in the page's source too."""
+        return "" if self.aliased else f' data-warning="{text(self.warning)}"'
 
     def by_chapter(self) -> dict[int, str]:
         """The strongest severity in each chapter that has a mark."""
@@ -136,7 +143,8 @@ def strips(report: Report, profile: Profile | None = None) -> list[Strip]:
             key=lambda m: (m.x, severity_rank(m.severity)),
         )
         label = profile.label(w.id) if profile is not None else w.name
-        out.append(Strip(w.id, label, w.severity, chapters, tuple(marks)))
+        out.append(Strip(w.id, label, w.severity, chapters, tuple(marks),
+                         aliased=profile is not None and label != w.name))
     return out
 
 
@@ -192,8 +200,8 @@ def svg(strip: Strip, *, width: float = WIDTH, height: float = HEIGHT) -> str:
         (f'<svg xmlns="http://www.w3.org/2000/svg" class="strip-svg" role="img" '
          f'viewBox="0 0 {_num(width)} {_num(height)}" preserveAspectRatio="none" '
          f'width="100%" height="{_num(height)}" '
-         f'focusable="false" aria-label="{text(summary)}" '
-         f'data-warning="{text(strip.warning)}" data-chapters="{n}">'),
+         f'focusable="false" aria-label="{text(summary)}"{strip.attribute} '
+         f'data-chapters="{n}">'),
         f"<title>{text(summary)}</title>",
         (f'<rect class="strip-track" x="0" y="0" width="{_num(width)}" '
          f'height="{_num(height)}" fill="{TRACK}"/>'),
@@ -238,7 +246,7 @@ def svg_block(items: Sequence[Strip], heading_level: int = 2) -> list[str]:
         '<ul class="strip-list">',
     ]
     for s in items:
-        out.append(f'<li class="strip" data-warning="{text(s.warning)}">'
+        out.append(f'<li class="strip"{s.attribute}>'
                    f'<p class="strip-name">{text(s.label)}</p>{svg(s)}{scale(s.chapters)}'
                    f'<p class="strip-text">{text(describe(s))}</p></li>')
     out.extend(["</ul>", "</section>"])
