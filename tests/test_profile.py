@@ -280,3 +280,14 @@ def test_declared_but_undetected_warnings_count_unless_declared_weaker():
     assert [d.id for d, _ in floor.declared_triggered(faint)] == ["miscarriage"]
     twice = report(decl=(declared("miscarriage"), declared("miscarriage", text="TW: mc")))
     assert len(p.declared_triggered(twice)) == 1
+
+
+def test_a_near_miss_just_under_the_floor_shows_the_digits_that_put_it_under():
+    from forewarn.verdict import Verdict
+
+    profile = Profile.from_dict({"avoid": {"blood": "mentioned"}})
+    verdict = Verdict.of(report(detected("blood-gore", "depicted", 0.9899)), profile, floor=0.99)
+    (line,) = [r for r in verdict.reasons() if r.startswith("possible")]
+    assert "confidence 0.9899, below the floor 0.99" in line
+    verdict = Verdict.of(report(detected("blood-gore", "depicted", 0.7)), profile, floor=0.8)
+    assert any("confidence 0.70, below the floor 0.80" in r for r in verdict.reasons())

@@ -144,8 +144,11 @@ class Verdict:
         if self.answer == NOT_SAFE:  # the warnings say it; near misses and weak spots add nothing
             return out
         for w, _ in self.possible:
+            shown = f"{w.confidence:.2f}"
+            if float(shown) >= self.floor:  # 0.9899 is below 0.99: say so in the digits
+                shown = f"{w.confidence:.4f}".rstrip("0")
             out.append(f"possible {self.profile.label(w.id)} ({w.severity}, confidence "
-                       f"{w.confidence:.2f}, below the floor {self.floor:.2f})")
+                       f"{shown}, below the floor {self.floor:.2f})")
         for entry, recall in self.weak:
             if recall is None:
                 out.append(f"forewarn has too few held-out examples of "
