@@ -456,3 +456,17 @@ def test_stats_and_export_read_a_wal_store_in_a_read_only_folder(capsys, tmp_pat
         _stats_and_export_read(capsys, path)
     finally:
         folder.chmod(0o755)
+
+
+def test_a_damaged_store_value_is_one_store_error_line(capsys, filled):
+    """A report that is not JSON, or a schema version that is not a number: exit 8 and one
+    line naming what is damaged, never a traceback half-way through an export."""
+    with sqlite3.connect(filled) as conn:
+        conn.execute("UPDATE works SET report = '{not json' WHERE work_id = 'b'")
+    code, _, err = run(capsys, "export", "--store", filled)
+    assert code == 8 and "'b'" in err and "not JSON" in err and len(err.splitlines()) == 1
+    with sqlite3.connect(filled) as conn:
+        conn.execute("UPDATE schema_version SET version = 'one'")
+    for command in ("stats", "export"):
+        code, _, err = run(capsys, command, "--store", filled)
+        assert code == 8 and "schema version" in err and len(err.splitlines()) == 1

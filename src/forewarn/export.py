@@ -74,9 +74,25 @@ def json_record(work: dict[str, Any]) -> dict[str, Any]:
         "model_version": work["model_version"],
         "status": work["status"],
         "error": error,
-        "report": json.loads(report) if report else None,
+        "report": _report_json(work["work_id"], report),
         "scanned_at": work["scanned_at"],
     }
+
+
+def _report_json(work_id: str, report: Any) -> Any:
+    """The stored report, parsed (PostgreSQL gives it parsed already); a damaged one is a
+    one-line store error naming the work, not a traceback half-way through an export."""
+    if not report:
+        return None
+    if not isinstance(report, (str, bytes)):
+        return report
+    try:
+        return json.loads(report)
+    except ValueError:
+        from forewarn.store import StoreError
+
+        raise StoreError(f"the stored report of work {work_id!r} is not JSON: a damaged "
+                         "store") from None
 
 
 def _warning_summary(report: str | None) -> str:

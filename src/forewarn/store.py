@@ -538,7 +538,12 @@ def _statements(script: str) -> list[str]:
 def _check_version(target: str, version: Any) -> None:
     if version is None:
         raise StoreError(f"{target}: the store has no schema version")
-    if int(version) > SCHEMA_VERSION:
+    try:
+        number = int(version)
+    except (TypeError, ValueError):
+        raise StoreError(f"{target}: the store's schema version is not a number "
+                         f"({str(version)[:40]!r}): a damaged store") from None
+    if number > SCHEMA_VERSION:
         raise StoreError(f"{target}: the store has schema version {version}, newer than this "
                          f"forewarn understands ({SCHEMA_VERSION}); upgrade forewarn")
 
