@@ -422,3 +422,24 @@ def test_a_work_whose_worker_crashed_is_scanned_again_by_the_next_run(tmp_path, 
         kinds = dict(conn.execute("SELECT work_id, error_kind FROM works"))
     assert kinds[next(k for k in kinds if k.endswith("quiet-months.txt"))] is None
     assert "worker-crashed" not in kinds.values()
+
+
+def test_a_jsonl_line_past_the_limit_is_a_too_large_failure_read_past_in_pieces(
+        tmp_path, capsys, monkeypatch):
+    """A line longer than any work may be is never held whole: it is read past and stored
+    as too-large, and the lines after it are read as usual."""
+    import forewarn.batch.corpus as corpus
+
+    monkeypatch.setattr(corpus, "LINE_LIMIT", 2000)
+    path = tmp_path / "works.jsonl"
+    long_line = json.dumps({"work_id": "huge", "text": "word " * 3000})
+    path.write_text("\n".join([json.dumps({"work_id": "a", "text": "She made tea."}),
+                               long_line,
+                               json.dumps({"work_id": "b", "text": "He fed the cat."})]) + "\n",
+                    encoding="utf-8")
+    code, summary, err = batch_json(capsys, str(path), "--store", str(tmp_path / "s.db"),
+                                    "--jobs", "1", "--lexicon-only")
+    assert code == 11 and summary["scanned"] == 2 and summary["failed"] == 1, (summary, err)
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        rows = dict(conn.execute("SELECT work_id, error_kind FROM works"))
+    assert rows == {"a": None, f"{path}:2": "too-large", "b": None}

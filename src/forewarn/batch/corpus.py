@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from forewarn.batch.hashing import sha256_bytes, sha256_text
-from forewarn.errors import InputNotFound, MalformedInput, UnsupportedFormat
-from forewarn.ingest import EXTENSIONS
+from forewarn.errors import InputNotFound, InputTooLarge, MalformedInput, UnsupportedFormat
+from forewarn.ingest import DEFAULT_MAX_BYTES, EXTENSIONS
 from forewarn.store import MissingDependency
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -61,6 +61,10 @@ Item = FileItem | TextItem | BadItem
 class _Input:
     path: str
     kind: str  # folder | jsonl | parquet | file
+
+
+# the longest JSONL line read: a story at the size limit, every character escaped twice over
+LINE_LIMIT = 2 * DEFAULT_MAX_BYTES + (1 << 20)
 
 
 class Corpus:
@@ -149,7 +153,13 @@ class Corpus:
         except OSError as exc:
             raise InputNotFound(f"{path}: cannot open ({exc.strerror or exc})") from None
         with handle:
-            for lineno, raw in enumerate(handle, 1):
+            for lineno, raw in enumerate(_lines(handle), 1):
+                if raw is None:  # a line past LINE_LIMIT, skipped without being held
+                    source = f"{path}:{lineno}"
+                    yield BadItem(source, source, sha256_text(source), InputTooLarge.kind,
+                                  f"{source}: a line of over {LINE_LIMIT // 2**20} MiB, too "
+                                  "large for one work")
+                    continue
                 if not raw.strip():
                     continue
                 source = f"{path}:{lineno}"
@@ -209,10 +219,27 @@ def _walk(folder: str) -> Iterator[str]:
                 yield os.path.relpath(os.path.join(root, name), folder)
 
 
+def _lines(handle: Any) -> Iterator[bytes | None]:
+    """The lines of a binary file, each at most LINE_LIMIT bytes held at once: a longer one
+    is read past in pieces and given as None."""
+    while True:
+        raw = handle.readline(LINE_LIMIT + 1)
+        if not raw:
+            return
+        if len(raw) > LINE_LIMIT and not raw.endswith(b"\n"):
+            while True:
+                rest = handle.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        yield raw
+
+
 def _count_lines(path: str) -> int:
     try:
         with open(path, "rb") as handle:
-            return sum(1 for line in handle if line.strip())
+            return sum(1 for line in _lines(handle) if line is None or line.strip())
     except OSError as exc:
         raise InputNotFound(f"{path}: cannot read ({exc.strerror or exc})") from None
 
