@@ -186,6 +186,18 @@ def test_fullwidth_and_mathematical_letters_are_read() -> None:
         assert v.report.warnings and text[:5] in ev.snippet
 
 
+def test_invisible_format_characters_do_not_make_english_another_language() -> None:
+    """A zero-width space after every letter (or soft hyphens, joiners) is invisible to a
+    reader and dropped by the classifier's tokenizer: the story is still read as English,
+    not reported as "not checked" in a language it is not in."""
+    for mark in ("\u200b", "\u00ad", "\u2060", "\ufeff"):
+        hidden = [" ".join(w[0] + mark.join(w[1:]) for w in p.split()) for p in FILLER]
+        data = ("\n\n".join([*hidden, TRIGGER]) + "\n").encode()
+        v = verdict_of(data, "story.txt")
+        assert v.report.languages is not None and v.report.languages.main == "en", mark
+        assert v.answer == NOT_SAFE, mark
+
+
 FRENCH = ("Elle avait pris toutes les pilules du flacon. Le lendemain matin, sa soeur la "
           "trouva sans vie dans la chambre froide, et personne ne comprit pourquoi.\n\n"
           "Le médecin arriva trop tard. Il ferma les yeux de la jeune femme et resta "

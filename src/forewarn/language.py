@@ -57,6 +57,15 @@ _UNSPACED = re.compile(
     "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff]")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
+# invisible format characters (Unicode category Cf: soft hyphens, zero-width spaces and
+# joiners, direction marks, tag characters): a reader never sees them and the classifier's
+# tokenizer drops them, so the language is told without them; left in, a zero-width space
+# after every letter made an English story read as Igbo and "not checked"
+_FORMAT = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]")
 
 
 def word_count(text: str) -> int:
@@ -87,6 +96,8 @@ def _identifier() -> Any:
 
 def passage_language(text: str) -> str | None:
     """The passage's language (ISO 639-1), or None when it is too short to tell."""
+    if not text.isascii():
+        text = _FORMAT.sub("", text)
     found = _WORD.findall(text.casefold())
     if word_count(text) < MIN_WORDS:
         return None
