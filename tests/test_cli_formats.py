@@ -127,3 +127,17 @@ def test_every_json_output_names_its_schema(capsys, tmp_path) -> None:
     [record] = [json.loads(line) for line in out.splitlines()]
     assert record["schema"] == "forewarn.export/1"
     assert record["report"]["schema"] == "forewarn.report/2"
+
+
+def test_spoiler_free_json_names_no_word_of_the_story(capsys, tmp_path) -> None:
+    """Without --evidence, nothing of the story's text is in the JSON: the lexicon's
+    ``reason`` names its warning, not the words it matched (a cue may take a clause)."""
+    story = tmp_path / "twist.txt"
+    story.write_text("They dragged her, screaming that he was her real father, into the back "
+                     "of the van and drove away into the night.\n", encoding="utf-8")
+    for argv in (["scan", "--json"], ["audit", "--json"], ["scan", "--format", "jsonl"]):
+        main([*argv, "--lexicon-only", str(story)])
+        out = capsys.readouterr().out
+        assert "kidnapping" in out and "real father" not in out and "van" not in out, argv
+    main(["scan", "--json", "--evidence", "--lexicon-only", str(story)])
+    assert "real father" in capsys.readouterr().out  # asked for: quoted

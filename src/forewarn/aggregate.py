@@ -141,6 +141,13 @@ class _PassageScore:
         return min(h.start for h in hits), max(h.end for h in hits)
 
     @property
+    def quote_span(self) -> tuple[int, int]:
+        """What ``--evidence`` quotes: the sentence of the lexicon's cue where there is
+        one (it says why in the story's words), else the span."""
+        hit = self.lexicon or self._hits[0]
+        return hit.start, hit.end
+
+    @property
     def detectors(self) -> tuple[str, ...]:
         return tuple(h.detector for h in self._hits)
 
@@ -288,10 +295,11 @@ def _warning(work: Work, taxonomy: Taxonomy, warning_id: str, confidence: float,
     evidence = []
     for c in sorted(strong, key=lambda c: c.passage.index):
         start, end = c.span
+        quote = c.quote_span
         chapter = work.chapters[c.passage.chapter - 1]
         evidence.append(Evidence(
             chapter=c.passage.chapter,
-            paragraph=_paragraph_at(work, c.passage.chapter, start, c.passage.paragraph),
+            paragraph=_paragraph_at(work, c.passage.chapter, quote[0], c.passage.paragraph),
             start=start,
             end=end,
             offset_start=chapter.offset + start,
@@ -301,7 +309,7 @@ def _warning(work: Work, taxonomy: Taxonomy, warning_id: str, confidence: float,
             severity=c.severity,
             detectors=c.detectors,
             reason=c.reason,
-            snippet=_snippet(chapter.text[start:end]),
+            snippet=_snippet(chapter.text[slice(*quote)]),
         ))
     severity = max((e.severity for e in evidence), key=severity_rank)
     definition = taxonomy.get(warning_id)

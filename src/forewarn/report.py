@@ -51,11 +51,18 @@ class Evidence:
             "score": round(self.score, 3),
             "severity": self.severity,
             "detectors": list(self.detectors),
-            "reason": self.reason,
+            "reason": self.reason if evidence else spoiler_free_reason(self.reason),
         }
         if evidence:
             d["snippet"] = self.snippet
         return d
+
+
+def spoiler_free_reason(reason: str) -> str:
+    """``reason`` without the story's words: each detector's part keeps its name and
+    warning (``lexicon:kidnapping``) and drops the cues it matched, which are the story's
+    text (a lexicon cue may take a whole clause)."""
+    return ";".join(":".join(part.split(":")[:2]) for part in reason.split(";") if part)
 
 
 @dataclass(frozen=True, slots=True)
