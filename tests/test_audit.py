@@ -297,3 +297,43 @@ def test_audit_takes_several_works_and_keeps_a_bad_one_in_place(capsys, tmp_path
     assert first == third and first["schema"].startswith("forewarn.audit/")
     assert second == {"source": missing, "error": f"{missing}: no such file", "exit_code": 3}
     assert err.count("\n") == 1
+
+
+FLOOR_STORY = """Title: The Long Winter
+Additional Tags: Implied/Referenced Alcoholism
+
+Chapter 1
+
+He had been a drunk for twenty years, and every night the bottle came out of the cupboard
+before the plates were cleared. Nobody in the house mentioned it any more.
+"""
+
+
+def test_a_floor_below_the_scanners_shows_what_the_scanners_own_floor_leaves_out() -> None:
+    """``min_confidence`` in the API is the floor of that scan: below the scanner's own, it
+    shows the warnings between them (the report says the floor it was read at), and the
+    audit counts them found."""
+    from forewarn.ingest import read_text
+
+    strict = Scanner(lexicon_only=True, min_confidence=0.99)
+    work = read_text(FLOOR_STORY)
+    assert strict.scan_work(work).warnings == []
+    report = strict.scan_work(work, min_confidence=0.5)
+    assert report.min_confidence == 0.5 and "addiction" in report.ids
+    audit = audit_work(work, strict, min_confidence=0.5)
+    assert [x.warning.id for x in audit.declared_and_found] == ["addiction"]
+    assert "addiction" not in [x.declared[0].id for x in audit.declared_not_found]
+
+
+@pytest.mark.parametrize("bad", [2, -1, float("nan"), 1.5])
+def test_a_floor_outside_0_to_1_is_an_error_not_an_empty_report(bad) -> None:
+    with pytest.raises(ValueError):
+        Scanner(lexicon_only=True, min_confidence=bad)
+    with pytest.raises(ValueError):
+        Scanner(lexicon_only=True).scan("She made tea.", min_confidence=bad)
+
+
+@pytest.mark.parametrize("source", [None, b"She made tea.", 3])
+def test_scan_names_what_it_takes_when_given_something_else(source) -> None:
+    with pytest.raises(TypeError, match="text, a path or a Work"):
+        Scanner(lexicon_only=True).scan(source)

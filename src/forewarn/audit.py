@@ -191,9 +191,7 @@ def audit_work(
     """Scan ``work`` (with ``scanner``, default :class:`~forewarn.scanner.Scanner`) and audit it."""
     from forewarn.scanner import Scanner
 
-    report = (scanner or Scanner()).scan_work(work)
-    if min_confidence is not None:
-        report = report.filtered(min_confidence)
+    report = (scanner or Scanner()).scan_work(work, min_confidence=min_confidence)
     return audit_report(report, work.archive_warnings)
 
 

@@ -104,24 +104,29 @@ class Scanner:
         if detectors is None and lexicon_only:
             detectors = [LexiconDetector()]
         self.detectors = detectors
-        self.min_confidence = min_confidence
+        self.min_confidence = check_floor(min_confidence)
         self.taxonomy = taxonomy
 
-    def scan(self, source: str | os.PathLike[str] | Work) -> Report:
+    def scan(self, source: str | os.PathLike[str] | Work, *,
+             min_confidence: float | None = None) -> Report:
         """Scan a Work, a path (str or Path), or a story given as a string.
 
         A string is read as a path when it has no newline and names an existing file or
         ends with a supported extension (a missing ``story.txt`` raises InputNotFound
         rather than being scanned as a two-word story); otherwise it is the story text.
+        ``min_confidence``: this scan's floor instead of the scanner's.
         """
         if isinstance(source, Work):
-            return self.scan_work(source)
+            return self.scan_work(source, min_confidence=min_confidence)
+        if not isinstance(source, (str, os.PathLike)):
+            raise TypeError("scan() takes a story's text, a path or a Work, not "
+                            f"{type(source).__name__}")
         if isinstance(source, os.PathLike) or _looks_like_path(source):
             path = Path(source)
             if not path.exists():
                 raise InputNotFound(f"{path}: no such file")
-            return self.scan_work(read_path(path))
-        return self.scan_work(read_text(source))
+            return self.scan_work(read_path(path), min_confidence=min_confidence)
+        return self.scan_work(read_text(source), min_confidence=min_confidence)
 
     @property
     def versions(self) -> dict[str, str]:
@@ -140,8 +145,11 @@ class Scanner:
             if load is not None:
                 load()
 
-    def scan_work(self, work: Work) -> Report:
+    def scan_work(self, work: Work, *, min_confidence: float | None = None) -> Report:
+        """Scan ``work``; ``min_confidence``: this scan's floor instead of the scanner's
+        (a lower one shows warnings the scanner's own floor would leave out)."""
         started = time.perf_counter()
+        floor = self.min_confidence if min_confidence is None else check_floor(min_confidence)
         taxonomy = self.taxonomy or load_taxonomy()
         detectors = self._detectors()
         passages = segment(work)
@@ -175,7 +183,7 @@ class Scanner:
         work_model = next((m for m in (getattr(d, "work_model", None) for d in detectors)
                            if m is not None), None)
         warnings = aggregate(work, passages, hits, taxonomy, declared, read, work_model, scores)
-        detected = {w.id for w in warnings if w.confidence >= self.min_confidence}
+        detected = {w.id for w in warnings if w.confidence >= floor}
         declared = [replace(d, detected=d.id in detected) for d in declared]
         report = Report(
             source=work.source,
@@ -185,12 +193,12 @@ class Scanner:
             chapter_count=len(work.chapters),
             warnings=warnings,
             declared=declared,
-            min_confidence=self.min_confidence,
+            min_confidence=floor,
             versions=_versions(detectors),
             coverage=work.coverage if work.coverage is not None else audit(work, None),
             languages=languages(p.text for p in read_as),
         )
-        report = report.filtered(self.min_confidence)
+        report = report.filtered(floor)
         report.elapsed_s = round(time.perf_counter() - started, 4)
         return report
 
@@ -212,5 +220,14 @@ def scan(source: str | os.PathLike[str] | Work, *, min_confidence: float | None 
     global _default_scanner
     if _default_scanner is None:
         _default_scanner = Scanner()
-    report = _default_scanner.scan(source)
-    return report if min_confidence is None else report.filtered(min_confidence)
+    return _default_scanner.scan(source, min_confidence=min_confidence)
+
+
+def check_floor(value: float) -> float:
+    """``value`` as a confidence floor: a number from 0 to 1 (ValueError otherwise; a
+    floor above every confidence would report nothing without saying why)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"min_confidence must be a number, not {type(value).__name__}")
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise ValueError(f"min_confidence must be between 0 and 1, got {value!r}")
+    return float(value)
