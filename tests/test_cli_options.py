@@ -4,11 +4,14 @@ so do its argument types, the loop over its inputs and the errors' exit codes.""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
 from forewarn import cli
 from forewarn.errors import ForewarnError, InputNotFound, MalformedInput
+
+EXAMPLE = str(Path(__file__).resolve().parent.parent / "examples" / "the-lighthouse-keeper.txt")
 
 
 def _actions(command: str) -> dict[str, argparse.Action]:
@@ -75,3 +78,26 @@ def test_an_error_class_names_its_exit_code_and_kind_in_its_class_line() -> None
     assert (Plain.exit_code, Plain.kind) == (43, "error")
     assert (InputNotFound.exit_code, InputNotFound.kind) == (3, "not-found")
     assert (MalformedInput.exit_code, MalformedInput.kind) == (6, "malformed")
+
+
+@pytest.mark.parametrize("spec", [",", " ", "  ,  ,", ""])
+def test_an_only_list_that_names_no_warning_is_a_usage_error(capsys, spec) -> None:
+    """--only that names nothing would scan for nothing and report "no content warnings
+    found": one line and exit 2 instead, as for an unknown name."""
+    from forewarn.cli import main
+
+    code = main(["scan", "--lexicon-only", "--only", spec,
+                 EXAMPLE])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "no warning named" in err
+
+
+@pytest.mark.parametrize("command", ["audit", "read"])
+def test_audit_and_read_refuse_a_floor_no_confidence_reaches(capsys, command) -> None:
+    """At 1 every declared warning would be "not found" and no scene collapsed."""
+    from forewarn.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--lexicon-only", "--min-confidence", "1",
+              EXAMPLE])
+    assert exc.value.code == 2 and "at most 0.99" in capsys.readouterr().err

@@ -598,6 +598,10 @@ def test_422_for_an_unknown_warning_in_only(client: TestClient):
     error = error_of(client.post("/v1/scan?only=mc,bogus-thing", json={"text": BLEEDING}), 422,
                      "unknown-warning")
     assert "bogus-thing" in error["message"]
+    # a list naming nothing is refused too, not taken as "scan for nothing"
+    error = error_of(client.post("/v1/scan?only=,", json={"text": BLEEDING}), 422,
+                     "unknown-warning")
+    assert "no warning named" in error["message"]
 
 
 @pytest.mark.parametrize("profile,code,fragment", [

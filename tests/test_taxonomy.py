@@ -248,7 +248,9 @@ def test_parse_list(tax):
         "blood-gore",
     ]
     assert [w.id for w in tax.parse_list("gore, blood,, ,Blood")] == ["blood-gore"]
-    assert tax.parse_list("") == []
+    for nothing in ("", ",", " , "):  # a list naming no warning filters for nothing
+        with pytest.raises(TaxonomyError, match="no warning named"):
+            tax.parse_list(nothing)
     with pytest.raises(TaxonomyError, match='unknown warning "pregnacy loss"'):
         tax.parse_list("suicide, pregnacy loss")
 

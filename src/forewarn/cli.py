@@ -50,7 +50,7 @@ def check_confidence(value: str) -> float:
     if x > 0.99:
         raise argparse.ArgumentTypeError(
             f"must be at most 0.99: confidence never goes above 0.99, so {value} would "
-            "call every story safe")
+            "leave out every warning")
     return x
 
 

@@ -314,7 +314,9 @@ class Taxonomy:
         return out
 
     def parse_list(self, spec: str) -> list[WarningDef]:
-        """``"miscarriage, sh,blood"`` -> the warnings named, in order, without repeats."""
+        """``"miscarriage, sh,blood"`` -> the warnings named, in order, without repeats.
+        A list that names no warning (``","``, ``" "``) is an error, not an empty filter
+        that would scan for nothing and say nothing was found."""
         out: list[WarningDef] = []
         for item in spec.split(","):
             if not item.strip():
@@ -322,6 +324,8 @@ class Taxonomy:
             w = self.resolve_strict(item)
             if w not in out:
                 out.append(w)
+        if not out:
+            raise TaxonomyError(f"no warning named in {spec!r}")
         return out
 
     def from_pan23(self, label: str) -> list[WarningDef]:

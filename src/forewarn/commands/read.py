@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "without it, HTML goes to standard output")
     p.add_argument("--gap", type=whole_number(0), default=None, metavar="N",
                    help="merge flagged passages at most N paragraphs apart (default 1)")
-    add_confidence_option(p, profile=True)
+    add_confidence_option(p, profile=True, verdict=True)  # at 1, nothing is collapsed
     add_scan_options(p)
     p.set_defaults(func=run)
 

@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from forewarn.taxonomy import load_taxonomy
 
     fmt = cli.output_format(args)
-    only = {w.id for w in load_taxonomy().parse_list(args.only)} if args.only else None
+    only = ({w.id for w in load_taxonomy().parse_list(args.only)}
+            if args.only is not None else None)
     floor = confidence_floor(args.min_confidence)
     scanner = Scanner(lexicon_only=args.lexicon_only, min_confidence=floor)
     reports = cli.EachInput(args.paths, lambda path: scanner.scan_work(

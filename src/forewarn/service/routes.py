@@ -118,7 +118,7 @@ def add_scan_routes(app: FastAPI, scans: Scans) -> None:
                    format: InputFormat | None = format_q) -> Response:
         from forewarn.taxonomy import load_taxonomy
 
-        wanted = ({w.id for w in load_taxonomy().parse_list(only)}
+        wanted = ({w.id for w in load_taxonomy().parse_list(only)}  # "," is an error
                   if only and only.strip() else None)
         work_in, _ = await read_request(request, gate, ScanRequest, "none", format)
         floor = confidence_floor(min_confidence)
