@@ -217,7 +217,11 @@ def check_csv(kind: str, out: str, options: RenderOptions) -> None:
     cells = [cell for row in rows for cell in row]
     starts = [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r", "\n")]
     assert not starts, starts
-    assert "'" + EVIL_SOURCE in cells or "'" + EVIL in cells or EVIL in cells
+    # no control or direction-override character reaches a cell (they become U+FFFD);
+    # line breaks stay, quoted, as CSV allows
+    assert not [c for c in cells if _RAW_CONTROL.search(c.replace("\n", ""))]
+    shown = [_RAW_CONTROL.sub("\ufffd", s) for s in (EVIL_SOURCE, EVIL)]
+    assert any(("'" + v) in cells or v in cells for v in shown)
 
 
 def check_ao3(kind: str, out: str, options: RenderOptions) -> None:

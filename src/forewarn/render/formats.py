@@ -118,10 +118,20 @@ REPORT_COLUMNS = ["source", "title", "warning", "name", "severity", "confidence"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
+# control characters (C0 but tab and line breaks, DEL, C1) and the bidirectional
+# overrides and isolates: a title can carry them (YAML escapes in front matter), and raw in
+# a cell they move a terminal's cursor or reorder what a spreadsheet shows
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def csv_cell(value: Any) -> Any:
     """A value as a CSV cell a spreadsheet will not run: text starting with ``=``, ``+``,
-    ``-``, ``@``, a tab or a line break gets a leading ``'`` (numbers stay numbers)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    ``-``, ``@``, a tab or a line break gets a leading ``'`` (numbers stay numbers), and
+    control and direction-override characters become U+FFFD."""
+    if not isinstance(value, str):
+        return value
+    value = _UNSAFE.sub("\ufffd", value)
+    if value.startswith(_FORMULA_START):
         return "'" + value
     return value
 
