@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cli.add_paths_argument(p)
     cli.add_format_option(p, "audit")
     cli.add_evidence_option(p)
-    cli.add_confidence_option(p, verdict=True)  # at 1, every declared warning is "not found"
+    cli.add_confidence_option(p)
     cli.add_scan_options(p)
     p.set_defaults(func=run)
 
