@@ -367,3 +367,144 @@ def test_real_abuse_tags_map_into_the_abuse_group():
     sexual = [m for r, m in zip(rows, results, strict=True) if r["Sexual Abuse"] == "1"]
     hits = sum(1 for m in sexual if m is not None and m[0].id == "sexual-assault")
     assert hits / len(sexual) >= 0.9
+
+
+# -- negations, turns and censored spellings (adversarial review 17) ------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a negation at the head of a list covers every item of it
+        "TW: none really (no death, violence, or blood).",
+        "TW: none (no death, violence, or blood)",
+        "TW: no self harm, suicide, or death",
+        "Content warnings: none of the usual - no rape, violence, or death",
+        "cw: free of violence, blood, and gore",
+        "Warnings: no rape, torture or character death here",
+        "TW: neither self harm, suicide, nor death",
+        # a negation after the noun
+        "TW: self harm: no",
+        "TW: self harm - nope",
+        "TW: self harm (none)",
+        "TW: self harm is not in this fic",
+        "TW: (no) self harm",
+        "TW: neither self harm nor suicide",
+        "TW: it won't have self harm",
+        "TW: free from violence",
+    ],
+)
+def test_negated_declarations_declare_nothing(text):
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the negation ends at a turn or at the bracket that closes its list
+        ("TW: none (no death, violence) but blood", [("blood-gore", None)]),
+        ("TW: none (no death, violence), self harm", [("self-harm", None)]),
+        # turns
+        ("TW: none except blood", [("blood-gore", None)]),
+        ("CW: none apart from violence", [("violence", None)]),
+        ("tw: not much, just blood", [("blood-gore", None)]),
+        # censored spellings and euphemisms
+        ("TW: self harm, ED, su*cide", [
+            ("self-harm", None), ("eating-disorders", None), ("suicide", None),
+        ]),
+        ("TW: s*icide", [("suicide", None)]),
+        ("TW: r*pe", [("sexual-assault", None)]),
+        ("TW: r@pe, s3lf h4rm", [("sexual-assault", None), ("self-harm", None)]),
+        ("TW: sewerslide", [("suicide", None)]),
+        ("TW: unalive", [("death", None)]),
+        ("TW: unaliving oneself", [("suicide", None)]),
+        # cues written with a slash or a semicolon
+        ("T/W: sh", [("self-harm", None)]),
+        ("tw; sh", [("self-harm", None)]),
+    ],
+)  # fmt: skip
+def test_turns_scopes_and_censored_spellings(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "Self-harm - no",
+        "Suicide - none",
+        "Violence (none)",
+        "self harm (none)",
+        "Self-Harm Not Included",
+        "Self Harm Is Not Depicted",
+        "Rape is NOT in this fic",
+        "rape is not depicted",
+        "Rape-free",
+        "Self-harm free",
+        "(no) self harm",
+    ],
+)
+def test_a_negation_after_the_noun(tag):
+    assert map_tag_all(tag) == []
+
+
+def test_a_list_negation_ends_at_a_turn_and_covers_only_its_list():
+    assert found("TW: no death, violence, but blood") == [("blood-gore", None)]
+    # not at the head of the list, or naming no warning: the later items are declared
+    assert found("TW: blood, no death, violence") == [("blood-gore", None), ("violence", None)]
+    assert found("TW: nothing major, some blood") == [("blood-gore", None)]
+    assert found("TW: nothing but a little blood") == [("blood-gore", None)]
+    assert found("TW: no death but there is self harm") == [("self-harm", None)]
+
+
+def test_out_of_sight_is_not_absent():
+    assert map_tag_all("Self-harm not shown") == []
+    # these happened, off the page: declarations
+    assert [(w.id, q) for w, q in map_tag_all("Rape mentioned but not depicted")] == [
+        ("sexual-assault", "mentioned")
+    ]
+    assert [(w.id, q) for w, q in map_tag_all("Past sexual abuse not shown")] == [
+        ("sexual-assault", "past")
+    ]
+    assert [w.id for w, _ in map_tag_all("the abuse is a memory and not depicted")] == ["abuse"]
+
+
+def test_censored_tags():
+    assert [(w.id, q) for w, q in map_tag_all("Su*cide")] == [("suicide", None)]
+    assert [(w.id, q) for w, q in map_tag_all("Unalive")] == [("death", None)]
+    assert [w.id for w, _ in map_tag_all("**Rape**")] == ["sexual-assault"]  # emphasis
+
+
+def test_a_long_tag_or_item_is_not_read():
+    assert map_tag_all("Self-Harm " + "x" * 300) == []
+    assert found("TW: blood, self harm " + "x" * 300) == [("blood-gore", None)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" + "(" * 20_000 + "a)y",  # the trailing-aside pattern backtracked over the rest
+        "x" + "[" * 20_000 + "a]y",
+        " ".join(["abcdefgh"] * 4_000),  # an alias was looked for at every word
+    ],
+)
+def test_long_tags_take_no_time(text):
+    import time
+
+    start = time.perf_counter()
+    map_tag_all(text)
+    find_declarations(f"TW: {text}")
+    find_declarations("TW: " + "ch. " * 5_000)  # each "." looked back over the whole text
+    find_declarations("TW for this chapter" + " " * 20_000 + "x")
+    assert time.perf_counter() - start < 1.0  # each took seconds, quadratic in the length
+
+
+def test_content_notes_taken_from_a_negated_tw_line_declare_nothing():
+    # the readers split "TW:" lines of the summary into content notes, one item each
+    w = work(
+        summary="Two brothers. TW: none really (no death, violence, or blood). CW: gore",
+        content_notes=["none really (no death", "violence", "or blood)", "gore"],
+    )
+    assert [(d.id, d.source) for d in declared_warnings(w)] == [
+        ("blood-gore", "content_notes"),
+        ("blood-gore", "summary"),
+    ]

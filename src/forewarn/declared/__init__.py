@@ -20,6 +20,7 @@ from typing import Any
 
 from forewarn.declared.parse import (
     QUALIFIERS,
+    cue_lists,
     find_declarations,
     map_tag,
     map_tag_all,
@@ -100,9 +101,16 @@ def declared_warnings(work: Work, taxonomy: Taxonomy | None = None) -> list[Decl
         for w, q in map_tag_all(tag, tax):
             add(w, "freeform_tag", tag, q, qualifier_severity(q))
 
+    # The readers take content notes out of the "TW:" lines of the summary and notes too, one
+    # item each: "TW: no death, violence" gives "no death" and "violence". Alone, "violence"
+    # has lost the negation at the head of its list, so a note that is a piece of such a list
+    # declares only what the whole list declares.
+    lists = [found for text in (work.summary, work.notes) if text for found in cue_lists(text, tax)]
     for note in work.content_notes:
+        within = [ids for segment, ids in lists if note.strip() and note.strip() in segment]
         for w, q, item in find_declarations(note, tax, cue_required=False):
-            add(w, "content_notes", item, q, qualifier_severity(q))
+            if not within or any(w.id in ids for ids in within):
+                add(w, "content_notes", item, q, qualifier_severity(q))
 
     for source, text in (("summary", work.summary), ("notes", work.notes)):
         if text:

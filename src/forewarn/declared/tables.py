@@ -14,7 +14,34 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-__all__ = ["Tables", "build", "load_raw", "tables"]
+__all__ = ["CENSORABLE", "MASKS", "SLANG", "Tables", "build", "load_raw", "tables"]
+
+# Censored and euphemistic spellings, common in "TW:" lines on sites that hide posts naming a
+# warning ("su*cide", "r@pe", "unalive", "sewerslide"). They are not tag-table patterns: the
+# cleaning step (forewarn/declared/parse.py) spells them out before the tag tables apply.
+#
+# The words a masked word may stand for: "*" stands for any one letter, a character of MASKS
+# for its letter. A masked word is spelt out only when exactly one of these fits it.
+CENSORABLE = (
+    "abuse", "abused", "abusive", "assault", "blood", "bulimia", "anorexia", "cutting",
+    "dead", "death", "drugs", "dying", "gore", "grooming", "harm", "incest", "kill",
+    "killed", "killing", "miscarriage", "molest", "molested", "molestation", "murder",
+    "murdered", "overdose", "pedophile", "pedophilia", "porn", "rape", "raped", "rapes",
+    "rapist", "raping", "self", "sex", "sexual", "suicidal", "suicide", "torture",
+    "violence", "vomit", "vomiting",
+)  # fmt: skip
+MASKS = {"@": "a", "4": "a", "3": "e", "!": "i", "1": "i", "0": "o", "$": "s", "5": "s"}
+# Euphemisms, each with the word that replaces it; tried in order. "Unalive" is used for
+# killing and for suicide alike: alone it declares a death, with a reflexive a suicide.
+SLANG = tuple(
+    (re.compile(pattern), word)
+    for pattern, word in (
+        (r"\bsewer ?slid(?:e|es|ed|ing)\b", "suicide"),
+        (r"\bself[- ]?unaliv(?:e|es|ed|ing)\b", "suicide"),
+        (r"\bunaliv(?:e|es|ed|ing) (?:my|your|him|her|them|our|one|it)sel(?:f|ves)\b", "suicide"),
+        (r"\bunaliv(?:e|es|ed|ing)\b", "death"),
+    )
+)
 
 Rules = tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]
 Affixes = tuple[tuple[re.Pattern[str], str | None], ...]
