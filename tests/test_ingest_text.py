@@ -575,3 +575,22 @@ def test_pathological_lines_do_not_hang(line: str) -> None:
     start = time.perf_counter()
     read_text(line + "\n\nEnd.\n")
     assert time.perf_counter() - start < 2
+
+
+def test_a_sentence_under_an_ignored_header_key_is_not_read_silently() -> None:
+    """Keys forewarn ignores (Status:, Words:, Published:) hold dates and counts; a
+    sentence there is text a reader sees and forewarn does not read: not fully read."""
+    from forewarn.ingest import read_text
+
+    story = ("The garden was quiet in the morning. Mara walked between the rows of beans and "
+             "counted the pods, as her grandmother had taught her.\n")
+    for header in ("Status: Completed\nWords: 12,345\nChapters: 3/3\n",
+                   "Published: 2021-03-04\nUpdated: 4 March 2021\n",
+                   "Stats: Published: 2019-01-02 Completed: 2019-02-03 Words: 4,210 "
+                   "Chapters: 2/2 Comments: 12 Kudos: 345 Bookmarks: 6 Hits: 7,890\n"):
+        work = read_text(f"Title: Quiet\n{header}\n{story}")
+        assert work.coverage is not None and work.coverage.fully_read, header
+    work = read_text("Title: Quiet\nStatus: That night she took the razor from the cabinet "
+                     f"and cut deep lines into her wrists.\nWords: 81\n\n{story}")
+    assert work.coverage is not None and not work.coverage.fully_read
+    assert "header value" in (work.coverage.reason() or "")

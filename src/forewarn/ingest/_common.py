@@ -74,6 +74,24 @@ _FIELD_ALIASES: dict[str, tuple[str, ...]] = {
         "packaged",
     ),
 }
+# what the ignored keys hold: dates, counts, "Complete", "3/3", an AO3 stats line
+_STATS_WORDS = frozenset("""
+    published updated completed complete completion words word count chapters chapter comments
+    kudos bookmarks hits status in progress ongoing wip abandoned hiatus finished unfinished
+    yes no packaged fanficfare by on of at am pm utc gmt
+    jan january feb february mar march apr april may jun june jul july aug august sep sept
+    september oct october nov november dec december
+    mon monday tue tuesday wed wednesday thu thursday fri friday sat saturday sun sunday
+    """.split())
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def looks_like_stats(value: str) -> bool:
+    """Whether ``value`` is what an ignored header key holds (a date, a count, a status):
+    at most two words outside the stats vocabulary."""
+    return sum(w.casefold() not in _STATS_WORDS for w in _LETTERS.findall(value)) <= 2
+
+
 FIELD_OF: dict[str, str] = {
     alias: target for target, aliases in _FIELD_ALIASES.items() for alias in aliases
 }
@@ -134,6 +152,10 @@ class Meta:
     freeform_tags: list[str] = field(default_factory=list)
     content_notes: list[str] = field(default_factory=list)
     tags: dict[str, list[str]] = field(default_factory=dict)
+    # values of keys forewarn ignores ("Status:", "Words:") that are not what such a key
+    # holds: a reader sees them, forewarn does not read them, so the coverage audit counts
+    # their words as not read (a sentence there must not pass as a stats line)
+    unread: list[str] = field(default_factory=list)
 
     def add(self, label: str, value: str | list[str]) -> bool:
         """Store ``value`` under a labelled field; return False for an unknown label."""
@@ -146,7 +168,11 @@ class Meta:
     def add_to(self, target: str, value: str | list[str]) -> None:
         """Store ``value`` under a canonical field name (see ``FIELD_OF``)."""
         text, items = _text_and_items(target, value)
-        if not text or target == "ignore":
+        if not text:
+            return
+        if target == "ignore":
+            if not looks_like_stats(text):
+                self.unread.append(text)
             return
         if target == "title":
             self.title = self.title or " ".join(text.split())

@@ -99,6 +99,9 @@ def parse_text(text: str, source: str = "<text>", *, encoding: str | None = None
     )
     ledger = Ledger()
     ledger.add("text", text[body:])
+    if meta.unread:
+        ledger.add("header", "\n".join(meta.unread), reason="a header value forewarn does not "
+                   "read (under a key such as Status: or Words:)")
     work.coverage = audit(work, ledger)
     return work
 
