@@ -75,14 +75,16 @@ _FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     ),
 }
 # what the ignored keys hold: dates, counts, "Complete", "3/3", an AO3 stats line
-_STATS_WORDS = frozenset("""
-    published updated completed complete completion words word count chapters chapter comments
-    kudos bookmarks hits status in progress ongoing wip abandoned hiatus finished unfinished
-    yes no packaged fanficfare by on of at am pm utc gmt
-    jan january feb february mar march apr april may jun june jul july aug august sep sept
-    september oct october nov november dec december
-    mon monday tue tuesday wed wednesday thu thursday fri friday sat saturday sun sunday
-    """.split())
+_STATS_WORDS = frozenset({
+    "published", "updated", "completed", "complete", "completion", "words", "word", "count",
+    "chapters", "chapter", "comments", "kudos", "bookmarks", "hits", "status", "in",
+    "progress", "ongoing", "wip", "abandoned", "hiatus", "finished", "unfinished", "yes",
+    "no", "packaged", "fanficfare", "by", "on", "of", "at", "am", "pm", "utc", "gmt", "jan",
+    "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june", "jul",
+    "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november",
+    "dec", "december", "mon", "monday", "tue", "tuesday", "wed", "wednesday", "thu",
+    "thursday", "fri", "friday", "sat", "saturday", "sun", "sunday",
+})
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
