@@ -433,13 +433,15 @@ def _item(ident: str, href: str, media: str = "application/xhtml+xml", extra: st
     return f'<item id="{ident}" href="{href}" media-type="{media}"{extra}/>'
 
 
-def _package(items: list[str], spine: list[str], members: dict[str, str | bytes]) -> bytes:
+def _package(items: list[str], spine: list[str], members: dict[str, str | bytes],
+             after_spine: str = "") -> bytes:
     """An EPUB whose package (``OEBPS/content.opf``) has exactly these manifest items and
-    spine idrefs; ``members`` are the other archive members, by full path."""
+    spine idrefs (then ``after_spine``, such as a ``<guide>``); ``members`` are the other
+    archive members, by full path."""
     refs = "".join(f'<itemref idref="{i}"/>' for i in spine)
     opf = (
         '<package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata/>'
-        f'<manifest>{"".join(items)}</manifest><spine>{refs}</spine></package>'
+        f'<manifest>{"".join(items)}</manifest><spine>{refs}</spine>{after_spine}</package>'
     )
     return zip_bytes(
         {
@@ -728,3 +730,138 @@ def test_document_with_too_many_elements_is_named() -> None:
     data = build_epub(EpubSpec(documents=[("c.xhtml", body)]))
     with pytest.raises(InputTooLarge, match=r"^big\.epub: OEBPS/c\.xhtml: too many HTML elements"):
         parse_epub(data, "big.epub")
+
+
+# --- what a page shows, navigation that is not short, title page values, odd packages ------------
+
+_SVG_NOTE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="40">'
+    f'<text x="0" y="20">{HIDDEN}</text></svg>'
+)
+
+
+@pytest.mark.parametrize(
+    ("shown", "target"),
+    [
+        ('<iframe src="letter.xhtml" width="600" height="200"></iframe>', "letter.xhtml"),
+        ('<object data="letter.xhtml" type="application/xhtml+xml"></object>', "letter.xhtml"),
+        ('<embed src="letter.xhtml" type="application/xhtml+xml"/>', "letter.xhtml"),
+        ('<p><img src="note.svg" alt="note"/></p>', "note.svg"),
+        ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+         '<image xlink:href="note.svg" width="800" height="40"/></svg>', "note.svg"),
+    ],
+    ids=["iframe", "object", "embed", "svg-img", "svg-image"],
+)
+def test_document_shown_inside_a_page_is_read(shown: str, target: str) -> None:
+    # reading systems render a document or SVG drawing a page shows, spine or not
+    items = [_item("c1", "c1.xhtml"), _item("letter", "letter.xhtml"),
+             _item("note", "note.svg", "image/svg+xml"), _item("photo", "photo.png", "image/png")]
+    members: dict[str, str | bytes] = {
+        "OEBPS/c1.xhtml": document("c1", STORY + shown + '<p><img src="photo.png" alt=""/></p>'),
+        "OEBPS/photo.png": b"\x89PNG\r\n\x1a\n",
+        "OEBPS/letter.xhtml": document("letter", f"<p>{HIDDEN}</p>"),
+        "OEBPS/note.svg": _SVG_NOTE,
+    }
+    work = parse_epub(_package(items, ["c1"], members))
+    assert [HIDDEN] in paragraph_texts(work)
+    assert work.coverage is not None and work.coverage.fully_read, work.coverage
+
+
+@pytest.mark.parametrize(
+    ("shown", "recorded"),
+    [
+        ('<iframe src="gone.xhtml"></iframe>', "OEBPS/gone.xhtml (missing from the archive)"),
+        ('<img src="gone.svg" alt="note"/>', "OEBPS/gone.svg (missing from the archive)"),
+        ('<object data="https://example.org/letter.html"></object>',
+         "https://example.org/letter.html (shown by <object>, outside the book, not read)"),
+        ('<iframe src="data:text/html,&lt;p&gt;Hi&lt;/p&gt;"></iframe>',
+         "data:text/html,<p>Hi</p> (shown by <iframe>, outside the book, not read)"),
+        ('<object data="letter.pdf" type="application/pdf"></object>',
+         "OEBPS/letter.pdf (media type application/pdf, not read)"),
+    ],
+    ids=["missing-document", "missing-svg", "remote", "data-uri", "pdf"],
+)
+def test_document_shown_inside_a_page_that_cannot_be_read_is_recorded(
+    shown: str, recorded: str
+) -> None:
+    items = [_item("c1", "c1.xhtml"), _item("gone", "gone.xhtml"),
+             _item("pdf", "letter.pdf", "application/pdf")]
+    members: dict[str, str | bytes] = {
+        "OEBPS/c1.xhtml": document("c1", STORY + shown), "OEBPS/letter.pdf": b"%PDF-1.4",
+    }
+    work = parse_epub(_package(items, ["c1"], members))
+    assert work.coverage is not None and work.coverage.missing_documents == (recorded,)
+
+
+def test_long_heading_in_the_navigation_document_is_read() -> None:
+    nav = document("nav", f'<nav epub:type="toc"><h1>Contents</h1><h2>{HIDDEN}</h2><ol>'
+                          '<li><a href="c1.xhtml">Chapter 1</a></li></ol></nav>')
+    items = [_item("nav", "nav.xhtml", extra=' properties="nav"'), _item("c1", "c1.xhtml")]
+    members: dict[str, str | bytes] = {"OEBPS/nav.xhtml": nav,
+                                       "OEBPS/c1.xhtml": document("c1", STORY)}
+    work = parse_epub(_package(items, ["nav", "c1"], members))
+    assert [HIDDEN] in paragraph_texts(work)
+    assert "Contents" not in work.source_text  # a short heading is still navigation
+    assert work.coverage is not None and work.coverage.fully_read, work.coverage
+
+
+def test_long_heading_on_a_contents_page_is_read_as_text() -> None:
+    toc = f"<h1>Contents</h1><h2>{HIDDEN}</h2>" + "".join(
+        f'<p><a href="c1.xhtml#p{n}">Chapter {n}</a></p>' for n in range(1, 5))
+    spec = EpubSpec(documents=[("toc.xhtml", toc), ("c1.xhtml", STORY)])
+    work = parse_epub(build_epub(spec))
+    assert [HIDDEN] in paragraph_texts(work)  # a paragraph (scanned), not a chapter title
+    assert "Chapter 1" not in work.source_text and "Contents" not in work.source_text
+    assert work.coverage is not None and work.coverage.fully_read, work.coverage
+
+
+def test_title_page_value_of_an_ignored_key_is_read_unless_short() -> None:
+    title_page = (
+        "<h3>The Orchard by fennel</h3><p>Rating: Mature<br/>Fandom: Original Work<br/>"
+        f"Status: {HIDDEN}<br/>Words: 12,034<br/>Updated: 2024-03-01</p>"
+    )
+    spec = EpubSpec(documents=[("title.xhtml", title_page), *CHAPTERS], title="The Orchard",
+                    creator="fennel")
+    work = parse_epub(build_epub(spec))
+    assert work.rating == "Mature"
+    assert paragraph_texts(work)[0] == [f"Status: {HIDDEN}"]
+    assert "12,034" not in work.source_text and "Mature" not in work.source_text
+    assert work.coverage is not None and work.coverage.fully_read, work.coverage
+
+
+def test_title_page_value_left_out_of_the_metadata_is_not_fully_read() -> None:
+    # the book's own title wins over the page's: a long page "title" is read nowhere
+    title_page = (f"<p>Title: {HIDDEN}<br/>Rating: Mature<br/>Fandom: Original Work<br/>"
+                  "Status: Complete</p>")
+    spec = EpubSpec(documents=[("title.xhtml", title_page), *CHAPTERS])
+    _read_or_not_fully_read(build_epub(spec))
+
+
+@pytest.mark.parametrize("first", ["dark", "quiet"])
+def test_every_manifest_item_of_a_duplicated_id_is_read(first: str) -> None:
+    # invalid, but a reading system may show either item: read both
+    dark, quiet = _item("c1", "dark.xhtml"), _item("c1", "c1.xhtml")
+    items = [dark, quiet] if first == "dark" else [quiet, dark]
+    members: dict[str, str | bytes] = {"OEBPS/c1.xhtml": document("c1", STORY),
+                                       "OEBPS/dark.xhtml": document("dark", f"<p>{HIDDEN}</p>")}
+    work = parse_epub(_package(items, ["c1"], members))
+    assert HIDDEN in work.source_text and "kettle" in work.source_text
+    assert work.coverage is not None and work.coverage.fully_read, work.coverage
+
+
+def test_duplicated_id_with_an_unreadable_item_is_recorded() -> None:
+    items = [_item("c1", "https://example.org/c1.xhtml"), _item("c1", "c1.xhtml")]
+    work = parse_epub(_package(items, ["c1"], {"OEBPS/c1.xhtml": document("c1", STORY)}))
+    assert work.coverage is not None and work.coverage.missing_documents == (
+        "https://example.org/c1.xhtml (a remote resource, not read)",)
+
+
+def test_page_reached_only_from_the_guide_is_read() -> None:
+    guide = ('<guide><reference type="text" title="Start" href="c1.xhtml"/>'
+             '<reference type="dedication" title="Dedication" href="ded.xhtml"/></guide>')
+    items = [_item("c1", "c1.xhtml"), _item("ded", "ded.xhtml")]
+    members: dict[str, str | bytes] = {"OEBPS/c1.xhtml": document("c1", STORY),
+                                       "OEBPS/ded.xhtml": document("ded", f"<p>{HIDDEN}</p>")}
+    work = parse_epub(_package(items, ["c1"], members, guide))
+    assert HIDDEN in work.source_text
+    assert work.coverage is not None and work.coverage.fully_read, work.coverage

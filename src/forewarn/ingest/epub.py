@@ -14,23 +14,29 @@
 * Metadata: ``dc:title``, ``dc:creator``, ``dc:description`` (summary) and ``dc:subject``
   (free-form tags). An AO3 preface page (``#preface`` with ``dl.tags``) fills the tags
   like the HTML reader and is not a chapter; a title page of ``Key: value`` lines (as
-  FanFicFare writes) likewise; navigation documents are skipped.
+  FanFicFare writes) likewise (its keys and short values are navigation; the long value
+  of a key forewarn ignores, such as "Status", is read as story); the short entries and
+  headings of navigation documents are skipped, longer text in them is read.
 * Each other spine document is a chapter titled by its first ``h1``-``h3`` or its
   NCX/nav label; a document holding several "Chapter N" headings is split at them.
   SVG documents in the spine are read like XHTML (their ``<text>``).
 * Coverage: every document read enters its visible text in the coverage ledger, AO3
   documents too (all but their preface and afterword, which are read as metadata).
-  Content documents the book links to (from its table of contents or its pages) but
-  leaves out of the spine are read after the spine. What cannot be read is recorded in
-  ``ledger.missing`` with the reason, so the work is not called fully read: a spine
-  item missing from the manifest or the archive, an href outside the book, a media type
-  no reader reads (after following manifest fallbacks), and a document that declares
+  Content documents the book links to (from its table of contents, its EPUB 2
+  ``<guide>`` or its pages) or that a page shows inside itself (``<iframe>``,
+  ``<object>``, ``<embed>``, an SVG ``<img>``) but that the spine leaves out are read
+  after the spine. Every manifest item of an id given twice is read. What cannot be
+  read is recorded in ``ledger.missing`` with the reason, so the work is not called
+  fully read: a spine item missing from the manifest or the archive, an href outside
+  the book, a media type no reader reads (after following manifest fallbacks), what a
+  page shows that is missing, remote or not a document, and a document that declares
   XML entities in its DTD (never expanded: that is how "billion laughs" attacks work).
 """
 
 from __future__ import annotations
 
 import io
+import mimetypes
 import posixpath
 import re
 import zipfile
@@ -123,22 +129,25 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
     opf_path = _rootfile(archive)
     opf = parse_xml(archive.read(opf_path), source, opf_path)
     opf_dir = posixpath.dirname(opf_path)
-    manifest, unresolved = _manifest(opf, opf_dir)
+    manifest, shadowed, unresolved = _manifest(opf, opf_dir)
     spine, toc_id = _spine(opf, source)
     labels, linked = _toc_labels(archive, manifest, toc_id)
     meta, subjects = _opf_metadata(opf)
-    reader = _Reader(archive, manifest, labels, _Book(meta, subjects))
+    reader = _Reader(archive, manifest, shadowed, labels, _Book(meta, subjects))
     reader.link(linked)
+    reader.link(_guide(opf, opf_dir))
     documents = 0
     for idref in spine:
-        item = manifest.get(idref)
-        if item is None:
-            if idref in unresolved:
-                reader.record(f"id:{idref}", unresolved[idref])
-            else:
-                reader.record(f"id:{idref}", f"{idref} (in the spine, not in the manifest)")
-            continue
-        documents += reader.spine_item(item)
+        # An id given to several manifest items is invalid, and reading systems differ in
+        # the item they show for it (the first, the last): read every one of them, and
+        # record any whose href cannot be read.
+        items = [*shadowed.get(idref, ()), *([manifest[idref]] if idref in manifest else [])]
+        if idref in unresolved:
+            reader.record(f"id:{idref}", unresolved[idref])
+        elif not items:
+            reader.record(f"id:{idref}", f"{idref} (in the spine, not in the manifest)")
+        for item in items:
+            documents += reader.spine_item(item)
     if not documents:
         raise MalformedInput(f"{source}: not a valid EPUB (no readable documents in the spine)")
     reader.read_linked()
@@ -156,16 +165,18 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
 class _Reader:
     """Reads the book's documents, each once: the spine's, then those linked from it."""
 
-    def __init__(self, archive: Archive, manifest: dict[str, Item], labels: dict[str, str],
-                 book: _Book) -> None:
+    def __init__(self, archive: Archive, manifest: dict[str, Item],
+                 shadowed: dict[str, list[Item]], labels: dict[str, str], book: _Book) -> None:
         self.archive = archive
         self.manifest = manifest
-        self.by_path = {item.path: item for item in manifest.values()}
+        self.by_path = {item.path: item for items in shadowed.values() for item in items}
+        self.by_path.update((item.path, item) for item in manifest.values())
         self.labels = labels
         self.book = book
         self.seen: set[str] = set()  # paths (and ids) read or recorded
         self.linked: list[str] = []  # paths linked to, in order, each once
         self.queued: set[str] = set()
+        self.embedded: set[str] = set()  # paths a page shows inside itself (see embed)
 
     def record(self, key: str, what: str) -> None:
         """Record something of the book that cannot be read (once)."""
@@ -180,13 +191,47 @@ class _Reader:
                 self.queued.add(path)
                 self.linked.append(path)
 
+    def embed(self, sources: list[tuple[str, str]], base: str) -> None:
+        """Queue what a page shows inside itself (``(tag, address)`` pairs, see
+        :func:`_embedded_sources`). Unlike a link's target, which a reader may never follow,
+        this is on the page: what cannot be read is recorded."""
+        for tag, address in sources:
+            image = tag in ("img", "image")
+            path = None if _SCHEME.match(address) else _resolve(base, address)
+            if path is None:
+                if image and not _is_svg_address(address):
+                    continue  # a picture (a remote photo, a data: PNG): no text to read
+                self.record(f"embed:{address}",
+                            f"{address[:80]} (shown by <{tag}>, outside the book, not read)")
+                continue
+            if image and not self.is_svg(path):
+                continue  # a raster image: no text to read
+            if path not in self.embedded:
+                # queued again even if a link queued it before: a link to nothing is
+                # passed over, what a page shows is recorded
+                self.embedded.add(path)
+                self.queued.add(path)
+                self.linked.append(path)
+
+    def is_svg(self, path: str) -> bool:
+        item = self.by_path.get(path)
+        if item is not None and item.media_type:
+            return item.media_type == _SVG_TYPE
+        return _is_svg_address(path)
+
     def spine_item(self, item: Item) -> int:
         """Read one spine item; 1 if it was a content document read, else 0."""
         item = _with_fallback(item, self.manifest)
         if _is_document(item):
             return self.document(item)
+        self.not_document(item)
+        return 0
+
+    def not_document(self, item: Item) -> None:
+        """Account for an item of the book shown as a page that is no content document:
+        a text document's words, else the item itself, as not read."""
         if item.path in self.seen:
-            return 0
+            return
         if not self.archive.has(item.path):
             self.record(item.path, f"{item.path} (missing from the archive)")
         elif item.media_type.startswith("text/"):
@@ -198,11 +243,11 @@ class _Reader:
         else:
             kind = f"media type {item.media_type}" if item.media_type else "no media type"
             self.record(item.path, f"{item.path} ({kind}, not read)")
-        return 0
 
     def read_linked(self) -> None:
-        """Read the content documents the book links to but leaves out of the spine: a
-        reader reaches them by following the link."""
+        """Read the content documents the book links to (or shows inside a page) but
+        leaves out of the spine: a reader reaches them by following the link. What a
+        page shows and cannot be read is recorded."""
         index = 0
         while index < len(self.linked):  # reading a document may link more
             path = self.linked[index]
@@ -212,10 +257,17 @@ class _Reader:
             item = self.by_path.get(path)
             if item is not None:
                 item = _with_fallback(item, self.manifest)
-                if _is_document(item) and "nav" not in item.properties:
-                    self.document(item)
+                if _is_document(item):
+                    if "nav" not in item.properties:  # its lists are the reader's menu
+                        self.document(item)
+                elif path in self.embedded and not _is_picture(item):
+                    self.not_document(item)
             elif self.archive.has(path) and path.lower().endswith((*_HTML_SUFFIXES, ".svg")):
                 self.document(Item(path, "", frozenset()))
+            elif path in self.embedded:  # shown, but not in the manifest: type by name
+                shown = Item(path, mimetypes.guess_type(path)[0] or "", frozenset())
+                if not _is_picture(shown):
+                    self.not_document(shown)
             # a link to an image, a style sheet or nothing at all is no text to read
 
     def document(self, item: Item) -> int:
@@ -242,7 +294,9 @@ class _Reader:
             )
         soup = parse_soup(text, where)
         del text
-        self.link(_document_links(soup, posixpath.dirname(item.path)))
+        base = posixpath.dirname(item.path)
+        self.link(_document_links(soup, base))
+        self.embed(_embedded_sources(soup), base)
         _read_document(book, soup, self.labels.get(item.path), item.path,
                        nav="nav" in item.properties)
         book.text_chars += _text_since(book, mark)
@@ -277,6 +331,40 @@ def _document_links(soup: BeautifulSoup, base: str) -> list[str]:
     """The archive paths a document's links lead to."""
     paths = (_resolve(base, str(a["href"])) for a in soup.find_all("a", href=True))
     return [path for path in paths if path]
+
+
+# Where a page shows another resource inside itself: the element and its address attribute.
+# Reading systems render a content document or an SVG drawing shown this way (<img> and
+# SVG <image> only count when the picture is an SVG: its <text> is words on the page).
+_EMBEDDING = {"iframe": ("src",), "frame": ("src",), "embed": ("src",), "object": ("data",),
+              "img": ("src",), "image": ("href", "xlink:href")}
+# A URI scheme (data:, https:, about:...): not a path in the archive.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
+_SVG_DATA = re.compile(r"data:image/svg\+xml[;,]", re.IGNORECASE)
+# Media types whose resources show no text forewarn could read (pictures are not read:
+# only their alt text, which is on the page).
+_PICTURE_TYPES = ("image/", "audio/", "video/", "font/")
+
+
+def _embedded_sources(soup: BeautifulSoup) -> list[tuple[str, str]]:
+    """``(tag, address)`` of what a page shows inside itself, in document order; an
+    ``about:blank`` frame and a reference into the page itself (``#part``) show nothing."""
+    found: list[tuple[str, str]] = []
+    for el in soup.find_all(list(_EMBEDDING)):
+        address = next((str(el[name]) for name in _EMBEDDING[el.name] if el.has_attr(name)), "")
+        address = address.strip()
+        if address.split("#", 1)[0] and address.lower() != "about:blank":
+            found.append((el.name, address))
+    return found
+
+
+def _is_svg_address(address: str) -> bool:
+    path = unquote(address.split("#", 1)[0].split("?", 1)[0]).lower()
+    return path.endswith((".svg", ".svgz")) or _SVG_DATA.match(address) is not None
+
+
+def _is_picture(item: Item) -> bool:
+    return item.media_type.startswith(_PICTURE_TYPES) and not _is_document(item)  # not SVG
 
 
 def _text_mark(book: _Book) -> tuple[int, int]:
@@ -445,9 +533,13 @@ def _resolve(base: str, href: str) -> str | None:
     return safe_name(path)
 
 
-def _manifest(opf: Element, opf_dir: str) -> tuple[dict[str, Item], dict[str, str]]:
-    """Items by id, and the ids whose href names nothing in the book (with the reason)."""
+def _manifest(
+    opf: Element, opf_dir: str
+) -> tuple[dict[str, Item], dict[str, list[Item]], dict[str, str]]:
+    """Items by id (the last item of an id given twice); the earlier items of such an id,
+    in order; and the ids with an href that names nothing in the book (with the reason)."""
     items: dict[str, Item] = {}
+    shadowed: dict[str, list[Item]] = {}
     unresolved: dict[str, str] = {}
     for el in opf.iter():
         if local(el.tag) != "item":
@@ -463,8 +555,25 @@ def _manifest(opf: Element, opf_dir: str) -> tuple[dict[str, Item], dict[str, st
             continue
         properties = frozenset((el.get("properties") or "").split())
         media_type = (el.get("media-type") or "").split(";", 1)[0].strip().lower()
+        if ident in items:
+            shadowed.setdefault(ident, []).append(items[ident])
         items[ident] = Item(path, media_type, properties, el.get("fallback"))
-    return items, unresolved
+    return items, shadowed, unresolved
+
+
+def _guide(opf: Element, opf_dir: str) -> list[str]:
+    """The paths of the EPUB 2 ``<guide>``'s references (cover, dedication, notes...):
+    reading systems offer them ("Go to: Dedication"), so they are pages of the book even
+    when the spine leaves them out."""
+    paths: list[str] = []
+    for guide in (el for el in opf if local(el.tag) == "guide"):
+        for reference in guide:
+            href = reference.get("href")
+            if local(reference.tag) == "reference" and href:
+                path = _resolve(opf_dir, href)
+                if path:
+                    paths.append(path)
+    return paths
 
 
 def _spine(opf: Element, source: str) -> tuple[list[str], str | None]:
@@ -645,21 +754,34 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
     if _is_navigation(soup, blocks):
         # a table of contents: its link items are navigation; any prose in it is read
         links = {inline_text(a) for a in _outer_links(soup)}
-        prose = [b for b in blocks if b.text not in links and not is_navigation_text(b.text)
-                 and b.kind not in _HEADINGS]
+        prose = [b for b in blocks if b.text not in links and not is_navigation_text(b.text)]
         for b in blocks:
             if b not in prose:
                 book.ledger.add(f"{where} contents", b.text, "navigation", "table of contents")
         if prose:
-            book.chapters.extend(_document_chapters(prose, label))
+            # a heading too long for a contents page's title is text of the page, not the
+            # title of a chapter (chapter titles are not scanned): read it as a paragraph
+            read = [Block("p", b.text) if b.kind in _HEADINGS else b for b in prose]
+            book.chapters.extend(_document_chapters(read, label))
         return
     if not book.chapters and _read_title_page(blocks, book.meta):
         # the Key: value lines are metadata; any other line of the page is story
         rest = []
         for b in blocks:
             for line in b.text.split("\n"):
-                if _known_key_line(line):  # a field: its words are accounted for as metadata
-                    book.ledger.add(f"{where} field", line, "navigation", "title page field")
+                field = _title_page_field(line)
+                if field is not None:
+                    key, value, ignored = field
+                    # the key is a label; a short value ("Complete", "12,034") may pass as
+                    # one too. A longer value is metadata (the page's fields are) and
+                    # audited as such, unless forewarn ignores its key ("Status"), which
+                    # leaves it nowhere: then the line is read as story.
+                    book.ledger.add(f"{where} field", key, "navigation", "title page field")
+                    if is_navigation_text(value):
+                        book.ledger.add(f"{where} field", value, "navigation",
+                                        "title page field")
+                    elif ignored:
+                        rest.append(line)
                 elif line.strip() and b.kind not in _HEADINGS:
                     rest.append(line)
         if rest:
@@ -711,7 +833,9 @@ def _take_navigation(book: _Book, soup: BeautifulSoup, where: str) -> None:
     for el in soup.find_all("nav"):
         links = {inline_text(a) for a in _outer_links(el)}
         for block in extract_blocks(el):
-            if block.text in links or block.kind in _HEADINGS or is_navigation_text(block.text):
+            # a heading ("Contents") is navigation only as short as a menu item: the nav
+            # document is in the spine, so a person pages through a long one
+            if block.text in links or is_navigation_text(block.text):
                 book.ledger.add(f"{where} contents", block.text, "navigation",
                                 "table of contents")
             else:  # prose inside a <nav>: read it
@@ -739,9 +863,14 @@ def _take_own_strips(book: _Book, soup: BeautifulSoup, where: str) -> None:
         el.decompose()
 
 
-def _known_key_line(line: str) -> bool:
+def _title_page_field(line: str) -> tuple[str, str, bool] | None:
+    """``(key, value, ignored)`` of a title page's ``Key: value`` line with a key forewarn
+    knows (``ignored``: one whose value it drops, such as "Status" or "Words"), else None."""
     m = HEADER_LINE.match(line)
-    return m is not None and field_for(m["key"]) is not None
+    target = field_for(m["key"]) if m is not None else None
+    if m is None or target is None:
+        return None
+    return m["key"], m["value"], target == "ignore"
 
 
 def _is_navigation(soup: BeautifulSoup, blocks: list[Block]) -> bool:
