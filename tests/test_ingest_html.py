@@ -102,11 +102,14 @@ def test_generic_html_fixture() -> None:
     work = read_path(FIXTURES / "generic_story.html")
     assert work.format == "html"
     assert work.title == "Ferry Crossing"
-    assert work.notes == "A short story in two parts."
+    # unmarked text before the first chapter is story, read as its opening: notes are
+    # not scanned
+    assert work.notes is None
     assert [ch.title for ch in work.chapters] == ["Chapter 1", "Chapter 2: Landfall"]
     first, second = paragraph_texts(work)
-    assert first[1].startswith("He stood at the rail & watched the town shrink \u2014 the church")
-    assert "mother\u2019s house" in first[1]
+    assert first[0] == "A short story in two parts."
+    assert first[2].startswith("He stood at the rail & watched the town shrink \u2014 the church")
+    assert "mother\u2019s house" in first[2]
     assert second == [
         "The island had one road, one shop and one dog, who met every ferry.",
         "The dog looked at Joaquim for a long time.\nThen it went home.",
@@ -349,4 +352,129 @@ def test_an_image_description_is_read_as_a_paragraph_and_a_label_is_not() -> Non
                            'in the rain."><img src="b.png" alt="ornament"><p>The end.</p>')
     assert paragraph_texts(work)[0] == [_PROSE, "A girl weeps at a grave in the rain.",
                                         "The end."]
+    assert full
+
+
+# --- review 18: text a person sees that was neither read nor accounted for -----------------
+
+_HIDDEN = ("That night she took the razor from the cabinet and cut deep lines into her "
+           "wrists until the sink ran red, and she wanted to die.")
+
+
+def _read_as_story(work: Work, text: str = _HIDDEN) -> bool:
+    return any(text in chapter.text for chapter in work.chapters)
+
+
+@pytest.mark.parametrize("markup", [
+    # ids any HTML book uses: not an AO3 download
+    f'<div id="chapters"><p>{_PROSE}</p></div>'
+    f'<div id="afterword"><h2>Afterword</h2><p>{_HIDDEN}</p></div>',
+    f'<div id="preface"><h1>Quiet</h1><p>{_HIDDEN}</p></div>'
+    f'<div id="chapters" class="userstuff"><p>{_PROSE}</p></div>',
+    # an AO3 download: text of its preface or afterword that is not metadata is story
+    f'<div id="preface"><div class="meta"><dl class="tags"><dt>Rating:</dt><dd><a>Mature</a>'
+    f'</dd></dl><h1>Quiet</h1><p>{_HIDDEN}</p></div></div>'
+    f'<div id="chapters" class="userstuff"><p>{_PROSE}</p></div>',
+    f'<div id="preface"><div class="meta"><dl class="tags"><dt>Rating:</dt><dd><a>Mature</a>'
+    f'</dd></dl></div></div><div id="chapters" class="userstuff"><p>{_PROSE}</p></div>'
+    f'<div id="afterword"><h2 class="toc-heading">Afterword</h2><p>{_HIDDEN}</p></div>',
+    # a work page saved from the browser: all of #workskin
+    f'<div id="workskin"><div id="chapters"><p>{_PROSE}</p></div>'
+    f'<div class="afterword"><p>{_HIDDEN}</p></div></div>',
+])
+def test_text_around_ao3s_chapters_is_read(markup: str) -> None:
+    work, full = _coverage(markup)
+    assert _read_as_story(work)
+    assert full
+
+
+def test_a_sentence_loose_among_ao3_tag_links_is_not_lost(ao3_work: Work) -> None:
+    markup = (f'<div id="preface"><div class="meta"><dl class="tags"><dt>Epigraph:</dt>'
+              f'<dd>{_HIDDEN}</dd><dt>Rating:</dt><dd><a>Mature</a> and {_PROSE}</dd></dl>'
+              f'</div></div><div id="chapters" class="userstuff"><p>{_PROSE}</p></div>')
+    work, full = _coverage(markup)
+    assert _read_as_story(work)  # a label forewarn does not know: its value is story
+    assert work.rating is not None and "harbour" in work.rating  # the value as written
+    assert full
+    # AO3's own words (labels, stats, messages, "by") are accounted for, and read as no story
+    assert ao3_work.coverage is not None and ao3_work.coverage.unread_words == 0
+    assert [ch.title for ch in ao3_work.chapters] == ["Chapter 1: Low Water",
+                                                      "Chapter 2: Slack Tide"]
+
+
+def test_a_short_opening_before_the_first_chapter_is_story() -> None:
+    opening = "She took the razor and cut deep lines into her wrists until the sink ran red."
+    work, full = _coverage(f"<title>Quiet</title><p>A/N: thanks to my beta.</p><p>{opening}</p>"
+                           f"<h2>Chapter 1</h2><p>{_PROSE}</p><h2>Chapter 2</h2><p>{_PROSE}</p>")
+    assert work.chapters[0].title == "Chapter 1"
+    assert paragraph_texts(work)[0] == [opening, _PROSE]
+    assert work.notes == "A/N: thanks to my beta."  # a marked note stays one
+    assert full
+
+
+# shown as nothing a person reads: no document is missing for these
+_NO_DOCUMENT = ('<iframe src="about:blank"></iframe><object data="map.png" type="image/png">'
+                '</object><iframe srcdoc="<p>Fin.</p>" src="x.html"></iframe>')
+
+
+@pytest.mark.parametrize("embed", [
+    '<iframe src="data:text/html,<p>words</p>"></iframe>',
+    '<iframe src="letter.html"></iframe>',
+    '<object data="letter.html" type="text/html"></object>',
+    '<embed src="data:text/html,<p>words</p>" type="text/html">',
+    '<frameset><frame src="letter.html"></frameset>',
+])
+def test_a_document_shown_from_elsewhere_could_not_be_read(embed: str) -> None:
+    work, full = _coverage(f"<p>{_PROSE}</p>{embed}{_NO_DOCUMENT}<p>{_PROSE}</p>")
+    assert not full
+    assert work.coverage is not None and len(work.coverage.missing_documents) == 1
+    assert "words" not in work.coverage.missing_documents[0]  # a data: URL is not quoted
+
+
+def test_an_objects_fallback_content_is_read() -> None:
+    work, full = _coverage(f"<p>{_PROSE}</p><object><p>{_HIDDEN}</p></object>")
+    assert _read_as_story(work)
+    assert full
+
+
+# rules that add no words: not counted
+_NO_TEXT = ('<style>p::before { content: ""; } p::after { content: "\\201C" } '
+            ".x { justify-content: space-between }</style>")
+
+
+@pytest.mark.parametrize("style", [
+    f'<style>p.end::after {{ content: "{_HIDDEN}" }}</style>',
+    f"<style>/* x */ p.end:before{{content:'{_HIDDEN}';color:red}}</style>",
+    f'<p style="list-style-type: \'{_HIDDEN}\'">x</p>',
+    f'<style>p::after {{ content: attr(data-x) }}</style><p data-x="{_HIDDEN}">x</p>',
+])
+def test_text_a_stylesheet_adds_is_not_fully_read(style: str) -> None:
+    work, full = _coverage(f'<p>{_PROSE}</p>{_NO_TEXT}{style}<p class="end">The end.</p>')
+    assert not full
+    assert work.coverage is not None and work.coverage.unread_words == len(_HIDDEN.split())
+
+
+# labels: navigation
+_LABELS = ('<input placeholder="Search"><p title="Next chapter">The end.</p>'
+           '<abbr title="World Health Organization in Geneva">WHO</abbr>')
+
+
+@pytest.mark.parametrize("field", [
+    f'<input type="text" placeholder="{_HIDDEN}">',
+    f'<textarea placeholder="{_HIDDEN}"></textarea>',
+    f'<span title="{_HIDDEN}">The end.</span>',
+])
+def test_placeholders_and_tooltips_are_audited(field: str) -> None:
+    work, full = _coverage(f"<p>{_PROSE}</p>{_LABELS}{field}")
+    assert not full
+    assert work.coverage is not None and work.coverage.unread_words == len(_HIDDEN.split())
+
+
+@pytest.mark.parametrize("container", ["form", "nav", "noscript"])
+def test_a_line_of_story_in_an_interface_element_is_read(container: str) -> None:
+    line = "I am going to kill myself tonight"
+    # a menu's links and its short heading stay navigation
+    menu = '<nav><h2>Contents</h2><a href="#1">Chapter 1</a> | <a href="#2">Chapter 2</a></nav>'
+    work, full = _coverage(f"{menu}<p>{_PROSE}</p><{container}><p>{line}</p></{container}>")
+    assert paragraph_texts(work) == [[_PROSE, line]]
     assert full

@@ -27,26 +27,43 @@ BLOCK_TAGS = HEADINGS | frozenset(
         "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
     }
 )  # fmt: skip
-# Never text a reader sees as prose: skipped without a word.
+# Never text a reader sees as prose: skipped without a word. (An <iframe>'s, <embed>'s or
+# <frame>'s document is not the page's: :func:`audit_unrendered` records it as one that
+# could not be read. An <object>'s children are its fallback, shown when its document does
+# not load, and are read.)
 SKIP_TAGS = frozenset(
-    {"base", "embed", "iframe", "input", "link", "meta", "object", "script", "style",
-     "template", "title"}
+    {"base", "embed", "frame", "frameset", "iframe", "input", "link", "meta", "script",
+     "style", "template", "title"}
 )  # fmt: skip
 # Text a reader sees but that is not story: form controls and formulas. Their words are
 # entered in the coverage ledger (select/option as navigation, the rest as unread text).
 ASIDE_TAGS = frozenset({"math", "option", "select", "textarea"})
-# Interface containers: a short block without a sentence end inside one of them is a menu
-# item or a label (navigation, entered in the ledger); anything else in them is read as
-# story, since story text has been found in each. <svg> (its <text>) is always read.
+# Interface containers: inside one of them, a menu item (a short block all of whose text
+# is a link's, a button's or a form label's) or a short heading ("Contents") is
+# navigation, entered in the ledger; anything else in them is read as story, since story
+# text has been found in each. <svg> (its <text>) is always read.
 INTERFACE_TAGS = frozenset({"button", "form", "nav", "noscript"})
+# what a menu is made of: text inside one of these is a control's, not prose
+CONTROL_TAGS = frozenset({"a", "button", "label", "legend", "summary"})
 _NAV_MAX_WORDS = 8
+# A label shown outside the text (an image's "cover", a button's "Post Comment", a field's
+# "Search"): no more words than the audit lets go unread anyway, so a line of story
+# without final punctuation ("I am going to kill myself tonight") is never one.
+_LABEL_MAX_WORDS = 3
 _SENTENCE_END = re.compile(r"[.!?…\"”’)]\s*$")
 
 
 def is_navigation_text(text: str) -> bool:
     """A menu item or label: a few words and no sentence end."""
     return len(text.split()) <= _NAV_MAX_WORDS and not _SENTENCE_END.search(text)
+
+
+def is_label(text: str) -> bool:
+    """A label with no link or menu around it to vouch for it: at most three words and
+    no sentence end."""
+    return len(text.split()) <= _LABEL_MAX_WORDS and not _SENTENCE_END.search(text)
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f]+")
+_WORD = re.compile(r"\w")
 # the start of a tag cut off at the end of a file, as HTML's tokenizer reads one: "<" then
 # a letter, "/" and a letter, "!" or "?" (a comment or declaration), and no ">" after it
 _CUT_TAG = re.compile(r"<(?:/?[A-Za-z]|[!?])[^>]*")
@@ -116,16 +133,19 @@ def inline_text(tag: Tag) -> str:
     return " ".join(" ".join(block.text for block in extract_blocks(tag)).split())
 
 
-def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "") -> list[Block]:
+def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "",
+                   skip: frozenset[int] = frozenset()) -> list[Block]:
     """Text blocks under ``root`` in document order.
 
     Block-level elements (``p``, ``div``, headings, list items...) each give a block;
     ``<br>`` is a line break and two of them in a row a paragraph break; ``<hr>`` gives an
     ``"hr"`` block; an image's alternative text, when it is more than a label, is a
     paragraph; scripts and styles are skipped, and the text of form controls and
-    formulas goes to ``ledger`` (when given) as text not read. CDATA sections are text.
-    Whitespace inside a block is collapsed. The walk is iterative, so deeply nested
-    markup cannot overflow the stack.
+    formulas goes to ``ledger`` (when given) as text not read. Inside a menu, a form or
+    a button, a short block that is all links or buttons, or a short heading, is
+    navigation (entered in ``ledger``). CDATA sections are text. ``skip`` holds the
+    ``id()`` of elements left out with everything under them. Whitespace inside a block
+    is collapsed. The walk is iterative, so deeply nested markup cannot overflow the stack.
     """
     from bs4.element import CData, NavigableString, PreformattedString, Tag
 
@@ -134,17 +154,26 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "") -> 
     headings: list[str] = []
 
     interface = 0  # open interface containers
+    controls = 0  # open links, buttons, labels
+    prose = False  # the pending parts hold text outside any control
 
     def flush() -> None:
+        nonlocal prose
         if parts:
             kind = headings[-1] if headings else "p"
             for text in _paragraphs(parts):
-                if interface and is_navigation_text(text):
+                # a menu item is a control's text; of what is not, only a short heading
+                # ("Contents", "Chapters") is: a line of story in a <form> or <noscript>
+                # has no final punctuation as often as a menu item has none
+                menu = (not prose and is_navigation_text(text)) or (
+                    kind in HEADINGS and is_label(text))
+                if interface and menu:
                     if ledger is not None:
                         ledger.add(f"{where} menu".strip(), text, "navigation", "navigation")
                     continue
                 blocks.append(Block(kind, text))
             parts.clear()
+        prose = False
 
     stack: list[tuple[Iterator[object], str]] = [(iter(root.children), "")]
     while stack:
@@ -156,13 +185,19 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "") -> 
                 flush()
             if name in INTERFACE_TAGS:
                 interface -= 1
+            if name in CONTROL_TAGS:
+                controls -= 1
             if name in HEADINGS:
                 headings.pop()
         elif isinstance(child, NavigableString):
             if not isinstance(child, PreformattedString) or isinstance(child, CData):
                 parts.append(str(child))
+                if not controls and _WORD.search(child):  # not a "|" between links
+                    prose = True
         elif isinstance(child, Tag):
             tag = (child.name or "").lower()
+            if id(child) in skip:
+                continue
             if tag in SKIP_TAGS and not (tag == "template" and is_shadow_root(child)):
                 continue
             if tag in ASIDE_TAGS:
@@ -175,7 +210,7 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "") -> 
                 # read as its own paragraph; a label ("cover", "ornament") is not story
                 alt = child.get("alt")
                 alt = " ".join(alt.split()) if isinstance(alt, str) else ""
-                if alt and not is_navigation_text(alt):
+                if alt and not is_label(alt):
                     flush()
                     blocks.append(Block("p", alt))
                 continue
@@ -189,6 +224,8 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "") -> 
                     flush()
                 if tag in INTERFACE_TAGS:
                     interface += 1
+                if tag in CONTROL_TAGS:
+                    controls += 1
                 if tag in HEADINGS:
                     headings.append(tag)
                 stack.append((iter(child.children), tag))
@@ -276,28 +313,127 @@ def visible_text(root: Tag, skip: frozenset[int] = frozenset()) -> str:
     return "".join(out)
 
 
-def audit_unrendered(root: Tag, ledger: Ledger, where: str = "") -> None:
+def audit_unrendered(root: Tag, ledger: Ledger, where: str = "", *,
+                     styles: Tag | None = None) -> None:
     """Enter in ``ledger`` the text a browser shows outside the text nodes a reader walks:
-    a text field's value, an image's alternative text, an ``<iframe srcdoc>`` document.
-    A few words with no sentence end (a button's "Submit", an image's "cover") count as
-    navigation; anything longer is text the reader had to read (:func:`extract_blocks`
-    reads an image's description as a paragraph; a field's value and a ``srcdoc`` it
-    does not), so a work that hides prose there is not fully read."""
-    for tag in root.find_all(["input", "img", "iframe"]):
-        name = tag.name
-        if name == "iframe":
-            inner = tag.get("srcdoc")
-            text = visible_text(parse_soup(inner)) if isinstance(inner, str) else ""
-            label = "<iframe srcdoc>"
-        else:
-            attr = "alt" if name == "img" else "value"
-            value = tag.get(attr)
-            text = value if isinstance(value, str) else ""
-            if name == "input" and str(tag.get("type") or "text").lower() == "hidden":
-                continue
-            label = f"<{name} {attr}>"
-        text = " ".join(text.split())
-        if not text:
+    a text field's value or placeholder, an image's alternative text, a tooltip (``title``),
+    an ``<iframe srcdoc>`` document and text a stylesheet adds (:func:`generated_text`).
+    A label (a button's "Submit", an image's "cover", a field's "Search": three words at
+    most, no sentence end) counts as navigation; anything longer is text the reader had to
+    read (:func:`extract_blocks` reads an image's description as a paragraph; the rest it
+    does not), so a work that hides prose there is not fully read. A document shown from
+    elsewhere (:func:`embedded_documents`) is one that could not be read. Stylesheets
+    are looked for under ``styles`` (by default ``root``: a saved page's ``<style>`` in
+    the ``<head>`` applies to the part of it audited)."""
+    for tag in root.find_all(True):
+        name = (tag.name or "").lower()
+        for label, text in _unrendered(tag, name):
+            text = " ".join(text.split())
+            if text:
+                kind = "navigation" if is_label(text) else "content"
+                ledger.add(f"{where}{label}".lstrip(), text, kind, f"{label} not read")
+    for label in embedded_documents(root):
+        ledger.missing.append(f"{where} {label}".lstrip())
+    for text in generated_text(root if styles is None else styles):
+        ledger.add(f"{where} stylesheet".lstrip(), text, "content",
+                   "text added by a stylesheet (CSS content) not read")
+
+
+# tooltips no one sees: a stylesheet's or a link's title names it for the browser, an
+# abbreviation's title spells it out (the words are the ones shown)
+_NO_TOOLTIP = frozenset({"abbr", "acronym", "head", "html", "link", "meta", "style", "title"})
+
+
+def _unrendered(tag: Tag, name: str) -> Iterator[tuple[str, str]]:
+    """``(label, text)`` for each text ``tag`` shows outside its text nodes."""
+    if name == "iframe":
+        inner = tag.get("srcdoc")
+        if isinstance(inner, str):
+            yield "<iframe srcdoc>", visible_text(parse_soup(inner))
+    elif name == "img":
+        yield "<img alt>", _attr(tag, "alt")
+    elif name in ("input", "textarea"):
+        kind = str(tag.get("type") or "text").lower()
+        if name == "input" and kind == "hidden":
+            return
+        if name == "input":
+            yield "<input value>", _attr(tag, "value")
+        # shown, greyed, while the field is empty (a text area's text is its value)
+        empty = not _attr(tag, "value") if name == "input" else not tag.get_text().strip()
+        if empty:
+            yield f"<{name} placeholder>", _attr(tag, "placeholder")
+    if name not in _NO_TOOLTIP:
+        yield "tooltip (title)", _attr(tag, "title")
+
+
+def _attr(tag: Tag, name: str) -> str:
+    value = tag.get(name)
+    return value if isinstance(value, str) else ""
+
+
+# what a browser shows in the page from another document; an image does not hold text
+# a person reads as story (an <img> is never opened either)
+_EMBEDS = {"iframe": "src", "frame": "src", "embed": "src", "object": "data"}
+_IMAGE = re.compile(r"(?:data:image/(?!svg)|[^?#]*\.(?:png|jpe?g|gif|webp|avif|bmp|ico)(?:[?#]|$))",
+                    re.IGNORECASE)
+
+
+def embedded_documents(root: Tag) -> list[str]:
+    """The documents a browser would show inside the page (``<iframe src>``, ``<frame
+    src>``, ``<embed src>``, ``<object data>``), named for the report. forewarn never
+    fetches anything, so each is a document that could not be read. An ``<iframe
+    srcdoc>`` is the page's own (audited as such), and an image shows no story text."""
+    found: list[str] = []
+    for tag in root.find_all(list(_EMBEDS)):
+        name = (tag.name or "").lower()
+        if name == "iframe" and tag.has_attr("srcdoc"):
             continue
-        kind = "navigation" if is_navigation_text(text) else "content"
-        ledger.add(f"{where}{label}".lstrip(), text, kind, f"{label} not read")
+        target = _attr(tag, _EMBEDS[name]).strip()
+        kind = _attr(tag, "type").lower()
+        if not target or target == "about:blank" or _IMAGE.match(target) or (
+                kind.startswith("image/") and "svg" not in kind):
+            continue
+        # a data: URL would put the document itself in the report: name its type only
+        shown = target.split(",", 1)[0] if target[:5].lower() == "data:" else target
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        found.append(f"<{name} {_EMBEDS[name]}={shown}>")
+    return found
+
+
+# CSS: comments; a "content" (::before/::after) or "list-style(-type)" declaration; in its
+# value, a string or attr(name)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
+_CSS_STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\''
+_CSS_GENERATED = re.compile(
+    rf"(?<![\w-])(?:content|list-style(?:-type)?)\s*:((?:{_CSS_STRING}|[^;}}\"'])*)",
+    re.IGNORECASE)
+_CSS_VALUE = re.compile(rf"({_CSS_STRING})|attr\(\s*([\w-]+)", re.IGNORECASE)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.DOTALL)
+
+
+def generated_text(root: Tag) -> list[str]:
+    """The text stylesheets under ``root`` (``<style>`` elements, ``style`` attributes)
+    add to the page: the strings of ``content`` and ``list-style`` declarations, and for
+    ``content: attr(x)`` the ``x`` attribute of every element that has one. Which
+    elements a rule applies to is not worked out: forewarn does not read this text, and
+    the coverage audit counts its words as not read."""
+    sheets = [el.get_text() for el in root.find_all("style")]
+    sheets += [_attr(el, "style") for el in root.find_all(style=True)]
+    found: list[str] = []
+    for sheet in sheets:
+        for declaration in _CSS_GENERATED.finditer(_CSS_COMMENT.sub("", sheet)):
+            for string, attribute in _CSS_VALUE.findall(declaration.group(1)):
+                if string:
+                    found.append(_CSS_ESCAPE.sub(_css_unescape, string[1:-1]))
+                else:
+                    found += [_attr(el, attribute)
+                              for el in root.find_all(True, attrs={attribute: True})]
+    return [text for text in found if text.strip()]
+
+
+def _css_unescape(match: re.Match[str]) -> str:
+    code, char = match.groups()
+    if code is None:
+        return char
+    value = int(code, 16)
+    return chr(value) if 0 < value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else "\ufffd"

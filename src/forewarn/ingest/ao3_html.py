@@ -22,12 +22,19 @@ AO3 downloads (``app/views/downloads/`` in otwcode/otwarchive) look like::
     <div id="afterword"><div id="endnotes"><blockquote class="userstuff">...</div></div>
 
 A one-shot has a single ``<div class="userstuff">`` in ``#chapters`` and no headings.
-Work, chapter and end notes go to ``Work.notes``; only chapter text is story text.
-``Work.source_text`` is the chapter texts joined by blank lines.
+Work, chapter and end notes go to ``Work.notes``; chapter text is story text, and so is
+any text of the preface and afterword that is neither metadata nor AO3's own words (a
+"Preface" heading, the "Posted originally on..." message, labels): read before the first
+chapter and after the last. ``Work.source_text`` is the chapter texts joined by blank lines.
+
+The coverage audit holds the reader to everything a person would see in the document
+(for a work page saved from the browser, in its ``#workskin``), AO3's own words counting
+as navigation: so text the reader missed anywhere makes the work not fully read.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -41,8 +48,8 @@ from forewarn.ingest._common import (
     field_for,
     is_chapter_heading,
     is_scene_break,
+    looks_like_stats,
     split_list,
-    take_opening,
 )
 from forewarn.ingest._html import (
     ASIDE_TAGS,
@@ -53,6 +60,7 @@ from forewarn.ingest._html import (
     classes,
     extract_blocks,
     inline_text,
+    is_label,
     parse_soup,
     tag_children,
     visible_text,
@@ -84,14 +92,16 @@ def parse_html(text: str, source: str = "<html>", *, encoding: str | None = None
     workskin = soup.find(id="workskin")
     if workskin is not None:
         found, fmt = extract_ao3_page(workskin), "ao3-html"
-        _audit_ao3_story(workskin, ledger, page=True)
+        _audit_ao3(workskin, ledger)
     elif is_ao3(soup):
         found, fmt = extract_ao3(soup), "ao3-html"
-        _audit_ao3_story(soup, ledger)
+        _audit_ao3(soup, ledger)
     else:
         found, fmt = extract_generic(soup, ledger), "html"
         ledger.add("html", visible_text(soup))
-        audit_unrendered(soup, ledger)
+    # what a browser shows outside the text nodes: field values, tooltips, a stylesheet's
+    # text (a <style> in the <head> applies to a saved work page's #workskin too)
+    audit_unrendered(soup if workskin is None else workskin, ledger, styles=soup)
     found.meta.author = found.meta.author or copy_author
     chapters, source_text = assemble(found.chapters)
     if not chapters:
@@ -104,35 +114,81 @@ def parse_html(text: str, source: str = "<html>", *, encoding: str | None = None
         source_text=source_text,
         encoding=encoding,
     )
-    # AO3's downloads are audited over everything but their preface and afterword (read
-    # as metadata: tags, summary, notes, the archive's messages), a saved work page over
-    # its #chapters; other HTML against everything a person would see in it
+    # held against everything a person would see (a saved work page: in its #workskin,
+    # the site's navigation, comments and kudos being no part of the work)
     work.coverage = audit(work, ledger)
     return work
 
 
-def _audit_ao3_story(root: BeautifulSoup | Tag, ledger: Ledger, *, page: bool = False) -> None:
-    """Enter an AO3 document in the coverage ledger: everything a person would see but
-    AO3's own furniture, which the reader takes as metadata or leaves (the download's
-    ``#preface`` and ``#afterword``: title, tags, summary, notes, the archive's messages),
-    so that story text anywhere else (a second ``#chapters``, a ``userstuff`` after it,
-    an epilogue in a ``div`` of its own) is text not read. A work page saved from the
-    browser (``page``) is audited over its ``#chapters``, its site furniture being no story.
-    """
-    furniture: frozenset[int] = frozenset()
-    if page:
-        region = root.find(id="chapters")
-        if region is None:
-            return
-        root = region
-    else:
-        furniture = frozenset(id(el) for el in (root.find(id="preface"),
-                                                root.find(id="afterword")) if el is not None)
-    ledger.add("html", visible_text(root, furniture))
+def _audit_ao3(root: BeautifulSoup | Tag, ledger: Ledger) -> None:
+    """Enter an AO3 document (or a saved work page's ``#workskin``) in the coverage
+    ledger: everything a person would see in it, and AO3's own words (:func:`ao3_words`)
+    as navigation. Title, tags, summary and notes are accounted for by the metadata the
+    reader took from them, story text by the chapters; so text the reader missed anywhere
+    (a second ``#chapters``, a paragraph in the preface, an epilogue in a ``div`` of its
+    own, a word loose among the tag links) is text not read."""
+    ledger.add("html", visible_text(root))
+    for el in ao3_words(root):
+        ledger.add("html AO3", inline_text(el), "navigation", "AO3's own words")
     for el in root.find_all(list(ASIDE_TAGS)):
         if el.find_parent(list(ASIDE_TAGS)) is None:  # else its container's entry has it
             audit_aside(el, ledger)
-    audit_unrendered(root, ledger)
+
+
+# AO3's own sentences around a work: the download's "Posted originally on the Archive of
+# Our Own at <url>." (after the title in bold) and "Please drop by the Archive and comment
+# to let the creator know if you enjoyed their work!", its link to the end notes, and a
+# work page's "(See the end of the chapter for more notes.)". Matched whole, so that a
+# sentence of story given one of these classes is read.
+_AO3_MESSAGE = re.compile(
+    r"(?:.{0,400}\s)?Posted originally on the [^.]{1,60}(?: at \S{1,300})?\.?"
+    r"|Please .{1,60} to let the (?:creators?|authors?) know if you enjoyed their work!?",
+    re.IGNORECASE | re.DOTALL)
+_AO3_NOTES_LINK = re.compile(r"\(?See the end of the (?:work|chapter) for (?:more )?notes\.?\)?",
+                             re.IGNORECASE)
+
+
+def ao3_words(root: BeautifulSoup | Tag) -> list[Tag]:
+    """The elements under ``root`` that hold AO3's own words, neither story nor the
+    author's metadata: the download's "Preface"/"Afterword" headings, its messages, the
+    "by" of a byline, the labels before the summary and notes, the tag list's labels and
+    stats, and a work page's module headings ("Summary:", "Notes:") and links to the end
+    notes."""
+    found: list[Tag] = []
+    for el in root.find_all(["h2", "h3", "p", "div", "dt", "dd"]):
+        names = classes(el)
+        text = inline_text(el)
+        if "byline" in names:  # "by" and the author links (the author read as metadata)
+            own = not _loose_words(el, "by", "and")
+        elif el.name in ("h2", "h3"):
+            own = ("toc-heading" in names or ("heading" in names and el.find_parent(
+                class_="module") is not None)) and is_label(text)
+        elif el.name == "p" and "message" in names:
+            own = _AO3_MESSAGE.fullmatch(text) is not None
+        elif el.name in ("p", "div") and ("endnote-link" in names or "jump" in names):
+            own = _AO3_NOTES_LINK.fullmatch(text) is not None
+        elif el.name == "p":
+            own = _is_quote_label(el)
+        elif el.name == "dt":
+            own = field_for(text) is not None
+        else:  # a "Stats:" value: dates and counts
+            own = _is_stats(el)
+        if own:
+            found.append(el)
+    return found
+
+
+def _is_quote_label(p: Tag) -> bool:
+    """A ``<p>Summary</p>``-style label just before a blockquote (AO3's download)."""
+    after = next((s for s in p.next_siblings if getattr(s, "name", None) or str(s).strip()),
+                 None)
+    return getattr(after, "name", None) == "blockquote" and is_label(inline_text(p))
+
+
+def _is_stats(dd: Tag) -> bool:
+    dt = dd.find_previous_sibling(["dt", "dd"])
+    return (dt is not None and dt.name == "dt" and field_for(inline_text(dt)) == "ignore"
+            and looks_like_stats(inline_text(dd)))
 
 
 # --- AO3 ------------------------------------------------------------------------------------
@@ -146,52 +202,79 @@ def is_ao3(soup: BeautifulSoup | Tag, *, known: bool = False) -> bool:
     """
     chapters = soup.find("div", id="chapters")
     if chapters is None:
-        return False  # ids such as "preface" or "afterword" alone are any book's
+        return False
+    # ids such as "chapters", "preface" or "afterword" are any book's: it takes what only
+    # AO3 writes, its class for the author's text, its tag list or one of its messages
     return bool(
         known
         or "userstuff" in classes(chapters)
-        or soup.find(id="preface")
         or soup.find("dl", class_="tags")
-        or soup.find(id="afterword")
+        or any(_AO3_MESSAGE.fullmatch(inline_text(p))
+               for p in soup.find_all("p", class_="message"))
     )
 
 
 def extract_ao3(soup: BeautifulSoup | Tag) -> Extracted:
-    """Metadata, notes and chapters of an AO3 download document."""
+    """Metadata, notes and chapters of an AO3 download document.
+
+    Text of the preface and afterword that is neither metadata (tags, title, byline,
+    summary and notes) nor AO3's own words (:func:`ao3_words`) is read as story: the
+    preface's before the first chapter, the afterword's after the last."""
     found = Extracted()
-    preface = soup.find(id="preface")
+    chapters = soup.find(id="chapters")
+    preface, afterword = (_region(soup, name, chapters) for name in ("preface", "afterword"))
+    used: list[Tag] = []  # what was read as metadata
     if preface is not None:
-        read_preface(preface, found.meta)
+        used += read_preface(preface, found.meta)
     else:
         tags = soup.find("dl", class_="tags")
         if tags is not None:
-            read_tags(tags, found.meta)
-    chapters = soup.find(id="chapters")
+            used += read_tags(tags, found.meta)
     if chapters is not None:
         found.chapters = _ao3_chapters(chapters, found.meta)
-    afterword = soup.find(id="afterword")
     if afterword is not None:
         for quote in _quotes(afterword):
             _add_note(found.meta, "End Notes", quote)
+            used.append(quote)
+    for region, at in ((preface, 0), (afterword, len(found.chapters))):
+        if region is not None:
+            skip = frozenset(id(el) for el in used + ao3_words(region))
+            rest = [b.text for b in extract_blocks(region, skip=skip) if b.kind != "hr"]
+            if rest:
+                found.chapters.insert(at, (None, rest))
     return found
 
 
-def read_preface(preface: Tag, meta: Meta) -> None:
-    """Title, author, tags, summary and notes from AO3's ``#preface``."""
+def _region(soup: BeautifulSoup | Tag, name: str, chapters: Tag | None) -> Tag | None:
+    """AO3's ``#preface`` or ``#afterword``, unless it sits in ``#chapters`` (read there)."""
+    el = soup.find(id=name)
+    if el is None or (chapters is not None and any(p is chapters for p in el.parents)):
+        return None
+    return el
+
+
+def read_preface(preface: Tag, meta: Meta) -> list[Tag]:
+    """Title, author, tags, summary and notes from AO3's ``#preface``; returns the
+    elements read (so that the rest of the preface can be read as story)."""
+    used: list[Tag] = []
     tags = preface.find("dl", class_="tags") or preface.find("dl")
     if tags is not None:
-        read_tags(tags, meta)
+        used += read_tags(tags, meta)
     heading = preface.find("h1")
     if heading is None:
         message = preface.find("p", class_="message")
         heading = message.find("b") if message is not None else None
     if heading is not None:
         meta.title = meta.title or clean_title(inline_text(heading))
+        used.append(heading)
     byline = preface.find(class_="byline")
     if byline is not None:
         authors = [inline_text(a) for a in byline.find_all("a")]
         author = ", ".join(a for a in authors if a) or inline_text(byline)
+        if _loose_words(byline, "by", "and"):  # not only links: the byline as written
+            author = inline_text(byline)
         meta.author = meta.author or clean_title(_strip_by(author))
+        used.append(byline)
     for quote in _quotes(preface):
         label = _label_of(quote)
         if label.lower().startswith("summary"):
@@ -200,18 +283,39 @@ def read_preface(preface: Tag, meta: Meta) -> None:
             text = "\n\n".join(block_texts(quote))
             if text:
                 meta.notes.append(text)
+        used.append(quote)
+    return used
 
 
-def read_tags(dl: Tag, meta: Meta) -> None:
-    """``<dt>Label:</dt><dd><a>tag</a>, <a>tag</a></dd>`` pairs into ``meta``."""
+def read_tags(dl: Tag, meta: Meta) -> list[Tag]:
+    """``<dt>Label:</dt><dd><a>tag</a>, <a>tag</a></dd>`` pairs into ``meta``; returns the
+    ``dt`` and ``dd`` elements read. A label forewarn does not know, and a value of a key
+    it ignores that is not a date or a count (``Stats:``), is not read."""
+    used: list[Tag] = []
     for dt in dl.find_all("dt"):
         target = field_for(inline_text(dt))
         dd = dt.find_next_sibling(["dd", "dt"])
         if target is None or dd is None or dd.name != "dd":
             continue
+        used.append(dt)
+        if target == "ignore" and not looks_like_stats(inline_text(dd)):
+            continue
         links = [inline_text(a) for a in dd.find_all("a")]
-        values = [v for v in links if v] or split_list(inline_text(dd))
-        meta.add_to(target, values)
+        # the links are the tags; words between them other than commas ("Part 2 of" a
+        # series, or anything else) make the value read as written
+        values = [v for v in links if v] if links and not _loose_words(dd) else []
+        meta.add_to(target, values or split_list(inline_text(dd)))
+        used.append(dd)
+    return used
+
+
+def _loose_words(el: Tag, *allowed: str) -> bool:
+    """Whether ``el`` has words outside its links (``allowed`` ones aside)."""
+    from bs4.element import NavigableString
+
+    loose = " ".join(str(t) for t in el.find_all(string=True)
+                     if isinstance(t, NavigableString) and t.find_parent("a") is None)
+    return any(w.casefold() not in allowed for w in re.findall(r"\w+", loose))
 
 
 def _ao3_chapters(container: Tag, meta: Meta) -> list[RawChapter]:
@@ -267,42 +371,60 @@ def extract_ao3_page(workskin: Tag) -> Extracted:
     Tags come from the ``dl.work.meta`` list before the work skin; chapters are
     ``#chapters > div.chapter`` (``h3.title``, ``div.userstuff``), or a single
     ``div.userstuff`` for a one-shot. Site navigation, comments and kudos are outside
-    ``#workskin`` and never read.
+    ``#workskin`` and never read. Any other text in ``#workskin`` (a related work's note,
+    an afterword of the author's own making) is read as story after the chapters.
     """
     found = Extracted()
     tags = workskin.find_previous("dl", class_="work") or workskin.find("dl", class_="work")
     if tags is not None:
         read_tags(tags, found.meta)
+    used: list[Tag] = []  # what was read as metadata or chapters
     preface = workskin.find("div", class_="preface")
     if preface is not None:
-        _read_page_preface(preface, found.meta)
+        used += _read_page_preface(preface, found.meta)
     chapters = workskin.find(id="chapters")
     if chapters is not None:
         found.chapters = _page_chapters(chapters, found.meta)
+        used.append(chapters)
     endnotes = workskin.find(id="work_endnotes")
     if endnotes is not None:
         for quote in _quotes(endnotes):
             _add_note(found.meta, "End Notes", quote)
+            used.append(quote)
+    skip = frozenset(id(el) for el in used + ao3_words(workskin))
+    rest = [b.text for b in extract_blocks(workskin, skip=skip) if b.kind != "hr"]
+    if rest:
+        found.chapters.append((None, rest))
     return found
 
 
-def _read_page_preface(preface: Tag, meta: Meta) -> None:
+def _read_page_preface(preface: Tag, meta: Meta) -> list[Tag]:
+    """Title, author, summary and notes of a work page; returns the elements read."""
+    used: list[Tag] = []
     title = preface.find(class_="title")
     if title is not None:
         meta.title = meta.title or clean_title(inline_text(title))
+        used.append(title)
     byline = preface.find(class_="byline")
     if byline is not None:
         authors = [inline_text(a) for a in byline.find_all("a")]
+        if _loose_words(byline, "by", "and"):
+            authors = [inline_text(byline)]
         meta.author = meta.author or clean_title(", ".join(authors) or inline_text(byline))
+        used.append(byline)
     summary = preface.find(class_="summary")
     if summary is not None:
-        meta.add_to("summary", "\n\n".join(t for q in _quotes(summary) for t in block_texts(q)))
+        quotes = _quotes(summary)
+        meta.add_to("summary", "\n\n".join(t for q in quotes for t in block_texts(q)))
+        used += quotes
     notes = preface.find(class_="notes")
     if notes is not None:
         for quote in _quotes(notes):
             text = "\n\n".join(block_texts(quote))
             if text:
                 meta.notes.append(text)
+            used.append(quote)
+    return used
 
 
 def _page_chapters(container: Tag, meta: Meta) -> list[RawChapter]:
@@ -380,10 +502,36 @@ def extract_generic(soup: BeautifulSoup | Tag, ledger: Ledger | None = None) -> 
             headed = True
         elif not is_scene_break(block.text):
             chapters[-1][1].append(block.text)
-    if headed and take_opening(chapters[0][1], found.meta):
-        chapters = chapters[1:]
+    if headed:
+        chapters = _read_opening(chapters, found.meta)
     found.chapters = [c for c in chapters if c[1]]
     return found
+
+
+def _read_opening(chapters: list[RawChapter], meta: Meta) -> list[RawChapter]:
+    """The text before the first chapter heading (``chapters[0]``), read as the text
+    reader reads it (:func:`forewarn.ingest.text.take_opening`): a title and ``by`` line,
+    ``Key: value`` header lines and a marked note (``A/N``, ``Notes:``) go to ``meta``;
+    the rest is story, a chapter of its own from 40 words, else the first chapter's
+    opening lines. Unmarked text is never notes: notes are not scanned."""
+    from forewarn.ingest._common import _SHORT_OPENING_WORDS
+    from forewarn.ingest.text import take_opening
+
+    opening = chapters[0][1]
+    text = "\n\n".join(opening)
+    spans, at = [], 0
+    for paragraph in opening:
+        spans.append((at, at + len(paragraph)))
+        at += len(paragraph) + 2
+    story = [text[s:e] for s, e in take_opening(text, spans, meta)]
+    if sum(len(p.split()) for p in story) >= _SHORT_OPENING_WORDS or len(chapters) == 1:
+        return [(None, story), *chapters[1:]]
+    # carried into the first chapter that has text (a part heading may have none)
+    rest = chapters[1:]
+    first = next(i for i, c in enumerate(rest) if c[1]) if any(c[1] for c in rest) else 0
+    title, paragraphs = rest[first]
+    rest[first] = (title, story + paragraphs)
+    return rest
 
 
 def _drop_title_heading(blocks: list[Block], meta: Meta) -> list[Block]:
