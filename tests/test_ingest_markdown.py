@@ -497,3 +497,95 @@ def test_marked_notes_and_header_lines_before_the_first_heading_are_metadata() -
         ("Chapter 1", [_DEED, "A."]),  # not marked: story, read with the first chapter
         ("Chapter 2", ["B."]),
     ]
+
+
+# --- code is shown, comments hide only where CommonMark starts one (review 18) ------------
+
+_HIDDEN = ("That night she took the razor from the cabinet and cut deep lines into her "
+           "wrists until the sink ran red, and she wanted to die.")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "~~~\n<!--\n~~~",  # a tilde fence
+        "    <!--",  # an indented code block
+        "```\nx\n```python\n<!--\n```",  # an info string does not close a fence
+        "~~~~\n<!--\n~~~\n```\n~~~~",  # nor a shorter or other fence
+        "- ~~~\n  <!--\n  ~~~",  # a fence inside a list item
+    ],
+)
+def test_a_comment_opener_in_code_hides_nothing(code: str) -> None:
+    work = parse_markdown(f"It was late.\n\n{code}\n\n{_HIDDEN}\n\nThe end.\n")
+    texts = paragraph_texts(work)[0]
+    assert texts[-2:] == [_HIDDEN, "The end."]
+    assert work.coverage is not None and work.coverage.fully_read
+    assert_offsets(work)
+
+
+def test_code_is_read_as_written_and_a_real_comment_still_hides() -> None:
+    work = parse_markdown(f"It was late.\n\n    <!-- {_HIDDEN} -->\n\n<!--\ndraft note\n-->\n\n"
+                          "# not a heading in code\n\n```\n# Chapter 9\n```\n\nEnd.\n")
+    assert paragraph_texts(work)[0][:2] == ["It was late.", f"<!-- {_HIDDEN} -->"]
+    assert not any("draft note" in text for text in paragraph_texts(work)[0])
+    assert "# Chapter 9" in work.chapters[-1].text
+
+
+def test_front_matter_values_forewarn_does_not_keep_are_story() -> None:
+    work = parse_markdown(f'---\ntitle: Quiet\nlayout: post\nstatus: Complete\n'
+                          f'epigraph: "{_HIDDEN}"\n---\n\nThe garden was quiet.\n')
+    assert work.title == "Quiet"
+    assert paragraph_texts(work) == [[f'"{_HIDDEN}"', "The garden was quiet."]]
+    assert work.coverage is not None and work.coverage.fully_read
+    assert_offsets(work)
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        f"![{_HIDDEN}](missing.png)",
+        f'<img src="missing.png" alt="{_HIDDEN}">',
+        f"<input size='120' value='{_HIDDEN}'>",
+    ],
+)
+def test_a_sentence_shown_only_through_markup_is_read(paragraph: str) -> None:
+    work = parse_markdown(f"It was late.\n\n![cover](c.png)\n\n{paragraph}\n\nThe end.\n")
+    # a short alternative text is a label (accounted, no paragraph); a sentence is story
+    assert paragraph_texts(work) == [["It was late.", paragraph, "The end."]]
+    assert work.coverage is not None and work.coverage.fully_read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Rating: Mature\nStatus: {_HIDDEN}\n\n# Chapter 1\n\nA.\n\n# Chapter 2\n\nB.\n",
+        f"# ![{_HIDDEN}](missing.png)\n\nA.\n",
+    ],
+)
+def test_text_the_reader_cannot_read_as_story_leaves_the_work_not_fully_read(text: str) -> None:
+    work = parse_markdown(text)
+    assert work.coverage is not None and not work.coverage.fully_read
+    assert work.coverage.unread_words >= 20
+
+
+def test_an_ordinary_header_and_front_matter_are_fully_read() -> None:
+    work = parse_markdown("---\ntitle: X\nlayout: post\ndate: 2020-01-01 10:00:00 +0100\n---\n\n"
+                          "Rating: Mature\nWords: 1,204\nStatus: Complete\n\n# Chapter 1\n\nA.\n\n"
+                          "# Chapter 2\n\n![cover](c.png) B.\n")
+    assert work.coverage is not None and work.coverage.fully_read
+    assert work.coverage.unread_words == 0
+
+
+def test_a_heading_title_unlike_the_front_matters_is_kept_not_lost() -> None:
+    """Front matter "title: Salt" and "# Salt and Iron: A Story of the Grey Sea" over the
+    chapters: the work's title is the front matter's, the heading a note; none of its
+    words is lost (which would leave a clean story "not checked")."""
+    from forewarn.ingest import read_bytes
+
+    md = ("---\ntitle: Salt\n---\n\n# Salt and Iron: A Story of the Grey Sea\n\n## Chapter 1\n\n"
+          "The boats came in slowly, one after another, with gulls behind them.\n\n"
+          "## Chapter 2\n\nShe walked home along the harbour wall and made tea.\n")
+    work = read_bytes(md.encode(), "story.md")
+    assert work.title == "Salt" and len(work.chapters) == 2
+    assert "A Story of the Grey Sea" in (work.notes or "")
+    assert work.coverage is not None and work.coverage.unread_words == 0

@@ -17,7 +17,14 @@ end up there:
   ``[Mara]: That night she ...`` is a paragraph. (A definition spread over two lines is
   kept as text: reading a URL is harmless, dropping a sentence is not.)
 - An HTML comment hides only what is inside it: text after the ``-->`` that ends a
-  comment on a later line is read.
+  comment on a later line is read. A ``<!--`` line starts one only where CommonMark
+  starts an HTML block (at most 3 spaces in, outside code): code, fenced with backticks
+  or tildes or indented 4 spaces, is shown as written and read as story.
+- Front-matter values that are not metadata are story when they are prose; an image's
+  alternative text or a form field's value that is a sentence is read as a paragraph.
+- The body and front matter a viewer shows go into a coverage ledger
+  (:mod:`forewarn.coverage`), so what the reader drops on the way (a header value it
+  ignores, an image in a chapter title) leaves the work not fully read.
 - A ``#``/``##`` or setext heading whose title part is prose, and text before the first
   heading that is not marked as a title, header or notes, are chapter text, by the rules
   of :mod:`forewarn.ingest.headings` and :func:`forewarn.ingest.text.take_opening`.
@@ -30,8 +37,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from forewarn.coverage import Ledger, audit
 from forewarn.errors import EmptyInput, MalformedInput
-from forewarn.ingest._common import Meta, clean_title, is_chapter_heading
+from forewarn.ingest._common import HEADER_LINE, Meta, clean_title, field_for, is_chapter_heading
+from forewarn.ingest._html import is_navigation_text
 from forewarn.ingest.decode import check_controls
 from forewarn.ingest.headings import label_title, prose_start
 from forewarn.ingest.text import (
@@ -49,7 +58,10 @@ from forewarn.ingest.text import (
 )
 from forewarn.work import Work
 
-_FENCE = re.compile(r" {0,3}(`{3,})")
+# an opening code fence (CommonMark 4.5): up to 3 spaces, then ``` or ~~~ or longer
+_FENCE = re.compile(r" {0,3}(?P<fence>(?P<char>[`~])(?P=char){2,})")
+# the start of a list item (CommonMark 5.2): a bullet or a number, then a space or the end
+_LIST_ITEM = re.compile(r" {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)")
 # a whole line that is a link reference definition (CommonMark 4.7), in its one-line form:
 # a label (not a "^" footnote), a destination with no spaces or in <...>, an optional title
 _REF_DEF = re.compile(
@@ -57,11 +69,16 @@ _REF_DEF = re.compile(
     r"(?:<(?P<angled>[^<>\n]*)>|(?P<bare>[^\s<]\S*))"
     r"""(?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|\([^()\n]*\)))?[ \t]*"""
 )
-_IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\([^)\n]{0,1000}\)")
+_IMAGE = re.compile(r"!\[([^\]\n]{0,500})\]\([^)\n]{0,1000}\)")
 _LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,1000}\)")
 _REF_LINK = re.compile(r"\[([^\]\n]{0,500})\]\[[^\]\n]{0,200}\]")
 _TAG = re.compile(r"</?[A-Za-z][^<>\n]{0,500}>")
 _MARKERS = re.compile(r"[*_~`]+")
+_CLOSED_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# the attributes of an HTML tag whose text a page shows: an image's alternative text (shown
+# when the image is missing, and read aloud) and a form field's value and placeholder
+_SHOWN_ATTRIBUTE = re.compile(
+    r"""\s(?:alt|value|placeholder)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""", re.I)
 
 
 @dataclass(slots=True, eq=False)
@@ -90,14 +107,17 @@ def parse_markdown(text: str, source: str = "<markdown>", *, encoding: str | Non
     if not text.strip():
         raise EmptyInput(f"{source}: empty file")
     meta = Meta()
-    body = parse_front_matter(text, meta, source)
-    items = scan(text, line_spans(text, body))
+    ledger = Ledger()
+    fields: list[Line] = []  # front-matter values read as story
+    body = parse_front_matter(text, meta, source, story=fields, ledger=ledger)
+    literal: set[int] = set()
+    items = scan(text, line_spans(text, body), literal)
+    items = _shown_paragraphs(text, [*fields, *items], literal, ledger)
     segments = _segments(text, items, meta)
-    chapters = build_chapters(text, segments, meta, line_mode=False, keep=has_words,
-                              plain=strip_inline)
+    chapters = build_chapters(text, segments, meta, line_mode=False, plain=strip_inline)
     if not chapters:
         raise EmptyInput(f"{source}: no story text")
-    return Work(
+    work = Work(
         chapters,
         **meta.work_fields(),
         source=source,
@@ -105,6 +125,8 @@ def parse_markdown(text: str, source: str = "<markdown>", *, encoding: str | Non
         source_text=text,
         encoding=encoding,
     )
+    work.coverage = audit(work, ledger)
+    return work
 
 
 def strip_inline(text: str) -> str:
@@ -119,7 +141,33 @@ def strip_inline(text: str) -> str:
 
 def has_words(text: str) -> bool:
     """True when ``text`` holds a letter or digit once its markup is stripped."""
-    return any(char.isalnum() for char in strip_inline(text))
+    return _alnum(strip_inline(text))
+
+
+def shown_text(text: str) -> str:
+    """What a viewer shows of Markdown ``text`` outside code, as words to audit.
+
+    Unlike :func:`strip_inline`, an image's alternative text and the ``alt``, ``value``
+    and ``placeholder`` of an HTML tag are kept: a missing image shows its alternative
+    text, and a form field its value. Only a closed comment is dropped (an unclosed
+    ``<!--`` inside a paragraph is text, in CommonMark).
+    """
+    text = _CLOSED_COMMENT.sub(" ", text)
+    text = _IMAGE.sub(r" \1 ", text)
+    text = _LINK.sub(r"\1", text)
+    text = _REF_LINK.sub(r"\1", text)
+    text = _TAG.sub(_tag_text, text)
+    return _MARKERS.sub("", text)
+
+
+def _tag_text(tag: re.Match[str]) -> str:
+    values = [next(v for v in m.groups() if v is not None)
+              for m in _SHOWN_ATTRIBUTE.finditer(tag[0])]
+    return f" {' '.join(values)} "
+
+
+def _alnum(text: str) -> bool:
+    return any(char.isalnum() for char in text)
 
 
 def _drop_comments(text: str) -> str:
@@ -153,7 +201,8 @@ _YAML_LINE = re.compile(r"""[ \t]|-|#|[\[\]{}]|$|(?:[A-Za-z_][\w \-']{0,60}?|"[^
                         r"""'[^'\n]{1,60}')[ \t]*:(?:[ \t]|$)""")
 
 
-def parse_front_matter(text: str, meta: Meta, source: str = "<markdown>") -> int:
+def parse_front_matter(text: str, meta: Meta, source: str = "<markdown>", *,
+                       story: list[Line] | None = None, ledger: Ledger | None = None) -> int:
     """Read a leading ``---`` YAML block into ``meta``; return where the body starts.
 
     The block is front matter when its first line that is not blank or a comment is a
@@ -163,7 +212,13 @@ def parse_front_matter(text: str, meta: Meta, source: str = "<markdown>") -> int
     with aliases refused and nesting bounded (:func:`load_front_matter`); a block that
     is not valid YAML, over the size limit, or that uses an alias is
     :class:`MalformedInput`. Fields of a type forewarn cannot use (a mapping where a
-    title or a list of warnings belongs) are ignored; the story is still read.
+    title or a list of warnings belongs) are not metadata; the story is still read.
+
+    A viewer shows the whole block (GitHub, as a table), so every value forewarn does not
+    keep as metadata (a key it does not know, such as ``epigraph:``, or one it ignores,
+    such as ``status:``) is story when it is prose: its span goes to ``story`` as a
+    paragraph of its own. Values that are data (:func:`is_data`) and the keys are
+    accounted in ``ledger`` as navigation; the rest of the block as what a person sees.
     """
     span = front_matter_span(text, source)
     if span is None:
@@ -177,7 +232,53 @@ def parse_front_matter(text: str, meta: Meta, source: str = "<markdown>") -> int
             field = _field_value(value)
             if field is not None:
                 meta.add(key, field)
+    if story is not None or ledger is not None:
+        _shown_fields(text[start:end], start, [] if story is None else story,
+                      Ledger() if ledger is None else ledger)
     return body
+
+
+def _shown_fields(block: str, offset: int, story: list[Line], ledger: Ledger) -> None:
+    """Sort the scalars of a front-matter block (already checked by
+    :func:`load_front_matter`) into metadata, data and story; see :func:`parse_front_matter`."""
+    import yaml
+
+    root = yaml.compose(block, Loader=_loader_class())
+    if not isinstance(root, yaml.MappingNode):
+        return
+    for key_node, value_node in root.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        target = field_for(key) if isinstance(key, str) else None
+        kept: list[yaml.Node] = []  # what _field_value keeps: a scalar or a list's scalars
+        if target not in (None, "ignore"):
+            kept = [value_node] if isinstance(value_node, yaml.ScalarNode) else [
+                node for node in value_node.value
+                if isinstance(node, yaml.ScalarNode)] if isinstance(
+                value_node, yaml.SequenceNode) else []
+        for node, is_key in (*_scalars(key_node, True), *_scalars(value_node, False)):
+            value = str(node.value)
+            if is_key or is_data(value):
+                ledger.add("front matter", value, "navigation")
+            elif any(node is other for other in kept):
+                ledger.add("front matter", value)  # metadata: the audit matches it there
+            else:  # read as story, and accounted with the body's paragraphs
+                story.append((offset + node.start_mark.index, offset + node.end_mark.index,
+                              SOLO))
+
+
+def _scalars(node: Any, is_key: bool) -> Iterator[tuple[Any, bool]]:
+    """The scalar nodes under ``node``, each with whether it is a mapping's key."""
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode):
+        yield node, is_key
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _scalars(item, is_key)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(key, True)
+            yield from _scalars(value, is_key)
 
 
 def front_matter_span(text: str, source: str = "<markdown>") -> tuple[int, int, int] | None:
@@ -375,19 +476,29 @@ def _scalar(value: object) -> bool:
 # --- block scan -------------------------------------------------------------------------------
 
 
-def scan(text: str, lines: list[Span]) -> list[Item]:
-    """Classify body lines: text, blank, break, solo, or a heading."""
+def scan(text: str, lines: list[Span], literal: set[int] | None = None) -> list[Item]:
+    """Classify body lines: text, blank, break, solo, or a heading.
+
+    Code is shown as it is written, so its lines are text (``<!--`` or ``# x`` in code is
+    neither a comment nor a heading). The starts of lines shown literally (the lines of
+    fenced and indented code) are added to ``literal``: their markup is not stripped
+    when judging whether a paragraph shows any words.
+    """
     items: list[Item] = []
-    fence: str | None = None
+    literal = set() if literal is None else literal
+    fence: tuple[str, int] | None = None  # the open fence's character and length
     in_comment = False
+    in_list = False  # a list item may be open: see _hides
     for start, end in lines:
         line = text[start:end]
+        stripped = line.strip()
         if fence is not None:
-            if line.strip().startswith(fence):
+            if _closes(line, fence):
                 fence = None
                 items.append((start, end, BREAK))
             else:
-                items.append((start, end, TEXT if line.strip() else BLANK))
+                items.append((start, end, TEXT if stripped else BLANK))
+                literal.add(start)
             continue
         if in_comment:
             close = line.find("-->")
@@ -399,17 +510,34 @@ def scan(text: str, lines: list[Span]) -> list[Item]:
             after = start + close + 3
             items.append((after, end, TEXT) if has_words(text[after:end]) else (start, end, BREAK))
             continue
-        stripped = line.strip()
+        indent = _indent(line)
+        if stripped:
+            if _LIST_ITEM.match(line):
+                in_list = True
+            elif indent == 0 and items and _kind(items[-1]) == BLANK:
+                in_list = False  # a new block at the left margin closes any list
+        if indent >= 4 and stripped:
+            # an indented code block (CommonMark 4.4), or a paragraph's continuation line,
+            # or a list item's text: shown either way, never a fence, comment or heading
+            if not _in_paragraph(items):
+                literal.add(start)
+            items.append((start, end, TEXT))
+            continue
         fence_match = _FENCE.match(line)
-        if fence_match:
-            fence = fence_match.group(1)
+        if fence_match and (fence_match["char"] == "~" or "`" not in line[fence_match.end() :]):
+            # a backtick fence's info string has no backtick (else the line is inline code)
+            fence = (fence_match["char"], len(fence_match["fence"]))
             items.append((start, end, BREAK))
-        elif stripped.startswith("<!--"):
+        elif stripped.startswith("<!--") and not (in_list and indent):
+            # an HTML block (CommonMark 4.6, start condition 2) hides up to its "-->". An
+            # indented "<!--" after a list item may be inside the item's fenced code, which
+            # is shown: it is read as text rather than risk hiding the rest of the file
             in_comment = "-->" not in stripped[4:]
+            in_list = False
             items.append((start, end, BREAK if _comment_only(stripped) else TEXT))
         elif _is_ref_def(line) and not _in_paragraph(items):
             items.append((start, end, BREAK))
-        elif stripped.startswith("#") and line[:4].lstrip(" ").startswith("#"):
+        elif stripped.startswith("#"):
             items.append(_atx(text, start, end, stripped))
         elif stripped and set(stripped) == {"="} and _setext_target(items):
             previous = items.pop()
@@ -420,6 +548,109 @@ def scan(text: str, lines: list[Span]) -> list[Item]:
         else:
             items.append((start, end, classify(text, start, end)))
     return items
+
+
+def _indent(line: str) -> int:
+    """The columns of a line's leading spaces and tabs (tab stops of 4, as CommonMark)."""
+    column = 0
+    for char in line:
+        if char == " ":
+            column += 1
+        elif char == "\t":
+            column += 4 - column % 4
+        else:
+            break
+    return column
+
+
+def _closes(line: str, fence: tuple[str, int]) -> bool:
+    """A closing code fence (CommonMark 4.5): at most 3 spaces in, the opening fence's
+    character at least as many times, then nothing but spaces. ``~~~`` does not close a
+    backtick fence, nor does a line with an info string ("```python")."""
+    char, length = fence
+    stripped = line.strip(" \t")
+    run = len(stripped) - len(stripped.lstrip(char))
+    return _indent(line) <= 3 and run >= length and not stripped[run:]
+
+
+def _kind(item: Item) -> int | None:
+    return None if isinstance(item, _Heading) else item[2]
+
+
+def _shown_paragraphs(text: str, items: list[Item], literal: set[int],
+                      ledger: Ledger) -> list[Item]:
+    """``items`` with the paragraphs that show no story turned blank; what each shows, to
+    ``ledger`` for the coverage audit.
+
+    A paragraph is read when its text shows words with the markup stripped, when it holds
+    code with words (shown as written), or when what it shows only through markup (an
+    image's alternative text, a form field's value) is more than a label: a missing
+    image's ``![cover](c.png)`` is accounted as navigation, as the HTML reader accounts a
+    short ``alt``, but a sentence there is read as story.
+    """
+    out = list(items)
+    run: list[int] = []
+
+    def judge(indices: list[int]) -> None:
+        lines = [out[i] for i in indices]
+        assert not any(isinstance(line, _Heading) for line in lines)
+        spans = [(line[0], line[1]) for line in lines if not isinstance(line, _Heading)]
+        raw = text[spans[0][0] : spans[-1][1]]
+        if any(s in literal and _alnum(text[s:e]) for s, e in spans) or has_words(raw):
+            for s, e in spans:
+                _account_line(text[s:e] if s in literal else shown_text(text[s:e]), ledger)
+            return
+        shown = " ".join(shown_text(raw).split())
+        if _alnum(shown) and not is_navigation_text(shown):
+            ledger.add("markdown", shown)
+            return
+        if _alnum(shown):
+            ledger.add("markdown", shown, "navigation")
+        for i, (s, e) in zip(indices, spans, strict=True):
+            out[i] = (s, e, BLANK)
+
+    for index, item in enumerate(items):
+        if not isinstance(item, _Heading) and item[2] == TEXT:
+            run.append(index)
+            continue
+        if run:
+            judge(run)
+            run = []
+        if isinstance(item, _Heading):
+            ledger.add("markdown", shown_text(text[item.start : item.end]))
+        elif item[2] == SOLO:
+            judge([index])
+    if run:
+        judge(run)
+    return out
+
+
+def _account_line(shown: str, ledger: Ledger) -> None:
+    """Add a shown line to ``ledger``; a ``Key: value`` header line's key is a label.
+
+    The key (``Rating:``) is not kept by the header it belongs to, so it counts as
+    navigation; so does the value of a key forewarn ignores (``Words: 1,204``) when it is
+    data, but a sentence there is content, and left unread when the header drops it.
+    """
+    match = HEADER_LINE.match(shown)
+    if match is None:
+        ledger.add("markdown", shown)
+        return
+    ledger.add("markdown", match["key"], "navigation")
+    value = match["value"]
+    if field_for(match["key"]) == "ignore" and is_data(value):
+        ledger.add("markdown", value, "navigation")
+    else:
+        ledger.add("markdown", value)
+
+
+def is_data(value: str) -> bool:
+    """A value that is data, not prose: at most three words and no sentence end
+    (a date, a word count, a layout name, a short title)."""
+    return len(value.split()) <= 3 and not _SENTENCE_END.search(value)
+
+
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s*$")
 
 
 def _is_ref_def(line: str) -> bool:
@@ -525,10 +756,10 @@ def _segments(text: str, items: list[Item], meta: Meta) -> list[Segment]:
     h1 = [h for h in headings if h.level == 1]
     h2 = [h for h in headings if h.level == 2]
     if top is not None and top.level == 1 and len(h1) == 1 and h2:
-        meta.title = meta.title or top.title
+        _title(meta, top)
         items = [item for item in items if item is not top]
     elif top is not None and len(headings) == 1:
-        meta.title = meta.title or top.title
+        _title(meta, top)
     segments = [Segment(None, [], False)]
     for item in items:
         if isinstance(item, _Heading):
@@ -537,8 +768,18 @@ def _segments(text: str, items: list[Item], meta: Meta) -> list[Segment]:
         else:
             segments[-1].lines.append(item)
     if top is not None and len(segments) > 2 and not _has_text(segments[1]):
-        meta.title = meta.title or top.title  # "# Book" straight before "# Chapter 1"
+        _title(meta, top)  # "# Book" straight before "# Chapter 1"
     return segments
+
+
+def _title(meta: Meta, top: _Heading) -> None:
+    """The leading heading as the work's title; where the front matter gave another, the
+    heading is kept as a note (a subtitle, a longer title): a reader sees it, so its words
+    are the work's, not lost between two titles."""
+    if not meta.title:
+        meta.title = top.title
+    elif top.title and top.title.casefold() != meta.title.casefold():
+        meta.notes.append(top.title)
 
 
 def _has_text(segment: Segment) -> bool:
