@@ -315,3 +315,14 @@ def test_an_ao3_download_is_audited_over_its_story_region() -> None:
                           f'<div id="chapters" class="userstuff"><textarea>{TRIGGER}</textarea>', 1)
     v = verdict_of(hidden.encode(), "work.html")
     assert v.answer == NOT_CHECKED and "<textarea>" in (v.report.not_checked or ("", ""))[1]
+
+
+def test_the_reason_names_the_text_not_read_not_the_navigation() -> None:
+    """The one line saying why a work is not fully read names where the words went
+    unread, never the menus that were rightly skipped."""
+    from forewarn.coverage import Coverage, Skipped
+
+    coverage = Coverage(100, 0, 26, 11, (Skipped("navigation", "menus and tables of contents", 11),
+                                         Skipped("html", "text not read as story", 26)), ())
+    reason = coverage.reason() or ""
+    assert "menus" not in reason and "html: text not read as story" in reason

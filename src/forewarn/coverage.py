@@ -74,7 +74,7 @@ class Coverage:
             return None
         parts = []
         if self.unread_words > UNREAD_TOLERANCE:
-            where = [s for s in self.skipped if s.words and s.reason != "navigation"]
+            where = [s for s in self.skipped if s.words and s.where != "navigation"]
             detail = "; ".join(f"{s.where}: {s.reason}" for s in where[:3])
             parts.append(f"{self.unread_words:,} words were not read as story"
                          + (f" ({detail})" if detail else ""))
