@@ -865,3 +865,24 @@ def test_page_reached_only_from_the_guide_is_read() -> None:
     work = parse_epub(_package(items, ["c1"], members, guide))
     assert HIDDEN in work.source_text
     assert work.coverage is not None and work.coverage.fully_read, work.coverage
+
+
+@pytest.mark.parametrize("where", ["css file", "style element"])
+def test_text_a_stylesheet_adds_to_a_page_is_not_read_silently(where: str) -> None:
+    """``::before { content: "..." }`` shows text on the page that forewarn never reads:
+    its words count as not read, in a stylesheet of the book or a page's own <style>;
+    a stylesheet that adds only quote marks or a counter leaves the book fully read."""
+    rule = 'p.first::before { content: "' + HIDDEN + '"; }'
+    quiet = 'q::before { content: "\\201C"; } li::marker { content: counter(item) ". "; }'
+    for sheet, fully in ((rule, False), (quiet, True)):
+        head = f"<style>{sheet}</style>" if where == "style element" else ""
+        page = (f'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>1</title>{head}'
+                f'<link rel="stylesheet" href="s.css"/></head><body><p class="first">{STORY}'
+                "</p></body></html>")
+        members = {"OEBPS/c1.xhtml": page}
+        items = ['<item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/>']
+        if where == "css file":
+            members["OEBPS/s.css"] = sheet
+            items.append('<item id="css" href="s.css" media-type="text/css"/>')
+        work = parse_epub(_package(items, ["c1"], members), "book.epub")
+        assert work.coverage is not None and work.coverage.fully_read is fully, (where, sheet)

@@ -421,13 +421,21 @@ def generated_text(root: Tag) -> list[str]:
     sheets += [_attr(el, "style") for el in root.find_all(style=True)]
     found: list[str] = []
     for sheet in sheets:
-        for declaration in _CSS_GENERATED.finditer(_CSS_COMMENT.sub("", sheet)):
-            for string, attribute in _CSS_VALUE.findall(declaration.group(1)):
-                if string:
-                    found.append(_CSS_ESCAPE.sub(_css_unescape, string[1:-1]))
-                else:
-                    found += [_attr(el, attribute)
-                              for el in root.find_all(True, attrs={attribute: True})]
+        found += stylesheet_text(sheet, root)
+    return found
+
+
+def stylesheet_text(sheet: str, root: Tag | None = None) -> list[str]:
+    """The text the stylesheet ``sheet`` adds (see :func:`generated_text`); ``content:
+    attr(x)`` reads the ``x`` attributes of the elements under ``root`` (none without)."""
+    found: list[str] = []
+    for declaration in _CSS_GENERATED.finditer(_CSS_COMMENT.sub("", sheet)):
+        for string, attribute in _CSS_VALUE.findall(declaration.group(1)):
+            if string:
+                found.append(_CSS_ESCAPE.sub(_css_unescape, string[1:-1]))
+            elif root is not None:
+                found += [_attr(el, attribute)
+                          for el in root.find_all(True, attrs={attribute: True})]
     return [text for text in found if text.strip()]
 
 

@@ -67,9 +67,11 @@ from forewarn.ingest._html import (
     audit_aside,
     block_texts,
     extract_blocks,
+    generated_text,
     inline_text,
     is_navigation_text,
     parse_soup,
+    stylesheet_text,
     tag_children,
     visible_text,
 )
@@ -151,6 +153,7 @@ def parse_epub(data: bytes, source: str = "<epub>", *, max_bytes: int = DEFAULT_
     if not documents:
         raise MalformedInput(f"{source}: not a valid EPUB (no readable documents in the spine)")
     reader.read_linked()
+    reader.stylesheets()
     book = reader.book
     chapters, source_text = assemble(book.chapters)
     if not chapters:
@@ -218,6 +221,17 @@ class _Reader:
         if item is not None and item.media_type:
             return item.media_type == _SVG_TYPE
         return _is_svg_address(path)
+
+    def stylesheets(self) -> None:
+        """The book's stylesheets: text one adds to a page (``::before { content: "..." }``)
+        is shown and never read, so its words are counted as not read."""
+        for item in self.by_path.values():
+            if item.media_type != "text/css" or not self.archive.has(item.path):
+                continue
+            sheet = self.archive.read(item.path).decode("utf-8", "replace")
+            for text in stylesheet_text(sheet):
+                self.book.ledger.add(f"{item.path} stylesheet", text, "content",
+                                     "text added by a stylesheet (CSS content) not read")
 
     def spine_item(self, item: Item) -> int:
         """Read one spine item; 1 if it was a content document read, else 0."""
@@ -751,6 +765,9 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
     book.previous_ao3 = False
     blocks = [block for block in extract_blocks(soup, book.ledger, where) if block.kind != "hr"]
     book.ledger.add(where, visible_text(soup))
+    for text in generated_text(soup):  # a page's own <style> and style attributes
+        book.ledger.add(f"{where} stylesheet", text, "content",
+                        "text added by a stylesheet (CSS content) not read")
     if _is_navigation(soup, blocks):
         # a table of contents: its link items are navigation; any prose in it is read
         links = {inline_text(a) for a in _outer_links(soup)}
