@@ -393,6 +393,18 @@ def _stats_and_export_read(capsys, path) -> None:
     assert [json.loads(line)["work_id"] for line in out.splitlines()] == ["a", "b"]
 
 
+def _unwritable(monkeypatch, folder) -> None:  # type: ignore[no-untyped-def]
+    """``folder`` reads as not writable (os.access), also for root, whom chmod cannot stop."""
+    real_access = os.access
+
+    def access(p, mode, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.path.abspath(p) == str(folder) and mode & os.W_OK:
+            return False
+        return real_access(p, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+
+
 def test_stats_and_export_read_a_wal_store_in_a_folder_they_cannot_write(capsys, tmp_path,
                                                                           monkeypatch):
     # Tests often run as root, for whom chmod 0555 changes nothing: the folder is made
@@ -400,14 +412,7 @@ def test_stats_and_export_read_a_wal_store_in_a_folder_they_cannot_write(capsys,
     # read-only and immutable is that SQLite made no -shm or -wal file next to it (opening
     # a WAL database any other way makes both, which read-only media would refuse).
     folder, path = _read_only_folder_store(tmp_path)
-    real_access = os.access
-
-    def access(p, mode, *args, **kwargs):
-        if os.path.abspath(p) == str(folder) and mode & os.W_OK:
-            return False
-        return real_access(p, mode, *args, **kwargs)
-
-    monkeypatch.setattr(os, "access", access)
+    _unwritable(monkeypatch, folder)
     before = path.read_bytes()
     _stats_and_export_read(capsys, path)
     assert sorted(p.name for p in folder.iterdir()) == ["r.db"]
@@ -422,14 +427,7 @@ def test_a_store_with_an_unfinished_batchs_log_in_a_folder_they_cannot_write_is_
     export would give a silent subset: one line and exit 8 instead."""
     folder, path = _read_only_folder_store(tmp_path)
     (folder / "r.db-wal").write_bytes(b"\0" * 4096)  # what the log's last chunks would hold
-    real_access = os.access
-
-    def access(p, mode, *args, **kwargs):
-        if os.path.abspath(p) == str(folder) and mode & os.W_OK:
-            return False
-        return real_access(p, mode, *args, **kwargs)
-
-    monkeypatch.setattr(os, "access", access)
+    _unwritable(monkeypatch, folder)
     for argv in (["export", "--store", str(path)], ["stats", "--store", str(path)]):
         assert main(argv) == 8
         out, err = capsys.readouterr()
