@@ -589,3 +589,13 @@ def test_a_heading_title_unlike_the_front_matters_is_kept_not_lost() -> None:
     assert work.title == "Salt" and len(work.chapters) == 2
     assert "A Story of the Grey Sea" in (work.notes or "")
     assert work.coverage is not None and work.coverage.unread_words == 0
+
+
+def test_a_checklist_the_notes_announce_is_metadata() -> None:
+    # "**Notes:** content checklist:" then a list "- Suicide: no": the notes', not story
+    text = ("# Apple Season\n\n**Notes:** Content checklist:\n\n- Death: no\n- Suicide: no\n"
+            "- Self-harm: no\n\n## Chapter 1\n\nThey picked apples.\n")
+    work = parse_markdown(text)
+    assert work.notes is not None and "Suicide: no" in work.notes
+    assert paragraph_texts(work) == [["They picked apples."]]
+    assert work.coverage is not None and work.coverage.fully_read

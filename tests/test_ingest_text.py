@@ -143,6 +143,26 @@ def test_empty_notes_line_does_not_take_the_story() -> None:
     assert work.coverage is not None and work.coverage.fully_read
 
 
+@pytest.mark.parametrize("gap", ["\n", "\n\n"])
+def test_a_checklist_the_notes_announce_stays_in_the_notes(gap: str) -> None:
+    # "Notes: content checklist:" then "- Suicide: no": the list is the notes', not a first
+    # chapter that says suicide (review 17, finding 8)
+    checklist = "- Death: no\n- Self-harm: no\n* Suicide: no\n1. Violence: no"
+    text = f"Title: T\nNotes: Content checklist:{gap}{checklist}\n\nChapter 1\n\nThey picked apples.\n"
+    work = read_text(text)
+    assert work.notes is not None and "Suicide: no" in work.notes and "Violence: no" in work.notes
+    assert paragraph_texts(work) == [["They picked apples."]]
+    assert work.coverage is not None and work.coverage.fully_read
+    assert_offsets(work)
+
+
+def test_a_list_the_notes_do_not_announce_is_story() -> None:
+    # only a list after a notes line ending in ":" is the notes'; a story may open with a list
+    work = read_text("Title: T\nNotes: for K.\n\n- the razor\n- the pills\n\nChapter 1\n\nSnow.\n")
+    assert work.notes == "for K."
+    assert "the razor" in work.chapters[0].text
+
+
 def test_summary_does_not_run_into_the_story() -> None:
     work = read_text("Title: T\nSummary: Two sisters.\nShe cut her arm again that night.\n")
     assert work.summary == "Two sisters."

@@ -19,7 +19,8 @@ So two rules keep story prose out of them (both shared with the Markdown reader)
   opening), ``Key: value`` header paragraphs of the known keys (``Summary:``, ``Rating:``,
   ``Warnings:``...; every line of the paragraph must belong to the header), and paragraphs
   that open with a notes marker (``Notes:``, ``Note:``, ``Author's note``, ``A/N``), which go to
-  the work's notes. Unmarked text is never notes, however short.
+  the work's notes, with the list such a paragraph ends by announcing ("Notes: content
+  checklist:" then "- Suicide: no"). Unmarked text is never notes, however short.
 """
 
 from __future__ import annotations
@@ -155,6 +156,9 @@ def _header_lines(text: str, lines: list[Span], meta: Meta) -> int:
     while i < len(lines):
         line = text[lines[i][0] : lines[i][1]]
         match = HEADER_LINE.match(line)
+        listing = field in MULTILINE_FIELDS and bool(values) and (
+            values[-1].endswith(":") or _LIST_ITEM.match(values[-1]) is not None
+        )
         if match:
             _commit(meta, field, values)
             field, values = field_for(match["key"]), [match["value"].strip()]
@@ -171,6 +175,12 @@ def _header_lines(text: str, lines: list[Span], meta: Meta) -> int:
                 continue
             i = nxt
             break
+        elif listing and _LIST_ITEM.match(line):
+            # the list a field's line announces ("Notes: content checklist:" then
+            # "- Death: no"): the field's, even where the story starts under it
+            values.append(line.strip())
+            i += 1
+            continue
         elif field is not None and _continues(field, values) and _header_resumes(text, lines, i):
             # a field's further lines, when the header goes on after them; a story that
             # starts right under "Summary: ..." is story, not summary
@@ -355,6 +365,8 @@ _NOTES_MARK = re.compile(
     r"[\W_]*(?:notes?[ \t]*:|authors?['\u2019]?s?[ \t]+notes?\b|a/n\b)", re.IGNORECASE
 )
 _MAX_TITLE_PARAGRAPHS = 2
+# a list item: "- Death: no", "* Violence: yes", "• none", "1. Self-harm"
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*+\u2022\u2013]|\d{1,2}[.)])[ \t]+\S")
 
 
 def take_opening(
@@ -375,11 +387,22 @@ def take_opening(
     shown = [(plain or str)(text[s:e]).strip() for s, e in spans]
     story: list[Span] = []
     for index in range(_opening_titles(shown, meta), len(spans)):
-        if _NOTES_MARK.match(shown[index]):
+        if _NOTES_MARK.match(shown[index]) or (
+            not story
+            and meta.notes
+            and (meta.notes[-1].endswith(":") or _is_list(meta.notes[-1]))
+            and _is_list(shown[index])
+        ):
+            # a notes paragraph, or the list a notes paragraph ends by announcing
             meta.notes.append(shown[index])
         elif not _header_paragraph(shown[index], meta):
             story.append(spans[index])
     return story
+
+
+def _is_list(paragraph: str) -> bool:
+    """Every line of ``paragraph`` is a list item."""
+    return all(_LIST_ITEM.match(line) for line in paragraph.splitlines() if line.strip())
 
 
 def _opening_titles(shown: list[str], meta: Meta) -> int:
