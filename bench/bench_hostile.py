@@ -6,7 +6,8 @@ peak resident memory of the process and its exit code:
 
 * an EPUB whose spine repeats one 9.9 MB document 2,000 times (a file of about 17 KB);
 * an EPUB of 25 documents of 9.9 MB each (about 424 KB; 247 MB of markup);
-* a 3 MB plain-text paragraph without a single punctuation mark.
+* a 3 MB plain-text paragraph without a single punctuation mark;
+* an AO3 HTML work with 20,000 distinct tags of about 290 characters (about 5.9 MB).
 
     python bench/bench_hostile.py [--runs 3] [--timeout 120]
 
@@ -106,6 +107,17 @@ def long_paragraph_text(size: int = 3 * 1000 * 1000) -> bytes:
     return (" ".join(out) + "\n").encode()
 
 
+def many_tags_html(count: int = 20000) -> bytes:
+    """An AO3-style page whose tag list holds ``count`` distinct tags of ~290 characters."""
+    tags = "".join(f"<a>x{i}{'(' * 280}a)y</a>" for i in range(count))
+    return (
+        '<!DOCTYPE html><html><head><title>Tags</title></head><body><div id="preface">'
+        '<div class="meta"><dl class="tags"><dt>Additional Tags:</dt><dd>'
+        f"{tags}</dd></dl></div></div>"
+        f'<div id="chapters" class="userstuff"><p>{SENTENCE * 20}</p></div></body></html>'
+    ).encode()
+
+
 def run_once(args: list[str], timeout: float) -> tuple[float, float, int]:
     """Wall seconds, peak RSS (MB) and exit code of one run (-9: killed at the timeout)."""
     started = time.perf_counter()
@@ -135,6 +147,7 @@ def main() -> None:
         ("EPUB, spine repeats 1 doc x2000", "repeat.epub", repeated_spine_epub),
         ("EPUB, 25 docs of 9.9 MB", "many.epub", many_large_documents_epub),
         ("3 MB paragraph, no punctuation", "paragraph.txt", long_paragraph_text),
+        ("AO3 HTML, 20,000 long tags", "tags.html", many_tags_html),
     ]
     print(
         f"forewarn scan on hostile inputs, median of {args.runs} runs  ({platform.machine()},"

@@ -508,3 +508,22 @@ def test_content_notes_taken_from_a_negated_tw_line_declare_nothing():
         ("blood-gore", "content_notes"),
         ("blood-gore", "summary"),
     ]
+
+
+def test_each_distinct_tag_is_read_once_and_at_most_max_tags(monkeypatch):
+    # a crafted file of 100,000 long tags kept a scan busy for minutes (review 17): a work's
+    # tags are read once each, the first MAX_TAGS of them (AO3 allows 75 in all)
+    import forewarn.declared as declared
+
+    calls: list[str] = []
+    real = declared.map_tag_all
+
+    def counting(tag, taxonomy=None):
+        calls.append(tag)
+        return real(tag, taxonomy)
+
+    monkeypatch.setattr(declared, "map_tag_all", counting)
+    filler = [f"Tag {i}" for i in range(declared.MAX_TAGS - 2)]  # with "Fluff": one short
+    w = work(freeform_tags=["Fluff"] * 1000 + filler + ["Miscarriage", "Self-Harm"])
+    assert [d.id for d in declared_warnings(w)] == ["miscarriage"]
+    assert len(calls) == declared.MAX_TAGS and calls.count("Fluff") == 1

@@ -43,6 +43,11 @@ __all__ = [
 
 SOURCES = ("archive_warning", "freeform_tag", "content_notes", "summary", "notes")
 
+# The most tags (and, apart, content notes) read per work, each distinct one once. AO3 lets a
+# work carry 75 tags in all; a crafted file of a hundred thousand tags of near 300 characters
+# (about 5 ms each) would otherwise keep a scan busy for minutes.
+MAX_TAGS = 300
+
 
 @dataclass(frozen=True, slots=True)
 class DeclaredWarning:
@@ -88,7 +93,7 @@ def declared_warnings(work: Work, taxonomy: Taxonomy | None = None) -> list[Decl
             seen.add((w.id, source))
             out.append(DeclaredWarning(w.id, w.name, source, text.strip(), qual, sev))
 
-    for piece in archive_pieces(work.archive_warnings, tax):
+    for piece in _distinct(archive_pieces(work.archive_warnings, tax)):
         entry = tax.ao3_archive_warning(piece)
         if entry is not None:
             if entry[0] is not None:
@@ -97,7 +102,7 @@ def declared_warnings(work: Work, taxonomy: Taxonomy | None = None) -> list[Decl
         for w, q in map_tag_all(piece, tax):
             add(w, "archive_warning", piece, q, qualifier_severity(q))
 
-    for tag in work.freeform_tags:
+    for tag in _distinct(work.freeform_tags):
         for w, q in map_tag_all(tag, tax):
             add(w, "freeform_tag", tag, q, qualifier_severity(q))
 
@@ -106,7 +111,7 @@ def declared_warnings(work: Work, taxonomy: Taxonomy | None = None) -> list[Decl
     # has lost the negation at the head of its list, so a note that is a piece of such a list
     # declares only what the whole list declares.
     lists = [found for text in (work.summary, work.notes) if text for found in cue_lists(text, tax)]
-    for note in work.content_notes:
+    for note in _distinct(work.content_notes):
         within = [ids for segment, ids in lists if note.strip() and note.strip() in segment]
         for w, q, item in find_declarations(note, tax, cue_required=False):
             if not within or any(w.id in ids for ids in within):
@@ -117,6 +122,11 @@ def declared_warnings(work: Work, taxonomy: Taxonomy | None = None) -> list[Decl
             for w, q, item in find_declarations(text, tax):
                 add(w, source, item, q, qualifier_severity(q))
     return out
+
+
+def _distinct(items: Sequence[str]) -> list[str]:
+    """The first :data:`MAX_TAGS` distinct items, in order."""
+    return list(dict.fromkeys(items))[:MAX_TAGS]
 
 
 def archive_pieces(archive_warnings: Sequence[str], taxonomy: Taxonomy | None = None) -> list[str]:
