@@ -443,3 +443,97 @@ def test_a_jsonl_line_past_the_limit_is_a_too_large_failure_read_past_in_pieces(
     with sqlite3.connect(tmp_path / "s.db") as conn:
         rows = dict(conn.execute("SELECT work_id, error_kind FROM works"))
     assert rows == {"a": None, f"{path}:2": "too-large", "b": None}
+
+
+# --- review 19: records that ended the whole run, folders passed over ---------------------
+
+def test_odd_names_and_ids_are_stored_and_found_again(tmp_path, capsys):
+    # a file name that is not UTF-8 and a JSON id with a lone surrogate ended the run with
+    # "internal error" and nothing after them stored; now each is stored, and a re-run skips it
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "a.txt").write_text("She made tea.\n", encoding="utf-8")
+    odd = os.fsencode(folder) + b"/caf\xe9.txt"
+    with open(odd, "wb") as handle:
+        handle.write(b"He was stabbed and bled on the stairs.\n")
+    lines = tmp_path / "works.jsonl"
+    lines.write_text('{"work_id": "ok1", "text": "Tea."}\n'
+                     '{"work_id": "bad\\ud800id", "text": "He drank."}\n', encoding="utf-8")
+    db = tmp_path / "r.db"
+    for _ in range(2):
+        code, summary, err = batch_json(capsys, str(folder), str(lines), "--store", str(db),
+                                        "-j", "1", "--lexicon-only")
+        assert code == 0, err
+    assert summary["scanned"] == 0 and summary["skipped"] == 4
+    works = check_consistent(db)
+    assert set(works) == {"a.txt", "caf\\udce9.txt", "ok1", "bad\\ud800id"}
+
+
+def test_a_json_line_nested_too_deep_is_a_failure_and_the_run_goes_on(tmp_path, capsys):
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"work_id": "a", "text": "Tea."}\n'
+                    + '{"work_id": "b", "meta": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+                    + '{"work_id": "c", "text": "Cake."}\n', encoding="utf-8")
+    code, summary, err = batch_json(capsys, str(path), "--store", str(tmp_path / "r.db"),
+                                    "-j", "1", "--lexicon-only")
+    assert code == 11 and summary["scanned"] == 2 and summary["failures"] == {"malformed": 1}
+    assert "nested too deep" in err
+
+
+def test_a_damaged_parquet_page_is_one_line_and_the_rows_before_it_are_kept(tmp_path, capsys):
+    pa = pytest.importorskip("pyarrow", reason="pyarrow (the parquet extra) is not installed")
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "works.parquet"
+    texts = [f"Story {i}: she made tea and watched the rain." for i in range(3000)]
+    pq.write_table(pa.table({"work_id": [f"w{i}" for i in range(3000)], "text": texts}),
+                   path, row_group_size=1024, compression="none")
+    data = bytearray(path.read_bytes())
+    meta = pq.ParquetFile(path).metadata
+    column = meta.row_group(1).column(1)  # the second row group's text page
+    start = column.data_page_offset
+    data[start:start + 200] = b"\xff" * 200
+    path.write_bytes(bytes(data))
+    db = tmp_path / "r.db"
+    code, _, err = run(capsys, "batch", str(path), "--store", str(db), "-j", "1", "-q",
+                       "--lexicon-only")
+    assert code == 6 and "cannot read the rows after row 1024" in err, err
+    assert err.count("\n") == 1 and "internal error" not in err
+    assert len(check_consistent(db)) == 1024
+
+
+def test_a_folder_that_cannot_be_listed_is_a_failure_not_passed_over(tmp_path, capsys,
+                                                                      monkeypatch):
+    folder = tmp_path / "archive"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "a.txt").write_text("She made tea.\n", encoding="utf-8")
+    (folder / "locked" / "b.txt").write_text("He was stabbed.\n", encoding="utf-8")
+    real = os.scandir
+
+    def scandir(path="."):  # as an unreadable folder answers an ordinary user
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, summary, err = batch_json(capsys, str(folder), "--store", str(tmp_path / "r.db"),
+                                    "-j", "1", "--lexicon-only")
+    assert code == 11 and summary["failures"] == {"not-found": 1}, err
+    assert "a folder that cannot be read (Permission denied)" in err
+    works = check_consistent(tmp_path / "r.db")
+    assert works["locked/"][:2] == ("failed", "not-found") and works["a.txt"][0] == "ok"
+
+
+def test_a_linked_folder_is_followed_once(tmp_path, capsys):
+    folder = tmp_path / "archive"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "b.txt").write_text("He was stabbed.\n", encoding="utf-8")
+    folder.mkdir()
+    (folder / "a.txt").write_text("She made tea.\n", encoding="utf-8")
+    (folder / "fandom").symlink_to(elsewhere)
+    (elsewhere / "loop").symlink_to(elsewhere)  # a link back up: not a walk forever
+    code, summary, err = batch_json(capsys, str(folder), "--store", str(tmp_path / "r.db"),
+                                    "-j", "1", "--lexicon-only")
+    assert code == 0 and summary["scanned"] == 2, err
+    assert set(check_consistent(tmp_path / "r.db")) == {"a.txt", "fandom/b.txt"}

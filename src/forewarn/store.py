@@ -201,8 +201,9 @@ class Store:
         out: dict[str, StoredState] = {}
         for i in range(0, len(work_ids), _LOOKUP_CHUNK):
             part = list(work_ids[i:i + _LOOKUP_CHUNK])
+            asked = {_storable(w): w for w in part}  # an id as stored -> as given
             for wid, digest, version, kind in self._lookup_rows(part):
-                out[wid] = StoredState(digest, version, kind is not None, kind)
+                out[asked.get(wid, wid)] = StoredState(digest, version, kind is not None, kind)
         return out
 
     def _lookup_rows(self, work_ids: list[str]) -> list[tuple[Any, ...]]:
@@ -216,11 +217,12 @@ class Store:
         out: dict[str, tuple[int, int, int, str]] = {}
         for i in range(0, len(paths), _LOOKUP_CHUNK):
             part = list(paths[i:i + _LOOKUP_CHUNK])
+            asked = {_storable(p): p for p in part}
             marks = ",".join("?" * len(part))
             for path, size, mtime_ns, checked_ns, digest in self._execute(
                 "SELECT path, size, mtime_ns, checked_ns, content_hash FROM files "
                 f"WHERE path IN ({marks})", part):
-                out[path] = (int(size), int(mtime_ns), int(checked_ns), digest)
+                out[asked.get(path, path)] = (int(size), int(mtime_ns), int(checked_ns), digest)
         return out
 
     def remember_hashes(self, rows: Sequence[tuple[str, int, int, int, str]]) -> None:
@@ -481,20 +483,20 @@ class SQLiteStore(Store):
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            return self.conn.execute(sql, tuple(params)).fetchall()
+            return self.conn.execute(sql, _bindable(params)).fetchall()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.target}: {_one_line(exc)}") from None
 
     def _iterate(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         try:
-            cursor = self.conn.execute(sql, tuple(params))
+            cursor = self.conn.execute(sql, _bindable(params))
             while rows := cursor.fetchmany(1000):
                 yield from rows
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.target}: {_one_line(exc)}") from None
 
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.conn.executemany(sql, rows)
+        self.conn.executemany(sql, [_bindable(row) for row in rows])
 
     def _transaction(self) -> _SQLiteTransaction:
         return _SQLiteTransaction(self)
@@ -505,6 +507,30 @@ class SQLiteStore(Store):
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
+
+
+def _bindable(params: Sequence[Any]) -> tuple[Any, ...]:
+    """``params`` as a database can store them: a string that is not valid Unicode (a file
+    name in another encoding read with surrogate escapes, a JSON id with a lone surrogate)
+    has its stray code points written as ``\\udce9`` escapes, the same way every time, so
+    lookups find what was written; every other value is unchanged."""
+    return tuple(_bound(v) for v in params)
+
+
+def _bound(value: Any) -> Any:
+    if isinstance(value, str):
+        return _storable(value)
+    if isinstance(value, list):  # PostgreSQL's "= ANY(?)" takes a list of ids
+        return [_storable(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def _storable(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 class _SQLiteTransaction:
@@ -602,7 +628,7 @@ class PostgresStore(Store):
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            cursor = self.conn.execute(self._sql(sql), tuple(params))
+            cursor = self.conn.execute(self._sql(sql), _bindable(params))
             return list(cursor.fetchall()) if cursor.description else []
         except self._psycopg.Error as exc:
             raise StoreError(f"{self.target}: {_one_line(exc)}") from None
@@ -616,14 +642,14 @@ class PostgresStore(Store):
         try:
             with self.conn.transaction(), self.conn.cursor(name="forewarn_export") as cursor:
                 cursor.itersize = 1000
-                cursor.execute(self._sql(sql), tuple(params))
+                cursor.execute(self._sql(sql), _bindable(params))
                 yield from cursor
         except self._psycopg.Error as exc:
             raise StoreError(f"{self.target}: {_one_line(exc)}") from None
 
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.conn.cursor() as cursor:
-            cursor.executemany(self._sql(sql), rows)
+            cursor.executemany(self._sql(sql), [_bindable(row) for row in rows])
 
     def write(self, results: Iterable[WorkResult]) -> int:
         try:

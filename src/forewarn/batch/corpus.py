@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from forewarn.batch.hashing import sha256_bytes, sha256_text
 from forewarn.errors import InputNotFound, InputTooLarge, MalformedInput, UnsupportedFormat
@@ -120,6 +120,14 @@ class Corpus:
         for inp in self.inputs:
             if inp.kind == "folder":
                 for rel in _walk(inp.path):
+                    if isinstance(rel, FolderError):
+                        where = os.path.join(inp.path, rel.rel)
+                        # stored failed under a hash no content has: a re-run tries it again
+                        yield BadItem(rel.rel.replace(os.sep, "/") + "/", where,
+                                      sha256_text(f"unreadable:{where}"), InputNotFound.kind,
+                                      f"{where}: a folder that cannot be read ({rel.reason}); "
+                                      "the works in it are not scanned")
+                        continue
                     path = os.path.join(inp.path, rel)
                     yield FileItem(rel.replace(os.sep, "/"), path, os.path.abspath(path))
             elif inp.kind == "jsonl":
@@ -167,6 +175,10 @@ class Corpus:
                     raw = raw[3:]  # a UTF-8 byte-order mark
                 try:
                     obj = json.loads(raw)
+                except RecursionError:
+                    yield BadItem(source, source, sha256_bytes(raw), MalformedInput.kind,
+                                  f"{source}: not valid JSON (nested too deep)")
+                    continue
                 except (ValueError, UnicodeDecodeError) as exc:
                     reason = str(exc).splitlines()[0] if str(exc) else "invalid"
                     yield BadItem(source, source, sha256_bytes(raw), MalformedInput.kind,
@@ -187,8 +199,15 @@ class Corpus:
                                  f"(columns: {', '.join(sorted(names))}; see --id-field, "
                                  "--text-field)")
         row = 0
-        for batch in parquet.iter_batches(batch_size=1024,
-                                          columns=[self.id_field, self.text_field]):
+        batches = parquet.iter_batches(batch_size=1024, columns=[self.id_field, self.text_field])
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except Exception as exc:  # a damaged page: the rows before it are stored
+                raise MalformedInput(f"{path}: cannot read the rows after row {row} (a damaged "
+                                     f"Parquet page: {_one_line(exc)})") from None
             ids = batch.column(0).to_pylist()
             texts = batch.column(1).to_pylist()
             for wid, text in zip(ids, texts, strict=True):
@@ -208,15 +227,50 @@ def _require_pyarrow() -> Any:
     return pq
 
 
-def _walk(folder: str) -> Iterator[str]:
-    """Story files under ``folder`` (relative paths), in a stable order; hidden ones skipped."""
-    for root, dirs, files in os.walk(folder):
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] or type(exc).__name__
+
+
+class FolderError(NamedTuple):
+    """A folder under an INPUT that could not be listed: its works are unknown."""
+
+    rel: str
+    reason: str
+
+
+def _walk(folder: str) -> Iterator[str | FolderError]:
+    """Story files under ``folder`` (relative paths), in a stable order; hidden ones skipped.
+
+    A linked folder is followed, once (a link back up the tree is not a loop forever); a
+    folder that cannot be listed is given as a :class:`FolderError`, never passed over."""
+    errors: list[OSError] = []
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(folder, onerror=errors.append, followlinks=True):
+        while errors:
+            error = errors.pop(0)
+            where = error.filename if isinstance(error.filename, str) else root
+            yield FolderError(os.path.relpath(where, folder),
+                              error.strerror or type(error).__name__)
+        try:
+            st = os.stat(root)
+        except OSError as exc:
+            yield FolderError(os.path.relpath(root, folder), exc.strerror or "cannot read")
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in seen:  # reached again through a link
+            dirs[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.startswith("."):
                 continue
             if os.path.splitext(name)[1].lower() in EXTENSIONS:
                 yield os.path.relpath(os.path.join(root, name), folder)
+    for error in errors:  # the top folder itself, or the last one listed
+        where = error.filename if isinstance(error.filename, str) else folder
+        yield FolderError(os.path.relpath(where, folder), error.strerror or type(error).__name__)
 
 
 def _lines(handle: Any) -> Iterator[bytes | None]:
