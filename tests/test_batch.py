@@ -537,3 +537,31 @@ def test_a_linked_folder_is_followed_once(tmp_path, capsys):
                                     "-j", "1", "--lexicon-only")
     assert code == 0 and summary["scanned"] == 2, err
     assert set(check_consistent(tmp_path / "r.db")) == {"a.txt", "fandom/b.txt"}
+
+
+def test_an_internal_failure_is_scanned_again_by_the_next_run(tmp_path, capsys, monkeypatch):
+    # memory ran out, or a model file was damaged: the work was not at fault, and a run
+    # after the repair scanned nothing and exited 0 (review 19, finding 4)
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "a.txt").write_text("She made tea.\n", encoding="utf-8")
+    (folder / "b.txt").write_text("He drank it.\n", encoding="utf-8")
+    db = tmp_path / "r.db"
+    import forewarn.ingest as ingest  # scan_task imports read_bytes from here at each call
+
+    original = ingest.read_bytes
+
+    def starved(data, source, **kwargs):  # type: ignore[no-untyped-def]
+        if source.endswith("b.txt"):
+            raise MemoryError
+        return original(data, source, **kwargs)
+
+    monkeypatch.setattr(ingest, "read_bytes", starved)
+    code, summary, err = batch_json(capsys, str(folder), "--store", str(db), "-j", "1",
+                                    "--lexicon-only")
+    assert code == 11 and summary["failures"] == {"internal": 1}, err
+    monkeypatch.setattr(ingest, "read_bytes", original)
+    code, again, err = batch_json(capsys, str(folder), "--store", str(db), "-j", "1",
+                                  "--lexicon-only")
+    assert code == 0 and again["scanned"] == 1 and again["skipped"] == 1, err
+    assert check_consistent(db)["b.txt"][0] == "ok"

@@ -106,9 +106,10 @@ class StoredState:
 
     @property
     def transient(self) -> bool:
-        """A failure of the run, not of the work (its worker process died): the next run
-        scans it again without ``--retry-failed``."""
-        return self.error_kind == "worker-crashed"
+        """A failure of the run or of forewarn, not of the work (its worker process died,
+        memory ran out, a model file was damaged, a bug): the next run scans it again
+        without ``--retry-failed``."""
+        return self.error_kind in ("worker-crashed", "internal")
 
 
 def is_postgres_url(target: str) -> bool:
