@@ -107,4 +107,5 @@ def run(args: argparse.Namespace) -> int:
         # (and would otherwise end it by the signal, not with the exit code).
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         return 130
-    return EXIT_SOME_FAILED if summary.failed else 0
+    # a duplicate id is a work not stored: not a run that did everything
+    return EXIT_SOME_FAILED if summary.failed or summary.duplicates else 0
