@@ -468,3 +468,16 @@ def test_a_damaged_store_value_is_one_store_error_line(capsys, filled):
     for command in ("stats", "export"):
         code, _, err = run(capsys, command, "--store", filled)
         assert code == 8 and "schema version" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal"])
+def test_export_onto_the_store_itself_is_refused(capsys, filled, suffix):
+    # one typo replaced the whole results store with its export (review 19, finding 9)
+    from pathlib import Path
+
+    before = Path(filled).read_bytes()
+    code, _, err = run(capsys, "export", "--store", filled, "-o", filled + suffix)
+    assert code == 2 and err.count("\n") == 1 and "is the store itself" in err, err
+    assert Path(filled).read_bytes() == before
+    code, out, _ = run(capsys, "stats", "--store", filled)
+    assert code == 0 and "3 works" in out

@@ -84,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
 
         err(f"export: --format {fmt} needs -o FILE")
         return 2
+    if args.output and _is_the_store(args.output, args.store):
+        from forewarn.cli import err
+
+        err(f"export: -o {args.output} is the store itself (or its -wal/-shm file): "
+            "writing there would replace the results; choose another file")
+        return 2
     filters = _filters(args)
     with open_store(args.store, read_only=True) as store:
         items = [Export(store, table=args.table, filters=filters)]
@@ -99,6 +105,22 @@ def run(args: argparse.Namespace) -> int:
                 with open(temp, "w", encoding="utf-8", newline="") as out:
                     renderer.render("export", items, out, options)
     return 0
+
+
+def _is_the_store(output: str, store: str) -> bool:
+    """Whether ``output`` names the SQLite store file or one of its -wal/-shm files."""
+    import os
+
+    if "://" in store:
+        return False
+    for target in (store, f"{store}-wal", f"{store}-shm", f"{store}-journal"):
+        try:
+            if os.path.samefile(output, target):
+                return True
+        except OSError:  # either one missing
+            if os.path.abspath(output) == os.path.abspath(target):
+                return True
+    return False
 
 
 class _AtomicOutput:
