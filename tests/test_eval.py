@@ -429,6 +429,14 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parsed = json.loads(js.read_text())
     assert [s["part"] for s in parsed["sections"]] == ["testset", "documents"]
     assert parsed["meta"]["min_confidence"] == 0.5
+    # which engine and which classifier the figures are of (review 19, finding 8)
+    from forewarn.scanner import Scanner, default_engine
+
+    versions = Scanner(engine=default_engine()).versions
+    assert parsed["meta"]["engine"] == default_engine()
+    assert parsed["meta"]["detectors"] == {k: v for k, v in versions.items() if k != "forewarn"}
+    engine_line = next(line for line in printed.splitlines() if line.startswith("- Engine:"))
+    assert all(v in engine_line for v in parsed["meta"]["detectors"].values())
 
     assert main(["eval", "nonsense"]) == 2
     assert "unknown part" in capsys.readouterr().err

@@ -168,7 +168,17 @@ def environment(ctx: Context, command: str) -> dict[str, Any]:
     except (OSError, ValueError, KeyError, TypeError):
         static = "unknown"
     cpu = platform.processor() or platform.machine()
+    from forewarn.scanner import Scanner, default_engine
+
+    engine = ctx.shipped.engine or default_engine()
+    try:  # what each detector of the engine measured is (artifact hashes; nothing loaded)
+        detectors = {k: v for k, v in Scanner(engine=engine).versions.items()
+                     if k != "forewarn"}
+    except Exception:  # an engine not installed: the figures below say so themselves
+        detectors = {}
     return {
+        "engine": engine,
+        "detectors": detectors,
         "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": command,
         "forewarn": __version__,
@@ -191,6 +201,9 @@ def header_lines(meta: dict[str, Any]) -> list[str]:
         f"- forewarn {meta['forewarn']}: lexicon {meta['lexicon']}, static model "
         f"{meta['static_model_sha256']}, heads {meta['heads_sha256']} (sha256 prefixes); "
         f"default confidence {meta['min_confidence']}",
+        f"- Engine: {meta.get('engine', '?')} ("
+        + (", ".join(f"{k} {v}" for k, v in meta.get("detectors", {}).items()) or "?")
+        + ")",
         f"- Data: {meta['data']}",
         f"- Machine: {meta['machine']}, Python {meta['python']}{took}",
     ]
