@@ -566,3 +566,34 @@ def test_an_internal_failure_is_scanned_again_by_the_next_run(tmp_path, capsys, 
                                   "--lexicon-only")
     assert code == 0 and again["scanned"] == 1 and again["skipped"] == 1, err
     assert check_consistent(db)["b.txt"][0] == "ok"
+
+
+def test_a_block_keeps_at_most_held_bytes_of_files_between_hashing_and_submitting(
+        tmp_path, capsys, monkeypatch):
+    # a block of 256 large EPUBs was held whole in the parent (25 MB each: 6 GB); past the
+    # cap the bytes are read again when the work is submitted, with the same results
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"w{i}.txt").write_text(f"Story {i}. He was stabbed and bled.\n" * 40,
+                                          encoding="utf-8")
+    monkeypatch.setattr(batch_run, "HELD_BYTES", 3000)  # about two of these files
+    kept: list[int] = []
+    real = batch_run._Batch._hash_files
+
+    def recording(self, items):  # type: ignore[no-untyped-def]
+        hashes, data = real(self, items)
+        kept.append(sum(len(v) for v in data.values()))
+        return hashes, data
+
+    monkeypatch.setattr(batch_run._Batch, "_hash_files", recording)
+    db = tmp_path / "r.db"
+    code, summary, err = batch_json(capsys, str(folder), "--store", str(db), "-j", "1",
+                                    "--lexicon-only")
+    assert code == 0 and summary["scanned"] == 6, err
+    assert kept and max(kept) <= 3000
+    works = check_consistent(db)
+    assert all(works[f"w{i}.txt"][0] == "ok" for i in range(6))
+    code, again, err = batch_json(capsys, str(folder), "--store", str(db), "-j", "1",
+                                  "--lexicon-only")
+    assert code == 0 and again["skipped"] == 6, err
