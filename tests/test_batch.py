@@ -597,3 +597,22 @@ def test_a_block_keeps_at_most_held_bytes_of_files_between_hashing_and_submittin
     code, again, err = batch_json(capsys, str(folder), "--store", str(db), "-j", "1",
                                   "--lexicon-only")
     assert code == 0 and again["skipped"] == 6, err
+
+
+def test_a_path_task_whose_file_is_gone_is_stored_under_a_hash_no_content_has(tmp_path):
+    # on Dask the worker reads the file; one moved away a moment was stored "not-found"
+    # under its real hash, and every later run skipped it (review 19, finding 5)
+    from forewarn.batch.hashing import sha256_bytes
+
+    path = tmp_path / "gone.txt"
+    content = b"She made tea.\n"
+    task = batch_tasks.Task("gone.txt", str(path), "path", None, sha256_bytes(content),
+                            path=str(path))
+    config = batch_tasks.ScanConfig(lexicon_only=True)
+    scanner, versions = batch_tasks._worker_state(config)
+    result = batch_tasks.scan_task(scanner, task, config, versions)
+    assert result.error_kind == "not-found"
+    assert result.content_hash == f"unreadable:{path}" != sha256_bytes(content)
+    path.write_bytes(content)  # back again: read and scanned, under its real hash
+    result = batch_tasks.scan_task(scanner, task, config, versions)
+    assert result.error_kind is None and result.content_hash == sha256_bytes(content)

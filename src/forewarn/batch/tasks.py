@@ -97,6 +97,9 @@ def scan_task(scanner: Any, task: Task, config: ScanConfig, versions: dict[str, 
     digest = task.content_hash
     try:
         if task.kind == "path":
+            # a read that fails (a file moved away a moment, a share that hiccups) is
+            # stored under a hash no content has, so the next run reads it again
+            digest = f"unreadable:{task.path or task.source}"
             data = _read_limited(task.path or task.source, config.max_bytes)
             digest = sha256_bytes(data)
         elif task.kind == "text":
