@@ -481,3 +481,23 @@ def test_export_onto_the_store_itself_is_refused(capsys, filled, suffix):
     assert Path(filled).read_bytes() == before
     code, out, _ = run(capsys, "stats", "--store", filled)
     assert code == 0 and "3 works" in out
+
+
+def test_export_filters_without_a_warning_are_a_usage_error(capsys, filled):
+    # they were ignored: every work exported (review 19, finding 11)
+    for extra in (["--min-severity", "graphic"], ["--min-confidence", "0.99"]):
+        code, out, err = run(capsys, "export", "--store", filled, *extra)
+        assert code == 2 and out == "" and "--warning" in err and err.count("\n") == 1
+
+
+def test_a_file_name_cannot_drive_the_terminal_in_a_failure_line(capsys, tmp_path):
+    # "b\x1b[1A\x1b[2K\rok.txt" erased the failure line above it (review 19, finding 12)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("", encoding="utf-8")
+    (folder / "b\x1b[1A\x1b[2K\rok.txt").write_text("", encoding="utf-8")
+    code = main(["batch", str(folder), "--store", str(tmp_path / "r.db"), "-j", "1", "-q",
+                 "--lexicon-only"])
+    err = capsys.readouterr().err
+    assert code == 11 and "\x1b" not in err and "\r" not in err
+    assert "b\\x1b[1A\\x1b[2K ok.txt: empty" in err  # the CR: whitespace, one space

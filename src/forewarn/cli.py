@@ -146,8 +146,11 @@ class EachInput:
 
 
 def err(message: str) -> None:
-    """Print one line on stderr, whatever the message holds."""
-    sys.stderr.write(f"forewarn: {' '.join(str(message).split())}\n")
+    """Print one line on stderr, whatever the message holds: a file name's escape
+    sequences shown as visible escapes, never run by the terminal."""
+    from forewarn.render.terminal import one_line
+
+    sys.stderr.write(f"forewarn: {one_line(str(message))}\n")
 
 
 def error_entry(source: str, exc: ForewarnError) -> dict[str, object]:

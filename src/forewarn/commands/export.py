@@ -84,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
 
         err(f"export: --format {fmt} needs -o FILE")
         return 2
+    if args.warning is None and (args.min_severity != "mentioned" or args.min_confidence > 0):
+        from forewarn.cli import err
+
+        err("export: --min-severity and --min-confidence filter one warning's rows: name it "
+            "with --warning (without it every work is exported)")
+        return 2
     if args.output and _is_the_store(args.output, args.store):
         from forewarn.cli import err
 
