@@ -51,3 +51,8 @@ class TaxonomyError(ForewarnError, exit_code=2, kind="unknown-warning"):
 
 class EngineUnavailable(ForewarnError, exit_code=2, kind="engine"):
     """A detection engine was asked for that this installation does not have (usage)."""
+
+
+class BrokenInstall(ForewarnError, exit_code=16, kind="install"):
+    """A file of forewarn's own (a model, the lexicon, the taxonomy) is missing, damaged or
+    altered: the installation, not the input; reinstall forewarn."""

@@ -109,7 +109,7 @@ class StoredState:
         """A failure of the run or of forewarn, not of the work (its worker process died,
         memory ran out, a model file was damaged, a bug): the next run scans it again
         without ``--retry-failed``."""
-        return self.error_kind in ("worker-crashed", "internal")
+        return self.error_kind in ("worker-crashed", "internal", "install")
 
 
 def is_postgres_url(target: str) -> bool:

@@ -39,7 +39,7 @@ from forewarn.batch.tasks import (
     expected_versions,
     model_version_string,
 )
-from forewarn.errors import ForewarnError, InputNotFound, InputTooLarge
+from forewarn.errors import BrokenInstall, ForewarnError, InputNotFound, InputTooLarge
 from forewarn.store import Store, WorkResult
 
 BLOCK = 256  # works looked up in the store at once
@@ -96,6 +96,10 @@ class _Batch:
                 self._note_failure(r)
         self.summary.failed += failed
         self.progress.update(len(chunk.results), failed=failed)
+        broken = next((r for r in chunk.results if r.error_kind == BrokenInstall.kind), None)
+        if broken is not None:  # every later work would fail the same way: stop now
+            raise BrokenInstall(f"{broken.error_message} (the batch stops: reinstall "
+                                "forewarn, then run the same command again)")
 
     def _note_failure(self, r: WorkResult) -> None:
         self.summary.failures[r.error_kind or "error"] += 1

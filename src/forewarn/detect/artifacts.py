@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from forewarn.errors import BrokenInstall
+
 __all__ = ["ModelIntegrityError", "StaticModelError", "read_verified", "verify_sha256"]
 
 
-class StaticModelError(RuntimeError):
-    """A model's files are missing or unreadable (a broken install, not user input)."""
+class StaticModelError(BrokenInstall, RuntimeError):
+    """A model's files are missing or unreadable (a broken install, not user input): one
+    line and exit code 16 from the CLI, a 503 from the service."""
 
 
 class ModelIntegrityError(StaticModelError):

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forewarn.errors import (
+    BrokenInstall,
     EmptyInput,
     ForewarnError,
     InputTooLarge,
@@ -105,6 +106,7 @@ def pydantic_error(exc: ValidationError, prefix: str) -> RequestError:
 
 
 _FOREWARN_STATUS: tuple[tuple[type[ForewarnError], int, str], ...] = (
+    (BrokenInstall, 503, "broken-install"),  # the server's files, not the request
     (InputTooLarge, 413, "too-large"),
     (UnsupportedFormat, 415, "unsupported-format"),
     (EmptyInput, 422, "empty"),
