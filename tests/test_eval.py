@@ -8,8 +8,10 @@ absent; the two passage parts need scikit-learn (the ``eval`` extra) and skip wi
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -300,6 +302,42 @@ def test_documents_bad_labels(tmp_path: Path, shipped: Shipped) -> None:
     ctx = Context(shipped=shipped, options={"pan23": tmp_path})
     with pytest.raises(EvalError, match="not PAN23 labels: grumpiness"):
         run_part("documents", ctx)
+
+
+@pytest.mark.parametrize(("works", "labels", "message"), [
+    ('{"text": "Hi."}', '{"work_id": "a", "labels": []}', "work 1: no 'work_id' field"),
+    ('["a", "Hi."]', '{"work_id": "a", "labels": []}', "work 1: not a JSON object"),
+    ('{"work_id": "a", "text": null}', '{"work_id": "a", "labels": []}', "no 'text' field"),
+    ('{"work_id": "a", "text": "Hi."}', '{"work_id": "a", "labels": null}', "no 'labels'"),
+    ('{"work_id": "a", "text": "Hi."}', '{"work_id": "a"}', "line 1: no 'labels' field"),
+    ('{"work_id": "a", "text": "Hi."}', '{"work_id": "a", "labels": "violence"}',
+     "a str as its 'labels' field"),
+    ('{"work_id": "a", "text": "Hi."}\n{"work_id": "a", "text": "Yo."}',
+     '{"work_id": "a", "labels": []}', "work id 'a' given twice"),
+    ('{"work_id": "a", "text": "Hi."}', '{"work_id": "a", "labels": []}\n'
+     '{"work_id": "a", "labels": ["death"]}', "labels for work 'a' given twice"),
+])
+def test_documents_malformed_input_is_one_error_naming_the_file(
+        tmp_path: Path, shipped: Shipped, works: str, labels: str, message: str) -> None:
+    # each was an internal error, or figures silently wrong (review 19, finding 10)
+    (tmp_path / "works.jsonl").write_text(works + "\n")
+    (tmp_path / "labels.jsonl").write_text(labels + "\n")
+    ctx = Context(shipped=shipped, options={"pan23": tmp_path})
+    with pytest.raises(EvalError, match=re.escape(message)):
+        run_part("documents", ctx)
+
+
+def test_unreadable_jsonl_is_one_error_naming_the_file(tmp_path: Path) -> None:
+    from forewarn.eval.common import read_jsonl
+
+    (tmp_path / "latin1.jsonl").write_bytes('{"t": "café"}\n'.encode("latin-1"))
+    (tmp_path / "folder.jsonl").mkdir()
+    whole = gzip.compress("".join(f'{{"t": {i * 7919 % 10007}}}\n' for i in range(2000)).encode())
+    (tmp_path / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    for name, message in (("latin1.jsonl", ":1: not UTF-8"), ("folder.jsonl", "cannot read"),
+                          ("cut.jsonl.gz", "cannot read")):
+        with pytest.raises(EvalError, match=re.escape(message)):
+            read_jsonl(tmp_path / name)
 
 
 CHAPTER_DEATH = """Chapter One

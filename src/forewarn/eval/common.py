@@ -70,15 +70,36 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Read a JSON-lines file (gzip when it ends in ``.gz``); blank lines are skipped."""
     opener = gzip.open if path.suffix == ".gz" else open
     rows = []
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise EvalError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+    number = 0
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise EvalError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+                except RecursionError:
+                    raise EvalError(f"{path}:{number}: not valid JSON (nested too deep)") from None
+    except UnicodeDecodeError:
+        raise EvalError(f"{path}:{number + 1}: not UTF-8") from None
+    except (OSError, EOFError) as exc:  # a folder, a truncated or damaged .gz
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise EvalError(f"{path}: cannot read ({reason})") from None
     return rows
+
+
+def json_field(row: Any, name: str, where: str, kind: type | tuple[type, ...]) -> Any:
+    """``row[name]`` when ``row`` is a JSON object holding it with a value of ``kind``;
+    otherwise an :class:`EvalError` naming the file, line and field."""
+    if not isinstance(row, dict):
+        raise EvalError(f"{where}: not a JSON object")
+    value = row.get(name)
+    if value is None or isinstance(value, bool) or not isinstance(value, kind):
+        what = "no" if value is None else f"a {type(value).__name__} as its"
+        raise EvalError(f"{where}: {what} {name!r} field")
+    return value
 
 
 _BLANK_LINE = re.compile(r"\n\s*\n")

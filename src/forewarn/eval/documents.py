@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from forewarn.eval.common import Context, EvalError, need, read_jsonl, repo_root
+from forewarn.eval.common import Context, EvalError, json_field, need, read_jsonl, repo_root
 from forewarn.eval.metrics import Counts, macro_f1, micro, multilabel_counts
 from forewarn.eval.report import Section, Table
 
@@ -52,16 +52,29 @@ def load(folder: Path) -> tuple[list[tuple[str, str]], dict[str, set[str]]]:
     """Works ``(work_id, text)`` in file order and gold labels per work_id."""
     works_path = need(folder / "works.jsonl", "PAN23 works.jsonl")
     labels_path = need(folder / "labels.jsonl", "PAN23 labels.jsonl")
-    works = [(str(r["work_id"]), str(r["text"])) for r in read_jsonl(works_path)]
+    works: list[tuple[str, str]] = []
+    for n, r in enumerate(read_jsonl(works_path), 1):
+        where = f"{works_path}: work {n}"
+        wid = str(json_field(r, "work_id", where, (str, int)))
+        works.append((wid, json_field(r, "text", where, str)))
+    seen: set[str] = set()
+    for wid, _ in works:
+        if wid in seen:
+            raise EvalError(f"{works_path}: work id {wid!r} given twice")
+        seen.add(wid)
     gold: dict[str, set[str]] = {}
     known = set(PAN23_LABELS)
-    for r in read_jsonl(labels_path):
-        labels = {str(x).strip().casefold() for x in r.get("labels", [])}
+    for n, r in enumerate(read_jsonl(labels_path), 1):
+        where = f"{labels_path}: line {n}"
+        wid = str(json_field(r, "work_id", where, (str, int)))
+        labels = {str(x).strip().casefold() for x in json_field(r, "labels", where, list)}
         bad = labels - known
         if bad:
-            raise EvalError(f"{labels_path}: work {r['work_id']}: not PAN23 labels: "
+            raise EvalError(f"{labels_path}: work {wid}: not PAN23 labels: "
                             f"{', '.join(sorted(bad))}")
-        gold[str(r["work_id"])] = labels
+        if wid in gold:
+            raise EvalError(f"{labels_path}: labels for work {wid!r} given twice")
+        gold[wid] = labels
     missing = [w for w, _ in works if w not in gold]
     if missing:
         raise EvalError(f"{labels_path}: no labels for work(s) {', '.join(missing[:5])}")
