@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -291,3 +292,17 @@ def test_many_places_are_summarised_and_by_chapter_shows_where_a_work_is_clear()
 def test_scan_by_chapter_prints_the_table(capsys) -> None:
     code, out, _ = run(capsys, "scan", "--by-chapter", str(EXAMPLE))
     assert code == 0 and "By chapter (G graphic" in out
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this platform")
+@pytest.mark.parametrize("argv", [["taxonomy"], ["scan", "--lexicon-only", "-"]])
+def test_a_full_standard_output_is_one_line_and_exit_3(argv):
+    # "internal error: OSError: [Errno 28] ... (please report this)" before (review 19, 16)
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([sys.executable, "-m", "forewarn", *argv], stdout=full,
+                              input=b"She made tea.\n", stderr=subprocess.PIPE, timeout=120,
+                              env={**os.environ, "PYTHONPATH": src})
+    err = done.stderr.decode()
+    assert done.returncode == 3, err
+    assert err == "forewarn: cannot write the output: No space left on device\n"

@@ -12,6 +12,7 @@ code is that of the first failure.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -211,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# a disk full, over quota, a file too large, an I/O error: where output cannot be written
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     if not (sys.argv[1:] if argv is None else list(argv)):
@@ -227,6 +232,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            err(f"internal error: {type(exc).__name__}: {exc} (please report this)")
+            return 1
+        # standard output (or another file) on a full or failing disk: the machine's
+        # state, not a bug; as with -o FILE (exit 3)
+        err(f"cannot write the output: {exc.strerror or exc}")
+        return 3
     except Exception as exc:  # a bug: still one line, never a traceback
         err(f"internal error: {type(exc).__name__}: {exc} (please report this)")
         return 1
