@@ -501,3 +501,18 @@ def test_a_file_name_cannot_drive_the_terminal_in_a_failure_line(capsys, tmp_pat
     err = capsys.readouterr().err
     assert code == 11 and "\x1b" not in err and "\r" not in err
     assert "b\\x1b[1A\\x1b[2K ok.txt: empty" in err  # the CR: whitespace, one space
+
+
+def test_another_programs_database_with_a_files_table_is_refused_untouched(tmp_path):
+    # taken for a store, given forewarn's tables and WAL mode before failing (review 19, 15)
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE files (id INTEGER PRIMARY KEY, name TEXT, data BLOB)")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a forewarn store"):
+        SQLiteStore(str(path))
+    assert path.read_bytes() == before
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert tables == {"files"} and mode == "delete"

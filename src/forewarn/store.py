@@ -454,12 +454,12 @@ class SQLiteStore(Store):
                 self.conn = sqlite3.connect(self.target, timeout=30.0, isolation_level=None,
                                             check_same_thread=False)
             self.conn.execute("PRAGMA busy_timeout = 30000")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self._prepare(create)  # before anything changes the file: it may not be ours
             if create:
                 self.conn.execute("PRAGMA journal_mode = WAL")
             if not read_only:
                 self.conn.execute("PRAGMA synchronous = NORMAL")
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self._prepare(create)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.target}: cannot open the store: {_one_line(exc)}") from None
         self._in_tx = False
@@ -471,7 +471,8 @@ class SQLiteStore(Store):
             _check_version(self.target, self.conn.execute(
                 "SELECT MAX(version) FROM schema_version").fetchone()[0])
             return
-        if tables - {"files"} and "works" not in tables:
+        if (tables - {"files"} and "works" not in tables) or (
+                "files" in tables and self._columns("files") != _FILES_COLUMNS):
             raise StoreError(f"{self.target}: not a forewarn store (it holds other tables)")
         if not create:
             raise StoreError(f"{self.target}: not a forewarn store")
@@ -481,6 +482,9 @@ class SQLiteStore(Store):
         self.conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                           (SCHEMA_VERSION, _now()))
         self.conn.execute("COMMIT")
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -508,6 +512,10 @@ class SQLiteStore(Store):
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
+
+
+# the file-hash cache's columns (a table of that name with others is another program's)
+_FILES_COLUMNS = {"path", "size", "mtime_ns", "checked_ns", "content_hash"}
 
 
 def _bindable(params: Sequence[Any]) -> tuple[Any, ...]:
