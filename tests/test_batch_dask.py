@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from test_batch import check_consistent, make_folder, make_jsonl
@@ -88,3 +91,17 @@ def test_unreachable_scheduler_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 12 and "cannot reach the Dask scheduler" in err
     assert err.count("\n") == 1
+
+
+def test_an_address_without_its_port_is_one_line_at_once(tmp_path):
+    # a traceback from a half-built Client's __del__, and 6 s of waiting (review 19, 14)
+    _need_dask()
+    (tmp_path / "a.txt").write_text("She made tea.\n", encoding="utf-8")
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    done = subprocess.run(
+        [sys.executable, "-m", "forewarn", "batch", str(tmp_path / "a.txt"), "--store",
+         str(tmp_path / "r.db"), "--cluster", "tcp://127.0.0.1", "--cluster-timeout", "3",
+         "-q"], capture_output=True, timeout=120, env={**os.environ, "PYTHONPATH": src})
+    err = done.stderr.decode()
+    assert done.returncode == 12 and err.count("\n") == 1, err
+    assert "not a Dask scheduler address (missing port number" in err

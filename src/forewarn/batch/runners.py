@@ -220,6 +220,7 @@ class DaskRunner:
                 "--cluster needs Dask: pip install 'forewarn[cluster]'") from None
         self.config = config
         self.on_results = on_results
+        _check_address(address)  # before a Client exists: a half-built one dies noisily
         try:
             self.client = Client(address, timeout=f"{timeout}s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -273,3 +274,17 @@ def _crashed(tasks: Sequence[Task], config: ScanConfig, message: str) -> ChunkRe
     results = [_failure(t, t.content_hash, fv, mv, "worker-crashed", f"{t.source}: {message}")
                for t in tasks]
     return ChunkResult(results, 0, 0)
+
+
+def _check_address(address: str) -> None:
+    """A ClusterError for a scheduler address Dask cannot parse (``tcp://host`` without
+    its port)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise ClusterError(f"{address}: not a Dask scheduler address "
+                           f"({' '.join(str(exc).split())}; e.g. tcp://host:8786)") from None
