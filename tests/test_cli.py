@@ -306,3 +306,29 @@ def test_a_full_standard_output_is_one_line_and_exit_3(argv):
     err = done.stderr.decode()
     assert done.returncode == 3, err
     assert err == "forewarn: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.parametrize(("env", "argv", "message"), [
+    ({"FOREWARN_ENGINE": "vl"}, ["scan", "{story}"], "FOREWARN_ENGINE='vl' is not an engine"),
+    ({"FOREWARN_START_METHOD": "bogus"}, ["batch", "{story}", "--store", "{tmp}/r.db"],
+     "FOREWARN_START_METHOD='bogus' is not a start method"),
+])
+def test_a_bad_environment_value_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, env,
+                                                        argv, message):
+    # a typo quietly ran the other engine; a bad start method was an internal error
+    # (review 19, finding 13)
+    story = tmp_path / "s.txt"
+    story.write_text("She made tea.\n", encoding="utf-8")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    argv = [a.replace("{story}", str(story)).replace("{tmp}", str(tmp_path)) for a in argv]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+def test_a_superscript_digit_in_forewarn_threads_is_not_a_crash(monkeypatch):
+    from forewarn.detect.encoder import encoder_threads
+
+    monkeypatch.setenv("FOREWARN_THREADS", "\u00b2")  # isdigit() but not int()-able
+    assert encoder_threads() >= 1

@@ -56,3 +56,8 @@ class EngineUnavailable(ForewarnError, exit_code=2, kind="engine"):
 class BrokenInstall(ForewarnError, exit_code=16, kind="install"):
     """A file of forewarn's own (a model, the lexicon, the taxonomy) is missing, damaged or
     altered: the installation, not the input; reinstall forewarn."""
+
+
+class UsageError(ForewarnError, exit_code=2, kind="usage"):
+    """A bad setting: an environment variable's value forewarn cannot use (a typo in
+    ``FOREWARN_ENGINE``), where a silent default would run something else than asked."""

@@ -42,7 +42,14 @@ def default_engine() -> str:
     """``FOREWARN_ENGINE`` (``v1`` or ``v2``), else :data:`DEFAULT_ENGINE` (v2, the
     fine-tuned classifier)."""
     value = os.environ.get(ENGINE_ENV, "").strip().lower()
-    return value if value in ENGINES else DEFAULT_ENGINE
+    if not value:
+        return DEFAULT_ENGINE
+    if value not in ENGINES:  # a typo ("vl") must not quietly run the other engine
+        from forewarn.errors import UsageError
+
+        raise UsageError(f"{ENGINE_ENV}={value!r} is not an engine: use "
+                         f"{' or '.join(ENGINES)} (or leave it unset for {DEFAULT_ENGINE})")
+    return value
 
 
 def default_detectors(engine: str | None = None) -> list[Detector]:

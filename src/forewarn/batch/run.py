@@ -337,7 +337,10 @@ def run_batch(
         raise ValueError("jobs must be at least 1")
     method = start_method or os.environ.get("FOREWARN_START_METHOD") or DEFAULT_START_METHOD
     if method not in START_METHODS:
-        raise ValueError(f"unknown start method {method!r}")
+        from forewarn.errors import UsageError
+
+        raise UsageError(f"FOREWARN_START_METHOD={method!r} is not a start method: use "
+                         f"{' or '.join(START_METHODS)}")
     started = time.perf_counter()
     batch = _Batch(corpus, store, config, retry_failed=retry_failed,
                    chunk_size=chunk_size or (8 if cluster else 4), progress=progress,

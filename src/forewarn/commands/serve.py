@@ -108,7 +108,7 @@ seconds = seconds_type(24 * 3600)  # at most a day
 
 
 def port(value: str) -> int:
-    n = int(value) if value.strip().isdigit() else 0
+    n = int(value) if value.strip().isascii() and value.strip().isdecimal() else 0
     if not 1 <= n <= 65535:
         raise argparse.ArgumentTypeError(f"not a port number: {value}")
     return n

@@ -53,7 +53,7 @@ def _from_environment() -> tuple[bool, int]:
     value = os.environ.get(ENCODER_ENV, "").strip().lower()
     if value == "all":
         return True, BUDGET_MIN_WORDS
-    if value.isdigit():
+    if value.isascii() and value.isdecimal():  # "²" is a digit int() refuses
         return False, int(value)
     return False, BUDGET_MIN_WORDS
 

@@ -41,7 +41,7 @@ def encoder_threads() -> int:
     """Threads for one encoder (each runs one text at a time): ``FOREWARN_THREADS`` if set,
     else the usable cores (max 8)."""
     value = os.environ.get("FOREWARN_THREADS", "").strip()
-    if value.isdigit() and int(value) > 0:
+    if value.isascii() and value.isdecimal() and int(value) > 0:
         return int(value)
     try:
         cores = len(os.sched_getaffinity(0))

@@ -147,7 +147,7 @@ def _write(archive: zipfile.ZipFile, name: str, data: str,
 def _timestamp(modified: float | None) -> str:
     if modified is None:
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-        modified = float(epoch) if epoch.isdigit() else time.time()
+        modified = float(epoch) if epoch.isascii() and epoch.isdecimal() else time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(modified))
 
 
