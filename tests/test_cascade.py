@@ -184,3 +184,13 @@ def test_lexicon_alone_is_calibrated_as_unread() -> None:
     # where it never read it, the lexicon-only form applies
     assert cal("violence", 0.9, 0.0, read=False) != cal("violence", 0.9, 0.0, read=True)
     assert cal("miscarriage", 0.9, 0.0, read=False) == cal("miscarriage", 0.9, 0.0) == 0.9
+
+
+def test_the_version_says_how_much_the_encoder_reads_when_not_the_default(monkeypatch) -> None:
+    # FOREWARN_ENCODER=all finds more, yet a results store took it for the same model and
+    # skipped every work (review 19, finding 7)
+    default = Scanner(engine="v1").versions["embedding"]
+    monkeypatch.setenv("FOREWARN_ENCODER", "all")
+    assert Scanner(engine="v1").versions["embedding"] == f"{default}@encoder-all"
+    monkeypatch.setenv("FOREWARN_ENCODER", "2000")
+    assert Scanner(engine="v1").versions["embedding"] == f"{default}@encoder-2000"

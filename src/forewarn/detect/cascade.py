@@ -139,9 +139,16 @@ class CascadeDetector:
 
     @property
     def version(self) -> str:
-        """Static model and heads, then encoder and its heads: sha256 prefixes."""
-        return (f"{self.static.version}+"
+        """Static model and heads, then encoder and its heads: sha256 prefixes; then how much
+        the encoder reads when that is not the default (``@encoder-all``, ``@encoder-2000``),
+        since it changes what is found and a results store must tell the two apart."""
+        base = (f"{self.static.version}+"
                 f"{artifact_version(self._encoder_dir, self._heads_path, 'model.onnx')}")
+        if self.full:
+            return f"{base}@encoder-all"
+        if self.budget_min_words != BUDGET_MIN_WORDS or self.budget_fraction != BUDGET_FRACTION:
+            return f"{base}@encoder-{self.budget_min_words}"
+        return base
 
     def gate(self, passages: Sequence[Passage], hints: Sequence[Hit] = ()) -> np.ndarray:
         """Which passages go on to the encoder (bool ``[len(passages)]``).
