@@ -45,6 +45,8 @@ def parse_label(value: Any, kind: str) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
+        if value not in (0, 1):  # 0.4 is not a yes
+            return None
         return bool(value)
     if isinstance(value, str):
         v = value.strip().casefold()
