@@ -191,7 +191,6 @@ def test_testset_label_and_kind_parsing() -> None:
     assert parse_label(None, "figurative") is False
     assert parse_label("maybe", "positive") is None
     assert parse_label(0.4, "") is None and parse_label(1.0, "") is True  # 0.4 is no yes
-
     assert kind_group("neighbour:death") == "neighbour:*"
     assert kind_group("Negated") == "negated"
 
