@@ -506,3 +506,19 @@ def test_the_annotated_part_runs_only_with_its_data(tmp_path: Path) -> None:
     assert section.skipped and section.part == "annotated"
     with pytest.raises(EvalError):
         run_part("annotated", ctx)
+
+
+@pytest.mark.parametrize(("works", "message"), [
+    ([], "'works' must map chapter files"),
+    ({"x.txt": "neutral"}, "chapter x.txt: its labels must be an object"),
+    ({"x.txt": {"must": "death"}}, "chapter x.txt: 'must' must be a list"),
+])
+def test_malformed_chapter_labels_are_one_error(tmp_path: Path, works: object,
+                                                message: str) -> None:
+    # AttributeError, an internal error, before (review 19, finding 10)
+    from forewarn.eval.chapters import load_labels
+
+    (tmp_path / "x.txt").write_text("Chapter 1\n\nTea.\n")
+    (tmp_path / "labels.json").write_text(json.dumps({"works": works}))
+    with pytest.raises(EvalError, match=re.escape(message)):
+        load_labels(tmp_path)

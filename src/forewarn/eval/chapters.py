@@ -77,9 +77,17 @@ def load_labels(folder: Path) -> dict[str, dict[str, Any]]:
         works = json.loads(path.read_text(encoding="utf-8"))["works"]
     except (ValueError, KeyError, TypeError) as exc:
         raise EvalError(f"{path}: not a labels file with a 'works' object ({exc})") from None
+    if not isinstance(works, dict):
+        raise EvalError(f"{path}: 'works' must map chapter files to their labels")
     for name, spec in works.items():
+        if not isinstance(spec, dict):
+            raise EvalError(f"{path}: chapter {name}: its labels must be an object "
+                            "(must, should, must_not, neutral)")
         for key in ("must", "should", "must_not"):
-            for family in spec.get(key, []):
+            families = spec.get(key, [])
+            if not isinstance(families, list):
+                raise EvalError(f"{path}: chapter {name}: {key!r} must be a list")
+            for family in families:
                 family_warnings(family)  # fail early on an unmapped family
         if not (folder / name).is_file():
             raise EvalError(f"{path}: chapter file {name} not found in {folder}")
