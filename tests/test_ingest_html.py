@@ -470,6 +470,18 @@ def test_placeholders_and_tooltips_are_audited(field: str) -> None:
     assert work.coverage is not None and work.coverage.unread_words == len(_HIDDEN.split())
 
 
+@pytest.mark.parametrize("control", ["button", "label", "summary"])
+def test_a_line_of_story_in_a_button_is_read_a_link_stays_a_menu_item(control: str) -> None:
+    # up to 8 words in any control counted as navigation, so a choice of interactive
+    # fiction ("I am going to kill myself tonight") was never scanned
+    line = "I am going to kill myself tonight"
+    menu = ('<nav><a href="#1">Chapter 1: The Long Night Begins</a> | '
+            '<button>Post Comment</button></nav>')
+    work, full = _coverage(f"{menu}<p>{_PROSE}</p><form><{control}>{line}</{control}></form>")
+    assert paragraph_texts(work) == [[_PROSE, line]]
+    assert full and work.coverage is not None and work.coverage.navigation_words == 8
+
+
 @pytest.mark.parametrize("container", ["form", "nav", "noscript"])
 def test_a_line_of_story_in_an_interface_element_is_read(container: str) -> None:
     line = "I am going to kill myself tonight"

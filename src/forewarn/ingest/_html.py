@@ -156,16 +156,22 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "",
     interface = 0  # open interface containers
     controls = 0  # open links, buttons, labels
     prose = False  # the pending parts hold text outside any control
+    links = 0  # open links
+    unlinked = False  # the pending parts hold a control's words outside any link
 
     def flush() -> None:
-        nonlocal prose
+        nonlocal prose, unlinked
         if parts:
             kind = headings[-1] if headings else "p"
             for text in _paragraphs(parts):
                 # a menu item is a control's text; of what is not, only a short heading
                 # ("Contents", "Chapters") is: a line of story in a <form> or <noscript>
                 # has no final punctuation as often as a menu item has none
-                menu = (not prose and is_navigation_text(text)) or (
+                # A link's text up to 8 words is a menu item ("Chapter 3: The Long Night");
+                # a button's, label's or legend's only as a label: "I am going to kill
+                # myself tonight" in a <button> is a line of story (interactive fiction)
+                menu = (not prose and is_navigation_text(text)
+                        and (not unlinked or is_label(text))) or (
                     kind in HEADINGS and is_label(text))
                 if interface and menu:
                     if ledger is not None:
@@ -174,6 +180,7 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "",
                 blocks.append(Block(kind, text))
             parts.clear()
         prose = False
+        unlinked = False
 
     stack: list[tuple[Iterator[object], str]] = [(iter(root.children), "")]
     while stack:
@@ -187,6 +194,8 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "",
                 interface -= 1
             if name in CONTROL_TAGS:
                 controls -= 1
+            if name == "a":
+                links -= 1
             if name in HEADINGS:
                 headings.pop()
         elif isinstance(child, NavigableString):
@@ -194,6 +203,8 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "",
                 parts.append(str(child))
                 if not controls and _WORD.search(child):  # not a "|" between links
                     prose = True
+                elif controls and not links and _WORD.search(child):
+                    unlinked = True
         elif isinstance(child, Tag):
             tag = (child.name or "").lower()
             if id(child) in skip:
@@ -226,6 +237,8 @@ def extract_blocks(root: Tag, ledger: Ledger | None = None, where: str = "",
                     interface += 1
                 if tag in CONTROL_TAGS:
                     controls += 1
+                if tag == "a":
+                    links += 1
                 if tag in HEADINGS:
                     headings.append(tag)
                 stack.append((iter(child.children), tag))
