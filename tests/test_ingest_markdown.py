@@ -599,3 +599,14 @@ def test_a_checklist_the_notes_announce_is_metadata() -> None:
     assert work.notes is not None and "Suicide: no" in work.notes
     assert paragraph_texts(work) == [["They picked apples."]]
     assert work.coverage is not None and work.coverage.fully_read
+
+
+def test_a_paragraph_that_is_only_a_titled_link_is_read() -> None:
+    # the title shows as a tooltip; such a paragraph was dropped as wordless, never read and
+    # never counted (review 18, left item)
+    link = f'[](https://example.org "{_HIDDEN}")'
+    work = parse_markdown(f"The garden was quiet.\n\n{link}\n\n![a rose](r.png 'a red rose')\n")
+    texts = [p.text for ch in work.chapters for p in ch.paragraphs]
+    assert link in texts
+    assert work.coverage is not None and work.coverage.fully_read
+    assert work.coverage.story_words >= len(_HIDDEN.split()) + 4

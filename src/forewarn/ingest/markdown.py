@@ -71,6 +71,9 @@ _REF_DEF = re.compile(
 )
 _IMAGE = re.compile(r"!\[([^\]\n]{0,500})\]\([^)\n]{0,1000}\)")
 _LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,1000}\)")
+# a link's or image's title, shown as a tooltip: [text](url "title"), 'title'
+_TITLED = re.compile(
+    r"(!?)\[([^\]\n]{0,500})\]\([^)\s]{0,1000}\s+(?:\"([^\"\n]*)\"|'([^'\n]*)')\s*\)")
 _REF_LINK = re.compile(r"\[([^\]\n]{0,500})\]\[[^\]\n]{0,200}\]")
 _TAG = re.compile(r"</?[A-Za-z][^<>\n]{0,500}>")
 _MARKERS = re.compile(r"[*_~`]+")
@@ -153,6 +156,9 @@ def shown_text(text: str) -> str:
     ``<!--`` inside a paragraph is text, in CommonMark).
     """
     text = _CLOSED_COMMENT.sub(" ", text)
+    # a title is shown (as a tooltip): its words count, so a paragraph that is only a
+    # titled link is kept, and the classifier reads its raw text, title and all
+    text = _TITLED.sub(lambda m: f"{m[1]}[{m[2]}]() {m[3] or m[4] or ''} ", text)
     text = _IMAGE.sub(r" \1 ", text)
     text = _LINK.sub(r"\1", text)
     text = _REF_LINK.sub(r"\1", text)
