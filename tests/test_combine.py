@@ -73,6 +73,29 @@ def test_the_combiner_calibrates_each_warning_and_survives_json() -> None:
     assert np.allclose(again({"classifier": scores}), probs, atol=1e-5)
 
 
+def test_a_context_floor_reads_quiet_rings_alike_in_the_fit_at_run_time_and_in_json() -> None:
+    # raw, five very quiet rings outweighed a passage's own evidence (a plainly self-harm
+    # passage between quiet ones at p = 0.004); read as at least the floor, any quiet
+    # neighbour counts alike, and the fitted floor is read back with the combiner
+    rng = np.random.default_rng(2)
+    n = 4000
+    own = rng.normal(-4, 3, size=(n, 1))
+    ring = rng.normal(-4, 3, size=(n, 1))
+    y = (rng.random((n, 1)) < sigmoid(own + 0.5 * np.maximum(ring, -2.0))).astype(float)
+    scores = {"classifier": own, "context": ring}
+    floored = Combiner.fit(("w",), scores, y, context_floor=-2.0)
+    assert floored.context_floor == -2.0
+    assert floored.coef[0, 0] == pytest.approx(1.0, abs=0.2)
+    quiet, quieter = {"classifier": np.array([[6.0]]), "context": np.array([[-3.0]])}, {
+        "classifier": np.array([[6.0]]), "context": np.array([[-9.0]])}
+    assert floored(quiet) == pytest.approx(floored(quieter))  # both under the floor
+    again = Combiner.from_json(json.loads(json.dumps(floored.to_json())))
+    assert again.context_floor == -2.0 and again(quieter) == pytest.approx(floored(quieter))
+    raw = Combiner.fit(("w",), scores, y)  # no floor: as before, and no key in its JSON
+    assert raw.context_floor is None and "context_floor" not in raw.to_json()
+    assert raw(quieter)[0, 0] < raw(quiet)[0, 0]
+
+
 def test_the_aggregator_is_monotone_bounded_and_order_free() -> None:
     agg = WorkAggregator((6.0, 1.5, 1.0), -5.0)
     assert agg([0.9, 0.3]) == agg([0.3, 0.9])

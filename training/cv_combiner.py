@@ -42,13 +42,14 @@ from fit_combiner import (
     RINGS,
     SHRINK,
     best_point,
+    floor_arg,
     lexicon_features,
     natural_weight,
     scored_dev_rows,
 )
 from train_classifier import average_precision
 
-from forewarn.combine import Combiner
+from forewarn.combine import CONTEXT_FLOOR, Combiner
 
 FOLDS = 5
 FOLD_SEED = 0
@@ -67,14 +68,15 @@ def folds(ids: list[str], k: int = FOLDS, seed: int = FOLD_SEED) -> np.ndarray:
 
 
 def cross_validate(features: dict[str, np.ndarray], y: np.ndarray, weight: np.ndarray,
-                   fold: np.ndarray, wids: list[str], shrink: float = SHRINK) -> dict:
+                   fold: np.ndarray, wids: list[str], shrink: float = SHRINK,
+                   context_floor: float | None = None) -> dict:
     """Out-of-fold combiner probabilities and the figures above."""
     natural = weight == 1.0
     probs = np.zeros_like(y)
     for k in range(fold.max() + 1):
         train, held = fold != k, fold == k
         combiner = Combiner.fit(wids, {n: f[train] for n, f in features.items()}, y[train],
-                                weight[train], shrink=shrink)
+                                weight[train], shrink=shrink, context_floor=context_floor)
         probs[held] = combiner({n: f[held] for n, f in features.items()})
     have = ~np.isnan(y) & natural[:, None]
     q = np.clip(probs, 1e-6, 1 - 1e-6)
@@ -113,7 +115,8 @@ def load_cache(path: Path) -> Cache:
             {k.removeprefix("f_"): saved[k] for k in saved.files if k.startswith("f_")})
 
 
-def compare(a: Cache, b: Cache, wids: list[str], stratum: dict[str, str]) -> dict:
+def compare(a: Cache, b: Cache, wids: list[str], stratum: dict[str, str],
+            context_floor: float | None = None) -> dict:
     """Cross-validate two models' dev features on the passages both hold (same folds, the
     labels of ``b``, the newer reading): {"passages", "a", "b", "ap_difference" (b - a per
     warning, most negative first)}."""
@@ -128,7 +131,7 @@ def compare(a: Cache, b: Cache, wids: list[str], stratum: dict[str, str]) -> dic
     y = b[1][rows(b[0])]
     weight, fold = natural_weight(common, stratum), folds(common)
     ra, rb = (cross_validate({k: v[rows(ids)] for k, v in features.items()}, y, weight, fold,
-                             wids)
+                             wids, context_floor=context_floor)
               for ids, _, features in (a, b))
     diff = {w: round(rb["ap"][w] - ra["ap"][w], 3) for w in ra["ap"] if w in rb["ap"]}
     return {"passages": len(common), "a": ra, "b": rb,
@@ -157,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the dev passages' scores as fit_combiner.py --scores-cache keeps them")
     ap.add_argument("--against", type=Path,
                     help="another model's --cache: compare the two on the passages both hold")
+    ap.add_argument("--context-floor", type=floor_arg, default=None,
+                    help=f"read each ring's logit as at least this (e.g. {CONTEXT_FLOOR}, tried "
+                         "and not adopted: the model card, section 0); default: as it is")
     args = ap.parse_args(argv)
     wids = json.loads((args.run / "rows.json").read_text())["warnings"]
     if args.cache and args.cache.is_file():
@@ -168,12 +174,14 @@ def main(argv: list[str] | None = None) -> int:
             save_cache(args.cache, (ids, y, features))
     stratum = {r["id"]: r["stratum"] for r in load_sample()}
     if args.against is not None:
-        both = compare(load_cache(args.against), (ids, y, features), wids, stratum)
+        both = compare(load_cache(args.against), (ids, y, features), wids, stratum,
+                       args.context_floor)
         both["a"]["model"], both["b"]["model"] = str(args.against), str(args.model)
         print(json.dumps(both))
         return 0
     weight = natural_weight(ids, stratum)
-    result = cross_validate(features, y, weight, folds(ids), wids)
+    result = cross_validate(features, y, weight, folds(ids), wids,
+                            context_floor=args.context_floor)
     result["model"] = str(args.model)
     print(json.dumps(result))
     return 0

@@ -47,7 +47,14 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from corpus import ANNOTATIONS as ANNOTATIONS_DIR
 
-from forewarn.combine import Combiner, WorkAggregator, context_ring, ring_keys
+from forewarn.combine import (
+    CONTEXT_FLOOR,
+    Combiner,
+    WorkAggregator,
+    context_ring,
+    ring_keys,
+    strong_feature,
+)
 
 STRATA_WEIGHT = 0.1
 MIN_DEV_POSITIVES = 5
@@ -306,6 +313,11 @@ def report_chapter_fit(stretches: list, stretches_y: list, chapters: list, chapt
               f"{tp / max(tp + fn, 1):.2f}, {fp / n:.2f} false per chapter ({n} chapters)")
 
 
+def floor_arg(value: str) -> float | None:
+    """``--context-floor``: a logit, or ``none`` for the rings as they are."""
+    return None if value.strip().lower() == "none" else float(value)
+
+
 def best_point(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     best = (DEFAULT_POINT, -1.0)
     for t in GRID:
@@ -372,6 +384,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --model: fit the aggregator on the dev chapters too")
     ap.add_argument("--shrink", type=float, default=SHRINK,
                     help="the combiner's pull towards the pooled model (default %(default)s)")
+    ap.add_argument("--strong", action="store_true",
+                    help="add the 'strong' feature: how far a passage's own logit rises above "
+                         "STRONG_KNEE (forewarn.combine)")
+    ap.add_argument("--context-floor", type=floor_arg, default=None,
+                    help=f"read each ring's logit as at least this (e.g. {CONTEXT_FLOOR}, tried "
+                         "and not adopted: the model card, section 0); default: as it is")
     args = ap.parse_args(argv)
     run = args.run
     meta = json.loads((run / "rows.json").read_text())
@@ -403,7 +421,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dev passage-warnings with a negated cue: {int(features['negated'].sum())}, "
               f"with a lexicon hit: {int((features['lexicon'] > 0).sum())}")
     features.update(context)
-    combiner = Combiner.fit(wids, features, y, weight, shrink=args.shrink)
+    if args.strong:
+        features["strong"] = strong_feature(logits)
+    combiner = Combiner.fit(wids, features, y, weight, shrink=args.shrink,
+                            context_floor=args.context_floor if context else None)
     probs = combiner(features)
     # a passage with no neighbour at all (a one-passage work, a line read alone) has no
     # context to read: the run time scores it with this fit of the other features alone

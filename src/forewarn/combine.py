@@ -50,6 +50,13 @@ import numpy as np
 #: -5.5), so that "nothing around it" counts as nothing around it rather than as the
 #: passage's own evidence read again.
 CONTEXT_PAD = -6.0
+#: A floor for the rings, tried in the seventeenth session (``fit_combiner.py
+#: --context-floor``): each ring read as at least this logit (sigmoid(-2) = 0.12), so that
+#: five very quiet rings cannot outweigh a passage's own evidence (read raw, a plainly
+#: self-harm passage, logit 6.5, between quiet ones, -9.5, comes out under 0.02). Not
+#: adopted: on the dev chapters it added false warnings and found no more (model card,
+#: section 0, "What was tried"); a combiner.json without ``context_floor`` reads rings raw.
+CONTEXT_FLOOR = -2.0
 LOGIT_CLIP = 9.0  # probabilities are kept within sigmoid(+-9) before taking logits
 TOP = 3
 
@@ -109,6 +116,17 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
     return beta
 
 
+#: The knee of the ``strong`` feature: how far a passage's own classifier logit rises above
+#: 4 (p 0.98 read alone), so that a fit can let a very confident passage stand on its own
+#: evidence whatever its neighbours say (the model card, section 0, "What was tried").
+STRONG_KNEE = 4.0
+
+
+def strong_feature(classifier_logits: np.ndarray) -> np.ndarray:
+    """The combiner's ``strong`` feature: ``max(logit - STRONG_KNEE, 0)``."""
+    return np.maximum(np.asarray(classifier_logits, dtype=np.float64) - STRONG_KNEE, 0.0)
+
+
 @dataclass(frozen=True)
 class Combiner:
     """Per-warning logistic calibration of named detector scores."""
@@ -117,21 +135,35 @@ class Combiner:
     features: tuple[str, ...]
     coef: np.ndarray  # [warnings, features]
     bias: np.ndarray  # [warnings]
+    #: the ``context`` features are read as at least this (None: as they are); see
+    #: :data:`CONTEXT_FLOOR`
+    context_floor: float | None = None
+
+    def _feature(self, name: str, scores: Mapping[str, np.ndarray]) -> np.ndarray:
+        if name == "strong" and name not in scores:
+            return strong_feature(scores["classifier"])
+        x = np.asarray(scores[name], dtype=np.float64)
+        if self.context_floor is not None and name.startswith("context"):
+            x = np.maximum(x, self.context_floor)
+        return x
 
     def __call__(self, scores: Mapping[str, np.ndarray]) -> np.ndarray:
         """``scores[feature]`` ``[n, warnings]`` → probabilities ``[n, warnings]``."""
         z = np.broadcast_to(self.bias, scores[self.features[0]].shape).astype(np.float64)
         for k, name in enumerate(self.features):
-            z = z + self.coef[:, k] * np.asarray(scores[name], dtype=np.float64)
+            z = z + self.coef[:, k] * self._feature(name, scores)
         return sigmoid(z)
 
     @classmethod
     def fit(cls, warnings: Sequence[str], scores: Mapping[str, np.ndarray], y: np.ndarray,
-            weight: np.ndarray | None = None, shrink: float = 20.0) -> Combiner:
+            weight: np.ndarray | None = None, shrink: float = 20.0,
+            context_floor: float | None = None) -> Combiner:
         """``y`` ``[n, warnings]`` (nan: unknown); ``weight`` ``[n]``. Each warning's fit is
-        pulled towards the pooled fit with precision ``shrink``."""
+        pulled towards the pooled fit with precision ``shrink``. ``context_floor``: the
+        ``context`` features are read as at least this, in the fit and ever after."""
         features = tuple(scores)
-        x_all = np.stack([np.asarray(scores[f], dtype=np.float64) for f in features], axis=2)
+        probe = cls(tuple(warnings), features, np.zeros((0, 0)), np.zeros(0), context_floor)
+        x_all = np.stack([probe._feature(f, scores) for f in features], axis=2)
         n, n_w, _ = x_all.shape
         w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
         have = ~np.isnan(y)
@@ -148,20 +180,27 @@ class Combiner:
             beta = (fit_logistic(design[rows, j], y[rows, j], w[rows], pooled, shrink)
                     if rows.any() else pooled)
             coef[j], bias[j] = beta[:-1], beta[-1]
-        return cls(tuple(warnings), features, coef, bias)
+        return cls(tuple(warnings), features, coef, bias, context_floor)
 
     def to_json(self) -> dict:
-        return {"warnings": list(self.warnings), "features": list(self.features),
-                "coef": {w: [round(float(c), 6) for c in self.coef[j]]
-                         for j, w in enumerate(self.warnings)},
-                "bias": {w: round(float(self.bias[j]), 6) for j, w in enumerate(self.warnings)}}
+        out: dict[str, object] = {"warnings": list(self.warnings),
+                                  "features": list(self.features),
+                                  "coef": {w: [round(float(c), 6) for c in self.coef[j]]
+                                           for j, w in enumerate(self.warnings)},
+                                  "bias": {w: round(float(self.bias[j]), 6)
+                                           for j, w in enumerate(self.warnings)}}
+        if self.context_floor is not None:
+            out["context_floor"] = self.context_floor
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping) -> Combiner:
         warnings = tuple(data["warnings"])
+        floor = data.get("context_floor")
         return cls(warnings, tuple(data["features"]),
                    np.array([data["coef"][w] for w in warnings], dtype=np.float64),
-                   np.array([data["bias"][w] for w in warnings], dtype=np.float64))
+                   np.array([data["bias"][w] for w in warnings], dtype=np.float64),
+                   None if floor is None else float(floor))
 
 
 @dataclass(frozen=True)
