@@ -522,3 +522,16 @@ def test_malformed_chapter_labels_are_one_error(tmp_path: Path, works: object,
     (tmp_path / "labels.json").write_text(json.dumps({"works": works}))
     with pytest.raises(EvalError, match=re.escape(message)):
         load_labels(tmp_path)
+
+
+def test_a_damaged_auxiliary_set_is_one_error_naming_the_file(tmp_path: Path,
+                                                              shipped: Shipped) -> None:
+    # KeyError 'polarity' or EOFError, an internal error, before (review 19, finding 10)
+    from forewarn.eval.auxiliary import TOXIGEN_FILE
+
+    path = tmp_path / TOXIGEN_FILE
+    path.parent.mkdir(parents=True)
+    path.write_text("text,group\nsome sentence,x\n", encoding="utf-8")
+    ctx = Context(shipped=shipped, data_dir=tmp_path)
+    with pytest.raises(EvalError, match=r"toxigen.*: no column 'polarity', 'target_group'"):
+        run_part("auxiliary", ctx)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from forewarn.eval.common import Context, EvalError, Scored, read_jsonl
+from forewarn.eval.common import Context, EvalError, Scored, json_field, read_jsonl
 from forewarn.eval.metrics import Counts
 from forewarn.eval.report import Section, Table
 
@@ -100,7 +100,9 @@ def _row(table: Table, label: str, accepted: str, c: Counts) -> None:
 def moderation(ctx: Context, path: Path) -> tuple[Table, dict[str, dict[str, float | int]]]:
     rows = read_jsonl(path)
     ctx.log(f"auxiliary: OpenAI moderation, {len(rows):,} texts")
-    scored = ctx.shipped.score_many(str(r["prompt"]) for r in rows)
+    prompts = [json_field(r, "prompt", f"{path}: line {n}", str)
+               for n, r in enumerate(rows, 1)]
+    scored = ctx.shipped.score_many(prompts)
     table = _table(f"**OpenAI moderation** ({len(rows):,} texts; a label missing from a "
                    "sample is unknown, and the sample is left out for that label)")
     data = {}
@@ -149,9 +151,21 @@ def hate_set(ctx: Context, name: str, texts: Sequence[str], hateful: Sequence[bo
     return table, data, scored
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+def _read_csv(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
+    """The rows of a CSV file that has ``columns``; an :class:`EvalError` naming the file
+    otherwise (a missing column, not UTF-8, unreadable)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise EvalError(f"{path}: no column {', '.join(map(repr, missing))}")
+            rows = list(reader)
+    except UnicodeDecodeError:
+        raise EvalError(f"{path}: not UTF-8") from None
+    except (OSError, csv.Error) as exc:
+        raise EvalError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    return [{k: (v or "") for k, v in r.items() if k is not None} for r in rows]
 
 
 def auxiliary(ctx: Context) -> Section:
@@ -171,7 +185,7 @@ def auxiliary(ctx: Context) -> Section:
     path = ctx.data_dir / HATECHECK_FILE
     if path.is_file():
         found = True
-        rows = _read_csv(path)
+        rows = _read_csv(path, ("test_case", "label_gold", "target_ident", "functionality"))
         table, data["hatecheck"], scored = hate_set(
             ctx, "HateCheck", [r["test_case"].strip() for r in rows],
             [r["label_gold"] == "hateful" for r in rows], [r["target_ident"] for r in rows],
@@ -183,7 +197,7 @@ def auxiliary(ctx: Context) -> Section:
     path = ctx.data_dir / TOXIGEN_FILE
     if path.is_file():
         found = True
-        rows = _read_csv(path)
+        rows = _read_csv(path, ("text", "polarity", "target_group"))
         table, data["toxigen"], _ = hate_set(
             ctx, "ToxiGen seed sentences", [r["text"].strip() for r in rows],
             [r["polarity"] == "hate" for r in rows], [r["target_group"] for r in rows],
