@@ -69,3 +69,47 @@ def test_the_service_answers_503_for_a_broken_install(damaged):
     reply = client.post("/v1/scan", json={"text": "She made tea."})
     assert reply.status_code == 503, reply.text
     assert reply.json()["error"]["code"] == "broken-install"
+
+
+@pytest.fixture
+def damaged_data(tmp_path, monkeypatch):
+    """forewarn's data folder as a copy whose files a test may cut or remove."""
+    import shutil
+    from importlib import resources
+
+    import forewarn.detect.lexicon as lexicon
+    import forewarn.taxonomy as taxonomy
+
+    root = tmp_path / "forewarn"
+    shutil.copytree(resources.files("forewarn") / "data", root / "data",
+                    ignore=shutil.ignore_patterns("classifier", "encoder", "static"))
+    for module in (lexicon, taxonomy):
+        monkeypatch.setattr(module.resources, "files", lambda _name: root)
+    caches = (lexicon._default_lexicon, lexicon._lexicon_digest, taxonomy._default_taxonomy)
+    for cache in caches:
+        cache.cache_clear()
+    yield root / "data"
+    monkeypatch.undo()
+    for cache in caches:
+        cache.cache_clear()
+
+
+@pytest.mark.parametrize(("name", "damage", "message"), [
+    ("lexicon.toml", "cut", "forewarn's lexicon (data/lexicon.toml) is missing or damaged"),
+    ("lexicon.toml", "remove", "forewarn's lexicon (data/lexicon.toml) is missing or damaged"),
+    ("taxonomy.json", "cut", "forewarn's taxonomy (data/taxonomy.json) is missing or damaged"),
+    ("taxonomy.json", "remove", "forewarn's taxonomy (data/taxonomy.json) is missing or damaged"),
+])
+def test_a_damaged_lexicon_or_taxonomy_is_a_broken_install(tmp_path, capsys, damaged_data,
+                                                           name, damage, message):
+    # "internal error: TOMLDecodeError" or exit 2 as if the user had erred (review 19, 13)
+    target = damaged_data / name
+    if damage == "cut":
+        target.write_bytes(target.read_bytes()[:1000])
+    else:
+        target.unlink()
+    story = tmp_path / "s.txt"
+    story.write_text("She made tea.\n", encoding="utf-8")
+    code = main(["scan", "--lexicon-only", str(story)])
+    err = capsys.readouterr().err
+    assert code == 16 and err.count("\n") == 1 and message in err, err

@@ -394,8 +394,14 @@ def _parse(text: str, source: str) -> Taxonomy:
 
 @functools.lru_cache(maxsize=1)
 def _default_taxonomy() -> Taxonomy:
-    text = (resources.files("forewarn") / "data" / "taxonomy.json").read_text("utf-8")
-    return _parse(text, "taxonomy.json")
+    from forewarn.errors import BrokenInstall
+
+    try:  # the shipped file missing or damaged: the installation, not the user's input
+        text = (resources.files("forewarn") / "data" / "taxonomy.json").read_text("utf-8")
+        return _parse(text, "taxonomy.json")
+    except (OSError, UnicodeDecodeError, TaxonomyError) as exc:
+        raise BrokenInstall(f"forewarn's taxonomy (data/taxonomy.json) is missing or damaged "
+                            f"({' '.join(str(exc).split())[:200]}): reinstall forewarn") from None
 
 
 def load_taxonomy(path: str | None = None) -> Taxonomy:

@@ -24,7 +24,8 @@ import bisect
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -168,7 +169,8 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
 @lru_cache(maxsize=8)
 def _lexicon_digest(path: str | None) -> str:
     if path is None:
-        data = resources.files("forewarn").joinpath("data/lexicon.toml").read_bytes()
+        with _shipped_lexicon():
+            data = resources.files("forewarn").joinpath("data/lexicon.toml").read_bytes()
     else:
         data = Path(path).read_bytes()
     return hashlib.sha256(data).hexdigest()[:12]
@@ -176,8 +178,24 @@ def _lexicon_digest(path: str | None) -> str:
 
 @lru_cache(maxsize=1)
 def _default_lexicon() -> Lexicon:
-    text = resources.files("forewarn").joinpath("data/lexicon.toml").read_text(encoding="utf-8")
-    return _parse_lexicon(text)
+    with _shipped_lexicon():
+        text = resources.files("forewarn").joinpath("data/lexicon.toml").read_text(
+            encoding="utf-8")
+        return _parse_lexicon(text)
+
+
+@contextmanager
+def _shipped_lexicon() -> Iterator[None]:
+    """The shipped lexicon file missing or damaged is a broken install: one line naming
+    it (exit code 16), not an internal error."""
+    try:
+        yield
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, re.error) as exc:
+        from forewarn.errors import BrokenInstall
+
+        raise BrokenInstall(f"forewarn's lexicon (data/lexicon.toml) is missing or damaged "
+                            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}): "
+                            "reinstall forewarn") from None
 
 
 def _parse_lexicon(text: str) -> Lexicon:
