@@ -127,6 +127,18 @@ def strong_feature(classifier_logits: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(classifier_logits, dtype=np.float64) - STRONG_KNEE, 0.0)
 
 
+def _feature(name: str, scores: Mapping[str, np.ndarray],
+             context_floor: float | None) -> np.ndarray:
+    """The combiner's feature ``name`` as it reads it, in a fit and at run time alike:
+    ``strong`` derived from ``classifier`` where not given, a ring floored when asked."""
+    if name == "strong" and name not in scores:
+        return strong_feature(scores["classifier"])
+    x = np.asarray(scores[name], dtype=np.float64)
+    if context_floor is not None and name.startswith("context"):
+        x = np.maximum(x, context_floor)
+    return x
+
+
 @dataclass(frozen=True)
 class Combiner:
     """Per-warning logistic calibration of named detector scores."""
@@ -139,19 +151,11 @@ class Combiner:
     #: :data:`CONTEXT_FLOOR`
     context_floor: float | None = None
 
-    def _feature(self, name: str, scores: Mapping[str, np.ndarray]) -> np.ndarray:
-        if name == "strong" and name not in scores:
-            return strong_feature(scores["classifier"])
-        x = np.asarray(scores[name], dtype=np.float64)
-        if self.context_floor is not None and name.startswith("context"):
-            x = np.maximum(x, self.context_floor)
-        return x
-
     def __call__(self, scores: Mapping[str, np.ndarray]) -> np.ndarray:
         """``scores[feature]`` ``[n, warnings]`` → probabilities ``[n, warnings]``."""
         z = np.broadcast_to(self.bias, scores[self.features[0]].shape).astype(np.float64)
         for k, name in enumerate(self.features):
-            z = z + self.coef[:, k] * self._feature(name, scores)
+            z = z + self.coef[:, k] * _feature(name, scores, self.context_floor)
         return sigmoid(z)
 
     @classmethod
@@ -162,8 +166,7 @@ class Combiner:
         pulled towards the pooled fit with precision ``shrink``. ``context_floor``: the
         ``context`` features are read as at least this, in the fit and ever after."""
         features = tuple(scores)
-        probe = cls(tuple(warnings), features, np.zeros((0, 0)), np.zeros(0), context_floor)
-        x_all = np.stack([probe._feature(f, scores) for f in features], axis=2)
+        x_all = np.stack([_feature(f, scores, context_floor) for f in features], axis=2)
         n, n_w, _ = x_all.shape
         w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
         have = ~np.isnan(y)

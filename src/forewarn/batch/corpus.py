@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from forewarn.batch.hashing import sha256_bytes, sha256_text
 from forewarn.errors import InputNotFound, InputTooLarge, MalformedInput, UnsupportedFormat
 from forewarn.ingest import DEFAULT_MAX_BYTES, EXTENSIONS
-from forewarn.store import MissingDependency
+from forewarn.store import MissingDependency, _one_line
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -225,11 +225,6 @@ def _require_pyarrow() -> Any:
         raise MissingDependency(
             "reading Parquet needs pyarrow: pip install 'forewarn[parquet]'") from None
     return pq
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:200] or type(exc).__name__
 
 
 class FolderError(NamedTuple):
