@@ -96,6 +96,33 @@ def test_a_context_floor_reads_quiet_rings_alike_in_the_fit_at_run_time_and_in_j
     assert raw(quieter)[0, 0] < raw(quiet)[0, 0]
 
 
+def test_a_context_margin_lets_quiet_rings_lower_a_passage_but_not_veto_it() -> None:
+    # the shipped form since the eighteenth session: each ring read as at least the
+    # passage's own logit less the margin. A quiet passage among quiet ones reads exactly as
+    # raw; a plainly positive one among quiet ones is not pulled down without limit
+    rng = np.random.default_rng(3)
+    n = 4000
+    own = rng.normal(-4, 3, size=(n, 1))
+    ring = rng.normal(-4, 3, size=(n, 1))
+    y = (rng.random((n, 1)) < sigmoid(0.8 * own + 0.4 * ring)).astype(float)
+    scores = {"classifier": own, "context": ring}
+    margin = Combiner.fit(("w",), scores, y, context_margin=6.0)
+    assert margin.context_margin == 6.0 and margin.context_floor is None
+    quiet_in_quiet = {"classifier": np.array([[-8.0]]), "context": np.array([[-9.0]])}
+    plain_in_quiet = {"classifier": np.array([[6.0]]), "context": np.array([[-9.0]])}
+    plain_in_less_quiet = {"classifier": np.array([[6.0]]), "context": np.array([[0.0]])}
+    # the ring is read as at least 0 (6 - 6): -9 and 0 are the same to it
+    assert margin(plain_in_quiet) == pytest.approx(margin(plain_in_less_quiet))
+    z = margin.bias[0] + margin.coef[0, 0] * -8.0 + margin.coef[0, 1] * -9.0
+    assert margin(quiet_in_quiet)[0, 0] == pytest.approx(float(sigmoid(z)))  # untouched
+    again = Combiner.from_json(json.loads(json.dumps(margin.to_json())))
+    assert again.context_margin == 6.0
+    assert again(plain_in_quiet) == pytest.approx(margin(plain_in_quiet))
+    raw = Combiner.fit(("w",), scores, y)
+    assert raw.context_margin is None and "context_margin" not in raw.to_json()
+    assert raw(plain_in_quiet)[0, 0] < margin(plain_in_quiet)[0, 0]
+
+
 def test_the_aggregator_is_monotone_bounded_and_order_free() -> None:
     agg = WorkAggregator((6.0, 1.5, 1.0), -5.0)
     assert agg([0.9, 0.3]) == agg([0.3, 0.9])

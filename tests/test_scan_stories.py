@@ -103,11 +103,13 @@ def test_one_plain_scene_among_quiet_ones_raises_nothing_it_does_not_hold(one_sc
     assert {(e.chapter, e.paragraph) for e in one_scene.get("blood-gore").evidence} == {(1, 3)}
 
 
-@pytest.mark.xfail(strict=True, reason=V2_ERROR + ": one plain scene between quiet ones is "
-                   "outweighed by its quiet neighbours (the classifier's own p is 0.998)")
 def test_one_plain_scene_of_self_harm_among_quiet_ones_is_reported(one_scene):
+    # until the eighteenth session its quiet neighbours vetoed it (under 0.02, the
+    # classifier's own p 0.998); the combiner's rings now read at least its own logit less
+    # the margin (forewarn.combine.CONTEXT_MARGIN)
     found = one_scene.get("self-harm")
     assert found is not None and {(e.chapter, e.paragraph) for e in found.evidence} == {(1, 3)}
+    assert found.confidence >= 0.8
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ from fit_combiner import (
 )
 from train_classifier import average_precision
 
-from forewarn.combine import CONTEXT_FLOOR, Combiner
+from forewarn.combine import CONTEXT_FLOOR, CONTEXT_MARGIN, Combiner
 
 FOLDS = 5
 FOLD_SEED = 0
@@ -69,14 +69,16 @@ def folds(ids: list[str], k: int = FOLDS, seed: int = FOLD_SEED) -> np.ndarray:
 
 def cross_validate(features: dict[str, np.ndarray], y: np.ndarray, weight: np.ndarray,
                    fold: np.ndarray, wids: list[str], shrink: float = SHRINK,
-                   context_floor: float | None = None) -> dict:
+                   context_floor: float | None = None,
+                   context_margin: float | None = None) -> dict:
     """Out-of-fold combiner probabilities and the figures above."""
     natural = weight == 1.0
     probs = np.zeros_like(y)
     for k in range(fold.max() + 1):
         train, held = fold != k, fold == k
         combiner = Combiner.fit(wids, {n: f[train] for n, f in features.items()}, y[train],
-                                weight[train], shrink=shrink, context_floor=context_floor)
+                                weight[train], shrink=shrink, context_floor=context_floor,
+                                context_margin=context_margin)
         probs[held] = combiner({n: f[held] for n, f in features.items()})
     have = ~np.isnan(y) & natural[:, None]
     q = np.clip(probs, 1e-6, 1 - 1e-6)
@@ -98,7 +100,32 @@ def cross_validate(features: dict[str, np.ndarray], y: np.ndarray, weight: np.nd
     return {"mean_ap": float(np.mean(list(aps.values()))), "warnings": len(aps),
             "log_loss": loss, "micro_precision": float(tp / max(tp + fp, 1)),
             "micro_recall": float(tp / max(tp + fn, 1)), "macro_f1": float(np.mean(f1)),
+            "isolated": isolated(features, y, probs, natural),
             "ap": {w: round(a, 3) for w, a in aps.items()}}
+
+
+#: A passage the classifier reads as plainly positive (its own logit above this) ...
+ISOLATED_OWN = 4.0
+#: ... while every ring of its neighbours reads quiet (below this)
+ISOLATED_RINGS = -2.0
+
+
+def isolated(features: dict[str, np.ndarray], y: np.ndarray, probs: np.ndarray,
+             natural: np.ndarray) -> dict:
+    """How the out-of-fold combiner reads a plain passage among quiet ones (the combiner's
+    veto, model card section 0): for the passage-warnings whose own classifier logit is
+    above :data:`ISOLATED_OWN` and whose every ring is below :data:`ISOLATED_RINGS`, their
+    number, the share annotated present and the mean probability given, over every dev
+    passage and over the natural ones."""
+    rings = [v for k, v in features.items() if k.startswith("context")]
+    quiet = np.all(np.stack(rings) < ISOLATED_RINGS, axis=0) if rings else np.ones_like(y, bool)
+    cells = (features["classifier"] > ISOLATED_OWN) & quiet & ~np.isnan(y)
+    out = {}
+    for label, where in (("all", cells), ("natural", cells & natural[:, None])):
+        n = int(where.sum())
+        out[label] = {"n": n, "present": round(float(y[where].mean()), 3) if n else None,
+                      "mean_p": round(float(probs[where].mean()), 3) if n else None}
+    return out
 
 
 Cache = tuple[list[str], np.ndarray, dict[str, np.ndarray]]  # ids, labels, features
@@ -116,7 +143,7 @@ def load_cache(path: Path) -> Cache:
 
 
 def compare(a: Cache, b: Cache, wids: list[str], stratum: dict[str, str],
-            context_floor: float | None = None) -> dict:
+            context_floor: float | None = None, context_margin: float | None = None) -> dict:
     """Cross-validate two models' dev features on the passages both hold (same folds, the
     labels of ``b``, the newer reading): {"passages", "a", "b", "ap_difference" (b - a per
     warning, most negative first)}."""
@@ -131,7 +158,7 @@ def compare(a: Cache, b: Cache, wids: list[str], stratum: dict[str, str],
     y = b[1][rows(b[0])]
     weight, fold = natural_weight(common, stratum), folds(common)
     ra, rb = (cross_validate({k: v[rows(ids)] for k, v in features.items()}, y, weight, fold,
-                             wids, context_floor=context_floor)
+                             wids, context_floor=context_floor, context_margin=context_margin)
               for ids, _, features in (a, b))
     diff = {w: round(rb["ap"][w] - ra["ap"][w], 3) for w in ra["ap"] if w in rb["ap"]}
     return {"passages": len(common), "a": ra, "b": rb,
@@ -163,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--context-floor", type=floor_arg, default=None,
                     help=f"read each ring's logit as at least this (e.g. {CONTEXT_FLOOR}, tried "
                          "and not adopted: the model card, section 0); default: as it is")
+    ap.add_argument("--context-margin", type=floor_arg, default=CONTEXT_MARGIN,
+                    help="read each ring's logit as at least the passage's own classifier "
+                         "logit less this, or 'none' for no such floor (default: the "
+                         "shipped %(default)s; model card, section 0)")
     args = ap.parse_args(argv)
     wids = json.loads((args.run / "rows.json").read_text())["warnings"]
     if args.cache and args.cache.is_file():
@@ -175,13 +206,14 @@ def main(argv: list[str] | None = None) -> int:
     stratum = {r["id"]: r["stratum"] for r in load_sample()}
     if args.against is not None:
         both = compare(load_cache(args.against), (ids, y, features), wids, stratum,
-                       args.context_floor)
+                       args.context_floor, args.context_margin)
         both["a"]["model"], both["b"]["model"] = str(args.against), str(args.model)
         print(json.dumps(both))
         return 0
     weight = natural_weight(ids, stratum)
     result = cross_validate(features, y, weight, folds(ids), wids,
-                            context_floor=args.context_floor)
+                            context_floor=args.context_floor,
+                            context_margin=args.context_margin)
     result["model"] = str(args.model)
     print(json.dumps(result))
     return 0

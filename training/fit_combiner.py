@@ -49,6 +49,7 @@ from corpus import ANNOTATIONS as ANNOTATIONS_DIR
 
 from forewarn.combine import (
     CONTEXT_FLOOR,
+    CONTEXT_MARGIN,
     Combiner,
     WorkAggregator,
     context_ring,
@@ -390,6 +391,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--context-floor", type=floor_arg, default=None,
                     help=f"read each ring's logit as at least this (e.g. {CONTEXT_FLOOR}, tried "
                          "and not adopted: the model card, section 0); default: as it is")
+    ap.add_argument("--context-margin", type=floor_arg, default=CONTEXT_MARGIN,
+                    help="read each ring's logit as at least the passage's own classifier "
+                         "logit less this, or 'none' for no such floor (default: the "
+                         "shipped %(default)s; model card, section 0)")
     args = ap.parse_args(argv)
     run = args.run
     meta = json.loads((run / "rows.json").read_text())
@@ -424,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.strong:
         features["strong"] = strong_feature(logits)
     combiner = Combiner.fit(wids, features, y, weight, shrink=args.shrink,
-                            context_floor=args.context_floor if context else None)
+                            context_floor=args.context_floor if context else None,
+                            context_margin=args.context_margin if context else None)
     probs = combiner(features)
     # a passage with no neighbour at all (a one-passage work, a line read alone) has no
     # context to read: the run time scores it with this fit of the other features alone

@@ -57,6 +57,14 @@ CONTEXT_PAD = -6.0
 #: adopted: on the dev chapters it added false warnings and found no more (model card,
 #: section 0, "What was tried"); a combiner.json without ``context_floor`` reads rings raw.
 CONTEXT_FLOOR = -2.0
+#: The margin of the rings, shipped since the eighteenth session (``fit_combiner.py
+#: --context-margin``, its default): each ring read as at least the passage's own
+#: classifier logit less this, so that quiet neighbours may lower a passage's probability
+#: but cannot pull it more than the margin below its own evidence, while a quiet passage
+#: among quiet ones reads as before. Chosen on dev among floors and margins by a rule
+#: written first (model card, section 0, "What was tried"); a combiner.json without
+#: ``context_margin`` reads its rings with no such floor.
+CONTEXT_MARGIN = 6.0
 LOGIT_CLIP = 9.0  # probabilities are kept within sigmoid(+-9) before taking logits
 TOP = 3
 
@@ -127,15 +135,21 @@ def strong_feature(classifier_logits: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(classifier_logits, dtype=np.float64) - STRONG_KNEE, 0.0)
 
 
-def _feature(name: str, scores: Mapping[str, np.ndarray],
-             context_floor: float | None) -> np.ndarray:
+def _feature(name: str, scores: Mapping[str, np.ndarray], context_floor: float | None,
+             context_margin: float | None = None) -> np.ndarray:
     """The combiner's feature ``name`` as it reads it, in a fit and at run time alike:
-    ``strong`` derived from ``classifier`` where not given, a ring floored when asked."""
+    ``strong`` derived from ``classifier`` where not given, a ring floored when asked
+    (at ``context_floor``, at the passage's own classifier logit less ``context_margin``,
+    or both: the higher)."""
     if name == "strong" and name not in scores:
         return strong_feature(scores["classifier"])
     x = np.asarray(scores[name], dtype=np.float64)
-    if context_floor is not None and name.startswith("context"):
-        x = np.maximum(x, context_floor)
+    if name.startswith("context"):
+        if context_floor is not None:
+            x = np.maximum(x, context_floor)
+        if context_margin is not None:
+            own = np.asarray(scores["classifier"], dtype=np.float64)
+            x = np.maximum(x, own - context_margin)
     return x
 
 
@@ -150,23 +164,30 @@ class Combiner:
     #: the ``context`` features are read as at least this (None: as they are); see
     #: :data:`CONTEXT_FLOOR`
     context_floor: float | None = None
+    #: the ``context`` features are read as at least the passage's own ``classifier`` logit
+    #: less this (None: no such floor); see :data:`CONTEXT_MARGIN`
+    context_margin: float | None = None
 
     def __call__(self, scores: Mapping[str, np.ndarray]) -> np.ndarray:
         """``scores[feature]`` ``[n, warnings]`` → probabilities ``[n, warnings]``."""
         z = np.broadcast_to(self.bias, scores[self.features[0]].shape).astype(np.float64)
         for k, name in enumerate(self.features):
-            z = z + self.coef[:, k] * _feature(name, scores, self.context_floor)
+            z = z + self.coef[:, k] * _feature(name, scores, self.context_floor,
+                                               self.context_margin)
         return sigmoid(z)
 
     @classmethod
     def fit(cls, warnings: Sequence[str], scores: Mapping[str, np.ndarray], y: np.ndarray,
             weight: np.ndarray | None = None, shrink: float = 20.0,
-            context_floor: float | None = None) -> Combiner:
+            context_floor: float | None = None,
+            context_margin: float | None = None) -> Combiner:
         """``y`` ``[n, warnings]`` (nan: unknown); ``weight`` ``[n]``. Each warning's fit is
-        pulled towards the pooled fit with precision ``shrink``. ``context_floor``: the
-        ``context`` features are read as at least this, in the fit and ever after."""
+        pulled towards the pooled fit with precision ``shrink``. ``context_floor`` and
+        ``context_margin``: the ``context`` features are read as at least this, or at least
+        the passage's own classifier logit less that, in the fit and ever after."""
         features = tuple(scores)
-        x_all = np.stack([_feature(f, scores, context_floor) for f in features], axis=2)
+        x_all = np.stack([_feature(f, scores, context_floor, context_margin)
+                          for f in features], axis=2)
         n, n_w, _ = x_all.shape
         w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
         have = ~np.isnan(y)
@@ -183,7 +204,7 @@ class Combiner:
             beta = (fit_logistic(design[rows, j], y[rows, j], w[rows], pooled, shrink)
                     if rows.any() else pooled)
             coef[j], bias[j] = beta[:-1], beta[-1]
-        return cls(tuple(warnings), features, coef, bias, context_floor)
+        return cls(tuple(warnings), features, coef, bias, context_floor, context_margin)
 
     def to_json(self) -> dict:
         out: dict[str, object] = {"warnings": list(self.warnings),
@@ -194,16 +215,19 @@ class Combiner:
                                            for j, w in enumerate(self.warnings)}}
         if self.context_floor is not None:
             out["context_floor"] = self.context_floor
+        if self.context_margin is not None:
+            out["context_margin"] = self.context_margin
         return out
 
     @classmethod
     def from_json(cls, data: Mapping) -> Combiner:
         warnings = tuple(data["warnings"])
-        floor = data.get("context_floor")
+        floor, margin = data.get("context_floor"), data.get("context_margin")
         return cls(warnings, tuple(data["features"]),
                    np.array([data["coef"][w] for w in warnings], dtype=np.float64),
                    np.array([data["bias"][w] for w in warnings], dtype=np.float64),
-                   None if floor is None else float(floor))
+                   None if floor is None else float(floor),
+                   None if margin is None else float(margin))
 
 
 @dataclass(frozen=True)
