@@ -391,6 +391,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--context-floor", type=floor_arg, default=None,
                     help=f"read each ring's logit as at least this (e.g. {CONTEXT_FLOOR}, tried "
                          "and not adopted: the model card, section 0); default: as it is")
+    ap.add_argument("--without", default="",
+                    help="with --model: leave out the dev passages of these draws and writing "
+                         "batches (comma-separated, as train_classifier.py --without), to "
+                         "rebuild a fit made before they were read")
     ap.add_argument("--context-margin", type=floor_arg, default=CONTEXT_MARGIN,
                     help="read each ring's logit as at least the passage's own classifier "
                          "logit less this, or 'none' for no such floor (default: the "
@@ -412,6 +416,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.model is not None:
         ids, y_dev, all_logits, context = scored_dev_rows(args.model, args.rings,
                                                           Path(args.data), args.scores_cache)
+        if args.without:
+            from annotate import load_sample
+            from train_classifier import left_out
+
+            gone = left_out(load_sample(), ids, args.without)
+            keep = np.array([pid not in gone for pid in ids])
+            print(f"--without {args.without}: {int((~keep).sum())} dev passages left out")
+            ids = [pid for pid, k in zip(ids, keep, strict=True) if k]
+            y_dev, all_logits = y_dev[keep], all_logits[keep]
+            context = {k: v[keep] for k, v in context.items()}
     logits = all_logits[:, :n_w]
     y = y_dev[:, :n_w].astype(np.float64)
     sample = load_sample()
