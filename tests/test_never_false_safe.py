@@ -326,3 +326,36 @@ def test_the_reason_names_the_text_not_read_not_the_navigation() -> None:
                                          Skipped("html", "text not read as story", 26)), ())
     reason = coverage.reason() or ""
     assert "menus" not in reason and "html: text not read as story" in reason
+
+
+# --- a chapter's title is read too --------------------------------------------------------
+
+TITLE = "The Autopsy of My Brother"  # 5 words: a title, not prose; dissection in it
+QUIET = "\n\n".join(FILLER)
+TITLED = {
+    "text": (f"Title: Shore\n\nChapter 1: Morning\n\n{QUIET}\n\nChapter 2: {TITLE}\n\n{QUIET}\n",
+             "story.txt"),
+    "markdown": (f"# Shore\n\n## Morning\n\n{QUIET}\n\n## {TITLE}\n\n{QUIET}\n", "story.md"),
+    "html": (f"<html><body><h2>Morning</h2>{story()}<h2>{escape(TITLE)}</h2>{story()}"
+             "</body></html>", "story.html"),
+    "epub": (None, "book.epub"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TITLED))
+def test_check_never_answers_safe_for_a_trigger_in_a_chapter_title(case: str) -> None:
+    # until the eighteenth session a title was counted as read but never scanned: "safe"
+    data, name = TITLED[case]
+    raw = (epub([{"name": "a.xhtml", "body": "<h1>Morning</h1>" + story()},
+                 {"name": "b.xhtml", "body": f"<h1>{escape(TITLE)}</h1>" + story()}])
+           if data is None else data.encode())
+    v = verdict_of(raw, name)
+    assert v.answer == NOT_SAFE, (case, v.reasons())
+    [found] = [w for w in v.report.warnings if w.id == "dissection"]
+    assert all(e.title and e.snippet.endswith(TITLE) for e in found.evidence), found.evidence
+    assert [loc.describe() for loc in found.locations] == ["chapter 2, title"]
+
+
+def test_the_same_story_with_a_quiet_title_is_safe_for_that_warning() -> None:
+    v = verdict_of(TITLED["text"][0].replace(TITLE, "The Harbour Wall").encode(), "story.txt")
+    assert not any(w.id == "dissection" for w in v.report.warnings)

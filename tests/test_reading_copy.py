@@ -533,3 +533,38 @@ def test_the_min_confidence_option_wins_over_the_profiles_floor(capsys, hostile:
                             "--min-confidence", "0.5", str(hostile))
     assert code == 0, err
     assert stdout.count("<details") == 1 and "1 scene collapsed for you" in stdout
+
+
+# --- a chapter title that is evidence ------------------------------------------------------
+
+TITLED_STORY = ("Title: Shore\n\nChapter 1: Morning\n\nThe kettle sang on the stove.\n\n"
+                "Chapter 2: The Autopsy of My Brother\n\nThe gulls stood on the harbour wall. "
+                "Mara folded the letters and set them on the shelf.\n")
+
+
+@pytest.mark.parametrize("suffix", [".html", ".epub"])
+def test_a_flagged_chapter_title_is_not_shown_and_its_opening_is_collapsed(tmp_path: Path,
+                                                                           suffix: str) -> None:
+    from forewarn.scenes import without_flagged_titles
+
+    story = tmp_path / "shore.txt"
+    story.write_text(TITLED_STORY, encoding="utf-8")
+    work = read_path(story)
+    report = scanner().scan_work(work)
+    assert any(e.title for w in report.warnings for e in w.evidence)  # dissection, in the title
+    [scene] = flagged_scenes(work, report)
+    assert (scene.chapter, scene.first_paragraph) == (2, 0)
+    shown = without_flagged_titles(work, report)
+    assert [c.title for c in shown.chapters] == ["Chapter 1: Morning", None]
+    assert work.chapters[1].title == "Chapter 2: The Autopsy of My Brother"  # not changed
+    # a profile that does not avoid it keeps the title
+    other = Profile.from_dict({"avoid": {"sexual-content": "mentioned"}})
+    assert without_flagged_titles(work, report, other) is work
+    out = tmp_path / f"copy{suffix}"
+    assert main(["read", str(story), "-o", str(out)]) == 0
+    data = out.read_bytes()
+    if suffix == ".epub":
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            data = b"".join(z.read(n) for n in z.namelist())
+    text = data.decode("utf-8", "replace")
+    assert "Autopsy" not in text and "Chapter 1: Morning" in text and "Chapter 2" in text

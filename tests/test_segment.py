@@ -167,3 +167,47 @@ def test_long_paragraph_without_punctuation_is_linear() -> None:
     # a cut every 90 words while more than 3 x 90 are left
     assert len(passages) == (378_000 - 270) // 90 + 1
     assert [len(p.text.split()) for p in passages[-2:]] == [90, 270]
+
+
+# --- chapter titles -------------------------------------------------------------------------
+
+
+def test_the_scanner_reads_a_chapter_title_as_a_passage_of_its_own_before_its_text():
+    from forewarn.combine import ring_keys
+
+    chapters = [Chapter.from_paragraphs(1, "Chapter 1", ["It was quiet."]),
+                Chapter.from_paragraphs(2, "Chapter 2: The Night He Hanged Himself",
+                                        ["The cat sat on the wall.", "The beans grew."]),
+                Chapter.from_paragraphs(3, "CHAPTER XLIV.", ["Rain."])]
+    work = Work(chapters)
+    plain = seg.segment(work)
+    assert not any(p.title for p in plain)  # the corpus's passages, as before
+    read = seg.segment(work, titles=True)
+    assert [(p.chapter, p.title, p.text) for p in read] == [
+        (1, False, "It was quiet."),
+        (2, True, "Chapter 2: The Night He Hanged Himself"),  # a bare label gives none
+        (2, False, "The cat sat on the wall.\n\nThe beans grew."),
+        (3, False, "Rain.")]
+    title = read[1]
+    assert (title.start, title.end, title.paragraph, title.index) == (0, 0, 0, 1)
+    assert [p.index for p in read] == list(range(4))
+    # read alone: no passage is within five rings of the title, nor the title of any
+    keys = ring_keys(read)
+    assert all(abs(keys[1] - k) > 5 for i, k in enumerate(keys) if i != 1)
+
+
+@pytest.mark.parametrize("title, read", [("Chapter 12 - Mild", True), ("Book III, Chapter 2", False),
+                                         ("Part the Second", False), ("Prologue", False),
+                                         ("IV. The Civil War", True), ("", False)])
+def test_a_bare_chapter_label_is_not_read_as_a_title(title: str, read: bool):
+    assert (seg.title_text(Chapter(1, title, "x", [])) is not None) is read
+
+
+def test_a_lexicon_hit_in_a_title_has_an_empty_span_at_the_chapter_start():
+    from forewarn.detect.lexicon import LexiconDetector
+
+    work = Work([Chapter.from_paragraphs(1, "The Autopsy of My Brother",
+                                         ["The gulls stood on the harbour wall."])])
+    hits = LexiconDetector().detect(seg.segment(work, titles=True))
+    [hit] = [h for h in hits if h.warning == "dissection"]
+    assert (hit.passage, hit.start, hit.end) == (0, 0, 0)

@@ -174,12 +174,19 @@ def _paragraph_at(work: Work, chapter_number: int, offset: int, fallback: int) -
 
 def _locations(evidence: Sequence[Evidence], work: Work) -> tuple[Location, ...]:
     by_chapter: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    titles = {ev.chapter for ev in evidence if ev.title}
     for ev in evidence:
+        if ev.title:
+            continue
         length = max(1, len(work.chapters[ev.chapter - 1].text))
         by_chapter[ev.chapter].append((ev.start / length, ev.end / length))
     out: list[Location] = []
-    for chapter in sorted(by_chapter):
+    for chapter in sorted(by_chapter.keys() | titles):
+        if chapter in titles:  # the title comes first in its chapter
+            out.append(Location(chapter, 0.0, 0.0, title=True))
         spans = sorted(by_chapter[chapter])
+        if not spans:
+            continue
         lo, hi = spans[0]
         for s, e in spans[1:]:
             if s - hi > LOCATION_GAP:
@@ -297,9 +304,11 @@ def _warning(work: Work, taxonomy: Taxonomy, warning_id: str, confidence: float,
         start, end = c.span
         quote = c.quote_span
         chapter = work.chapters[c.passage.chapter - 1]
+        title = c.passage.title  # the chapter's title: quoted as it is, not from the text
         evidence.append(Evidence(
             chapter=c.passage.chapter,
-            paragraph=_paragraph_at(work, c.passage.chapter, quote[0], c.passage.paragraph),
+            paragraph=0 if title else _paragraph_at(work, c.passage.chapter, quote[0],
+                                                    c.passage.paragraph),
             start=start,
             end=end,
             offset_start=chapter.offset + start,
@@ -309,7 +318,9 @@ def _warning(work: Work, taxonomy: Taxonomy, warning_id: str, confidence: float,
             severity=c.severity,
             detectors=c.detectors,
             reason=c.reason,
-            snippet=_snippet(chapter.text[slice(*quote)]),
+            snippet=_snippet(" ".join((chapter.title or "").split()) if title
+                             else chapter.text[slice(*quote)]),
+            title=title,
         ))
     severity = max((e.severity for e in evidence), key=severity_rank)
     definition = taxonomy.get(warning_id)

@@ -312,8 +312,11 @@ CHAPTER_STRIDE = 10_000_000
 
 def ring_keys(passages: Iterable) -> list[int]:
     """The keys :func:`neighbour_context` matches passages by, so that its rings stay inside
-    a chapter: ``chapter * CHAPTER_STRIDE + index`` for each passage."""
-    return [p.chapter * CHAPTER_STRIDE + p.index for p in passages]
+    a chapter: ``chapter * CHAPTER_STRIDE + index`` for each passage. A chapter's title
+    passage (``title``) gets a key of its own, below every other and far from the next
+    title's, so that it has no ring (it is read alone) and is no passage's ring."""
+    return [-(p.index + 1) * CHAPTER_STRIDE if getattr(p, "title", False)
+            else p.chapter * CHAPTER_STRIDE + p.index for p in passages]
 
 
 class _Rows:

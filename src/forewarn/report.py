@@ -24,7 +24,9 @@ SCHEMA = "forewarn.report/2"
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """Where one piece of evidence is: chapter (1-based), paragraph (0-based in the chapter),
-    character span in the chapter's text and in the whole work's text, and a snippet."""
+    character span in the chapter's text and in the whole work's text, and a snippet.
+    ``title``: the evidence is the chapter's title, which is not in the chapter's text (its
+    span is empty, at the chapter's start, paragraph 0; the snippet is the title)."""
 
     chapter: int
     paragraph: int
@@ -38,10 +40,12 @@ class Evidence:
     detectors: tuple[str, ...]
     reason: str
     snippet: str
+    title: bool = False
 
     def to_dict(self, evidence: bool = True) -> dict[str, Any]:
         d: dict[str, Any] = {
             "chapter": self.chapter,
+            "title": self.title,
             "paragraph": self.paragraph,
             "start": self.start,
             "end": self.end,
@@ -67,13 +71,17 @@ def spoiler_free_reason(reason: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """A stretch of a chapter with evidence, as fractions of the chapter's length."""
+    """A stretch of a chapter with evidence, as fractions of the chapter's length, or
+    (``title``) the chapter's title."""
 
     chapter: int
     start: float
     end: float
+    title: bool = False
 
     def describe(self) -> str:
+        if self.title:
+            return f"chapter {self.chapter}, title"
         lo, hi = int(self.start * 100), round(self.end * 100)
         lo, hi = (lo // 5) * 5, min(100, -(-hi // 5) * 5)
         if hi <= lo:
@@ -81,8 +89,8 @@ class Location:
         return f"chapter {self.chapter}, {lo}-{hi}%"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"chapter": self.chapter, "from": round(self.start, 3), "to": round(self.end, 3),
-                "text": self.describe()}
+        return {"chapter": self.chapter, "title": self.title, "from": round(self.start, 3),
+                "to": round(self.end, 3), "text": self.describe()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,7 +159,7 @@ class Scanner:
         floor = self.min_confidence if min_confidence is None else check_floor(min_confidence)
         taxonomy = self.taxonomy or load_taxonomy()
         detectors = self._detectors()
-        passages = segment(work)
+        passages = segment(work, titles=True)  # a chapter title is read too
         read_as = fold_passages(passages)  # look-alike letters
         hits: list[Hit] = []
         scores: PassageScores | None = None  # a scoring detector's full matrix

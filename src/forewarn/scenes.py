@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from forewarn.taxonomy import SEVERITIES, severity_rank
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from forewarn.report import DetectedWarning, Evidence, Report
     from forewarn.work import Chapter, Work
 
-__all__ = ["DEFAULT_MAX_GAP", "Scene", "flagged_scenes", "scene_at"]
+__all__ = ["DEFAULT_MAX_GAP", "Scene", "flagged_scenes", "scene_at", "without_flagged_titles"]
 
 DEFAULT_MAX_GAP = 1
 """Flagged paragraphs at most this many unflagged paragraphs apart make one scene."""
@@ -132,6 +132,20 @@ def flagged_scenes(
                       f"scene-{len(scenes) + 1}")
             )
     return scenes
+
+
+def without_flagged_titles(work: Work, report: Report, profile: Profile | None = None) -> Work:
+    """``work`` as a reading copy shows it: a chapter whose title is evidence that flags
+    (as :func:`flagged_scenes` counts it) loses its title, so that its heading reads
+    ``Chapter N``. The same evidence collapses the chapter's first paragraph, whose notice
+    names the warning. ``work`` itself is not changed."""
+    flagged = {evidence.chapter for _, _, evidence in _flagged_evidence(report, profile)
+               if evidence.title}
+    if not flagged:
+        return work
+    chapters = [replace(ch, title=None) if ch.number in flagged else ch
+                for ch in work.chapters]
+    return replace(work, chapters=chapters)
 
 
 def scene_at(scenes: Iterable[Scene], chapter: int, paragraph: int) -> Scene | None:

@@ -64,10 +64,37 @@ def _split_long(
         yield chunk_start, end
 
 
-def segment(work: Work, target_words: int = 90, max_words: int = 140) -> list[Passage]:
-    """Return the work's passages in reading order, numbered from 0."""
+#: The words of a bare chapter label ("Chapter XII.", "Part 2", "Book the First"): a title
+#: of nothing else says nothing and is not read as a passage.
+_LABEL_WORD = re.compile(
+    r"(?:chapter|chap|part|book|volume|vol|section|act|scene|prologue|epilogue|interlude|"
+    r"the|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|no|"
+    r"m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})|\d+)", re.IGNORECASE)
+
+
+def title_text(chapter: Chapter) -> str | None:
+    """The chapter's title as a title passage reads it (whitespace folded), or None when it
+    has none or it is a bare label."""
+    title = " ".join((chapter.title or "").split())
+    words = re.findall(r"\w+", title)
+    if not words or all(_LABEL_WORD.fullmatch(w) for w in words):
+        return None
+    return title
+
+
+def segment(work: Work, target_words: int = 90, max_words: int = 140, *,
+            titles: bool = False) -> list[Passage]:
+    """Return the work's passages in reading order, numbered from 0. With ``titles`` (the
+    scanner's reading), each chapter's title passage comes before its text's, where the
+    title says more than its label (see :class:`Passage`); without, the text's alone (the
+    annotated corpus's passages, whose ids are their spans in the text)."""
     passages: list[Passage] = []
     for chapter in work.chapters:
+        title = title_text(chapter) if titles else None
+        if title is not None:
+            passages.append(Passage(index=len(passages), chapter=chapter.number, paragraph=0,
+                                    start=0, end=0, text=title, chapter_position=0.0,
+                                    title=True))
         length = max(1, len(chapter.text))
         for s, e, paragraph in _chapter_windows(chapter, target_words, max_words):
             passages.append(

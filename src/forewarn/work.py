@@ -93,6 +93,10 @@ class Passage:
 
     ``start``/``end`` index into the chapter's text; ``paragraph`` is the index (0-based)
     of the paragraph the passage starts in; ``index`` is the passage's position in the work.
+
+    A ``title`` passage is the chapter's title, read as a passage of its own before the
+    chapter's first: its ``text`` is the title, not in the chapter's text, so its span is
+    empty (``start == end == 0``) and ``paragraph`` is 0.
     """
 
     index: int
@@ -102,6 +106,7 @@ class Passage:
     end: int
     text: str
     chapter_position: float  # where the passage starts in its chapter, 0..1
+    title: bool = False
 
 
 @dataclass(frozen=True, slots=True)

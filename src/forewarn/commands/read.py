@@ -68,7 +68,7 @@ def output_path(value: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from forewarn.ingest import read_path
     from forewarn.scanner import Scanner
-    from forewarn.scenes import DEFAULT_MAX_GAP, flagged_scenes
+    from forewarn.scenes import DEFAULT_MAX_GAP, flagged_scenes, without_flagged_titles
 
     output: str | None = args.output
     if output is not None:
@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     report = scanner.scan_work(work)
     max_gap = DEFAULT_MAX_GAP if args.gap is None else args.gap
     scenes = flagged_scenes(work, report, profile, max_gap=max_gap)
+    work = without_flagged_titles(work, report, profile)  # a flagged title is not shown
     from forewarn.render.strip import strips
 
     drawn = strips(report, profile)

@@ -416,13 +416,16 @@ class LexiconDetector:
         severity = self._severity(rules.warning, joined, s, e, base, len(passage.text),
                                   best.values(), lex)
         cues = sorted({m.text.lower() for m in best.values()})
+        # a title passage is not in its chapter's text: its span stays empty
+        start, end = ((passage.start, passage.start) if passage.title
+                      else (passage.start + (s - base), passage.start + (e - base)))
         return Hit(
             warning=rules.warning,
             passage=passage.index,
             chapter=passage.chapter,
             paragraph=passage.paragraph,
-            start=passage.start + (s - base),
-            end=passage.start + (e - base),
+            start=start,
+            end=end,
             score=round(score, 4),
             reason=f"lexicon:{rules.warning}:" + "|".join(cues[:4]),
             detector=self.name,

@@ -777,7 +777,8 @@ def _read_document(book: _Book, soup: BeautifulSoup, label: str | None, where: s
                 book.ledger.add(f"{where} contents", b.text, "navigation", "table of contents")
         if prose:
             # a heading too long for a contents page's title is text of the page, not the
-            # title of a chapter (chapter titles are not scanned): read it as a paragraph
+            # title of a chapter (a title is read alone, not with its page): read it as a
+            # paragraph
             read = [Block("p", b.text) if b.kind in _HEADINGS else b for b in prose]
             book.chapters.extend(_document_chapters(read, label))
         return

@@ -4,8 +4,10 @@ Offsets are exact: ``work.source_text`` is the decoded input with ``\\r\\n`` and
 turned into ``\\n``, every ``chapter.text`` is a slice of it starting at ``chapter.offset``,
 and every paragraph is a slice of its chapter with surrounding whitespace left out.
 
-Only chapter *text* is scanned for warnings; titles and metadata are read but not judged.
-So two rules keep story prose out of them (both shared with the Markdown reader):
+Chapter text is scanned for warnings, and so is each chapter's title (read alone, as a
+passage of its own: :func:`forewarn.segment.segment`); metadata is read but not judged.
+Still, prose belongs in the text, where it is read with its neighbours, so two rules keep
+story prose out of titles and metadata (both shared with the Markdown reader):
 
 - **Prose in a heading.** A chapter line whose title part is prose (more than 12 words, or
   a finished sentence of more than 4 words: :func:`forewarn.ingest.headings.prose_start`)

@@ -127,9 +127,10 @@ def evidence_lines(items: Sequence[Evidence], n: int = 3, indent: int = 6) -> li
     pad = " " * indent
     shown = sorted(items, key=lambda e: -e.score)[:n]
     out = []
-    for ev in sorted(shown, key=lambda e: (e.chapter, e.start)):
+    for ev in sorted(shown, key=lambda e: (e.chapter, not e.title, e.start)):
         quote = terminal_safe(textwrap.shorten(ev.snippet, 200, placeholder="\u2026"))
-        out.append(f"{pad}ch {ev.chapter} \u00b6{ev.paragraph + 1}: \u201c{quote}\u201d")
+        where = "title" if ev.title else f"\u00b6{ev.paragraph + 1}"
+        out.append(f"{pad}ch {ev.chapter} {where}: \u201c{quote}\u201d")
     if len(items) > n:
         out.append(f"{pad}\u2026 and {len(items) - n} more")
     return out

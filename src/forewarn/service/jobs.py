@@ -126,11 +126,12 @@ def _audit(job: Job, scanner: Scanner) -> dict[str, Any]:
 def _read(job: Job, scanner: Scanner) -> str:
     from forewarn.render.html import render_html
     from forewarn.render.strip import strips
-    from forewarn.scenes import flagged_scenes
+    from forewarn.scenes import flagged_scenes, without_flagged_titles
 
     work = job.work.read(job.max_bytes)
     report = scanner.scan_work(work).filtered(job.floor)
     scenes = flagged_scenes(work, report, job.profile, max_gap=job.gap)
+    work = without_flagged_titles(work, report, job.profile)  # a flagged title is not shown
     return render_html(work, scenes, profile=job.profile is not None,
                        strips=strips(report, job.profile))
 

@@ -128,13 +128,14 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
 
 
 class LocationOut(BaseModel):
-    """A stretch of a chapter, as fractions of its length."""
+    """A stretch of a chapter, as fractions of its length, or (``title``) its title."""
 
     model_config = _OPEN
     chapter: int
+    title: bool = Field(description="the chapter's title (from and to are 0)")
     from_: float = Field(alias="from")
     to: float
-    text: str = Field(description='e.g. "chapter 2, 20-40%"')
+    text: str = Field(description='e.g. "chapter 2, 20-40%" or "chapter 3, title"')
 
 
 class EvidenceOut(BaseModel):
@@ -142,6 +143,8 @@ class EvidenceOut(BaseModel):
 
     model_config = _OPEN
     chapter: int
+    title: bool = Field(description="the chapter's title, which is not in its text: the span "
+                        "is empty, at the chapter's start; paragraph 0")
     paragraph: int
     start: int
     end: int
