@@ -534,7 +534,29 @@ def _bound(value: Any) -> Any:
     return value
 
 
+def storable_json(value: Any) -> str:
+    """``value`` as JSON text every store accepts: each string that is not valid Unicode has
+    its stray code points written as ``\\udce9`` text first, as :func:`_storable` writes a
+    work id (PostgreSQL's ``json`` type refuses a ``\\udce9`` escape of a lone surrogate;
+    so the report names a work the way the store does)."""
+    def clean(v: Any) -> Any:
+        if isinstance(v, str):
+            return _storable(v)
+        if isinstance(v, dict):
+            return {clean(k): clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(value), ensure_ascii=False)
+
+
 def _storable(value: str) -> str:
+    """``value`` as both stores keep it: stray surrogates as ``\\udce9`` text and NUL as
+    ``\\x00`` text (PostgreSQL's text refuses both; a JSON id may hold either). An id
+    that holds such text literally is kept the same way, so the two meet (documented)."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\\x00")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -23,7 +23,7 @@ from forewarn.batch.hashing import sha256_bytes
 from forewarn.confidence import DEFAULT_MIN_CONFIDENCE
 from forewarn.errors import ForewarnError
 from forewarn.ingest import DEFAULT_MAX_BYTES
-from forewarn.store import WarningRow, WorkResult
+from forewarn.store import WarningRow, WorkResult, storable_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,7 @@ def scan_task(scanner: Any, task: Task, config: ScanConfig, versions: dict[str, 
         content_hash=digest,
         forewarn_version=report_versions.get("forewarn", forewarn_version),
         model_version=model_version_string(report_versions, config),
-        report_json=report.to_json(evidence=False, indent=None),
+        report_json=storable_json(report.to_dict(evidence=False)),
         warnings=[WarningRow(w.id, w.severity, round(w.confidence, 3), w.declared)
                   for w in report.warnings],
         title=report.title,
