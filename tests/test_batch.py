@@ -616,3 +616,16 @@ def test_a_path_task_whose_file_is_gone_is_stored_under_a_hash_no_content_has(tm
     path.write_bytes(content)  # back again: read and scanned, under its real hash
     result = batch_tasks.scan_task(scanner, task, config, versions)
     assert result.error_kind is None and result.content_hash == sha256_bytes(content)
+
+
+def test_a_work_id_over_a_thousand_characters_is_malformed_under_its_line(tmp_path, capsys):
+    lines = tmp_path / "works.jsonl"
+    lines.write_text(json.dumps({"work_id": "x" * 1001, "text": "Tea."}) + "\n"
+                     + json.dumps({"work_id": "y" * 1000, "text": "Cake."}) + "\n",
+                     encoding="utf-8")
+    db = tmp_path / "r.db"
+    code, summary, err = batch_json(capsys, str(lines), "--store", str(db), "-j", "1",
+                                    "--lexicon-only")
+    assert code == 11 and summary["scanned"] == 1 and summary["failures"] == {"malformed": 1}
+    assert "1,001 characters long (at most 1,000)" in err
+    assert set(check_consistent(db)) == {f"{lines}:1", "y" * 1000}

@@ -174,3 +174,22 @@ def test_a_nul_in_a_work_id_is_stored_escaped_and_the_batch_goes_on(pg_url, tmp_
         assert set(store.lookup(["nul\x00id", "ok"])) == {"nul\x00id", "ok"}
     finally:
         store.close()
+
+
+def test_a_work_id_too_long_to_index_is_a_failure_and_the_batch_goes_on(pg_url, tmp_path,
+                                                                          capsys):
+    # a random 9,000-character id ended the whole batch: "index row requires 9016 bytes"
+    import random
+    import string
+
+    rng = random.Random(1)
+    long_id = "".join(rng.choice(string.ascii_letters) for _ in range(9000))
+    lines = tmp_path / "works.jsonl"
+    lines.write_text(json.dumps({"work_id": long_id, "text": "He was stabbed."}) + "\n"
+                     + json.dumps({"work_id": "ok", "text": "Tea."}) + "\n", encoding="utf-8")
+    code = main(["batch", str(lines), "--store", pg_url, "-j", "1", "-q", "--json",
+                 "--lexicon-only"])
+    out, err = capsys.readouterr()
+    assert code == 11, err
+    assert json.loads(out)["failures"] == {"malformed": 1}
+    assert "9,000 characters long (at most 1,000)" in err

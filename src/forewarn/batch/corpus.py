@@ -24,6 +24,11 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
+#: The longest work id a JSON line or Parquet row may give (characters): a store indexes
+#: every id, and PostgreSQL refuses an index entry of about 8 kB.
+MAX_WORK_ID = 1_000
+
+
 @dataclass(frozen=True, slots=True)
 class FileItem:
     """A story file, read and hashed by the batch (or by a Dask worker) when needed."""
@@ -148,6 +153,12 @@ class Corpus:
             return BadItem(source, source, sha256_bytes(raw), MalformedInput.kind,
                            f"{source}: no usable {self.id_field!r} field")
         wid = str(wid)
+        if len(wid) > MAX_WORK_ID:
+            # PostgreSQL cannot index a key of much more (a random 9,000-character id ended
+            # the whole batch there): the line's place stands for it
+            return BadItem(source, source, sha256_bytes(raw), MalformedInput.kind,
+                           f"{source}: its {self.id_field!r} is {len(wid):,} characters long "
+                           f"(at most {MAX_WORK_ID:,})")
         text = obj.get(self.text_field)
         if not isinstance(text, str):
             what = "no" if text is None else "a non-string"
