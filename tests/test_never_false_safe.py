@@ -359,3 +359,12 @@ def test_check_never_answers_safe_for_a_trigger_in_a_chapter_title(case: str) ->
 def test_the_same_story_with_a_quiet_title_is_safe_for_that_warning() -> None:
     v = verdict_of(TITLED["text"][0].replace(TITLE, "The Harbour Wall").encode(), "story.txt")
     assert not any(w.id == "dissection" for w in v.report.warnings)
+
+
+def test_a_title_in_title_case_does_not_make_an_english_story_another_language() -> None:
+    # review 20: read alone, "Bittersweet Symphony Played Under Winter Stars" was guessed
+    # Luxembourgish and the work came out "not checked"; titles are not language evidence
+    text = TITLED["text"][0].replace(TITLE, "Bittersweet Symphony Played Under Winter Stars")
+    v = verdict_of(text.encode(), "story.txt")
+    assert v.answer != NOT_CHECKED, v.reasons()
+    assert v.report.languages is not None and v.report.languages.judgeable

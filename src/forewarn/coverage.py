@@ -206,7 +206,7 @@ def unread_notice(work: Work) -> str | None:
     from forewarn.segment import segment
 
     coverage = work.coverage if work.coverage is not None else audit(work, None)
-    found = gap(coverage, languages(p.text for p in segment(work, titles=True)))
+    found = gap(coverage, languages(p.text for p in segment(work)))
     if found is None:
         return None
     return ("forewarn did not check all of this work, so scenes may be left open that it "

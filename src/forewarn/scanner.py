@@ -203,7 +203,10 @@ class Scanner:
             min_confidence=floor,
             versions=_versions(detectors),
             coverage=work.coverage if work.coverage is not None else audit(work, None),
-            languages=languages(p.text for p in read_as),
+            # a title is a few words, often in title case, which a language guess misreads
+            # ("Bittersweet Symphony Played Under Winter Stars" as Luxembourgish): the text
+            # alone says what language the work is in
+            languages=languages(p.text for p in read_as if not p.title),
         )
         report = report.filtered(floor)
         report.elapsed_s = round(time.perf_counter() - started, 4)
