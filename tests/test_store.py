@@ -516,3 +516,29 @@ def test_another_programs_database_with_a_files_table_is_refused_untouched(tmp_p
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert tables == {"files"} and mode == "delete"
+
+
+# --- review 20: no password in any message -------------------------------------------------
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://u:s3cretQ@localhost:5432/db", "postgresql://u:***@localhost:5432/db"),
+    ("postgresql://u@localhost/db?password=s3cretQ&sslmode=require",
+     "postgresql://u@localhost/db?password=***&sslmode=require"),
+    ("postgresql://u:s3cretQ@localhost:99999/db", "postgresql://u:***@localhost:99999/db"),
+    ("postgresql://u:s3cretQ@h1:5432,h2:5433/db", "postgresql://u:***@h1:5432,h2:5433/db"),
+])
+def test_a_store_url_is_shown_without_its_password_and_never_fails_to_show(url, shown):
+    from forewarn.store import _redact
+
+    assert _redact(url) == shown  # a bad or multi-host port was a ValueError: exit 1
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:s3cretQ@[::1/db",
+                                 "postgresql://u@[::1/db?password=s3cretQ",
+                                 "postgresql://u:s3cretQ@localhost:99999/db"])
+def test_the_drivers_own_message_does_not_print_the_password(url, capsys):
+    pytest.importorskip("psycopg", reason="psycopg 3 (the postgres extra) is not installed")
+    assert main(["stats", "--store", url]) == 8
+    err = capsys.readouterr().err
+    assert "s3cretQ" not in err and err.count("\n") == 1, err

@@ -612,6 +612,7 @@ class PostgresStore(Store):
 
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.target = _redact(url)
+        self._hidden = _secrets(url)
         try:
             import psycopg
         except ImportError:
@@ -622,7 +623,7 @@ class PostgresStore(Store):
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except (psycopg.Error, ValueError) as exc:
-            raise StoreError(f"{self.target}: cannot connect: {_one_line(exc)}") from None
+            raise StoreError(f"{self.target}: cannot connect: {self._say(exc)}") from None
         try:
             # A commit need not wait for the server's disk: after a server crash the last
             # few works are missing (never half-written) and the next run scans them.
@@ -630,7 +631,12 @@ class PostgresStore(Store):
             self._prepare(create)
         except psycopg.Error as exc:
             self.close()
-            raise StoreError(f"{self.target}: cannot prepare the store: {_one_line(exc)}") from None
+            raise StoreError(f"{self.target}: cannot prepare the store: {self._say(exc)}") from None
+
+    def _say(self, exc: BaseException) -> str:
+        """The driver's message in one line, with no password in it (its connection errors
+        quote the whole URL)."""
+        return _scrub(_one_line(exc), self._hidden, self.target)
 
     def _prepare(self, create: bool) -> None:
         exists = self.conn.execute(
@@ -662,7 +668,7 @@ class PostgresStore(Store):
             cursor = self.conn.execute(self._sql(sql), _bindable(params))
             return list(cursor.fetchall()) if cursor.description else []
         except self._psycopg.Error as exc:
-            raise StoreError(f"{self.target}: {_one_line(exc)}") from None
+            raise StoreError(f"{self.target}: {self._say(exc)}") from None
 
     def _lookup_rows(self, work_ids: list[str]) -> list[tuple[Any, ...]]:
         return self._execute(
@@ -676,7 +682,7 @@ class PostgresStore(Store):
                 cursor.execute(self._sql(sql), _bindable(params))
                 yield from cursor
         except self._psycopg.Error as exc:
-            raise StoreError(f"{self.target}: {_one_line(exc)}") from None
+            raise StoreError(f"{self.target}: {self._say(exc)}") from None
 
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.conn.cursor() as cursor:
@@ -686,13 +692,13 @@ class PostgresStore(Store):
         try:
             return super().write(results)
         except self._psycopg.Error as exc:
-            raise StoreError(f"{self.target}: cannot write: {_one_line(exc)}") from None
+            raise StoreError(f"{self.target}: cannot write: {self._say(exc)}") from None
 
     def remember_hashes(self, rows: Sequence[tuple[str, int, int, int, str]]) -> None:
         try:
             super().remember_hashes(rows)
         except self._psycopg.Error as exc:
-            raise StoreError(f"{self.target}: cannot write: {_one_line(exc)}") from None
+            raise StoreError(f"{self.target}: cannot write: {self._say(exc)}") from None
 
     def _transaction(self) -> Any:
         return self.conn.transaction()
@@ -706,17 +712,49 @@ class PostgresStore(Store):
 
 
 def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (in the user part or a ``password=`` parameter), for
+    messages. Nothing is parsed that could fail: a bad or multi-host port stays as given,
+    for the driver to refuse in its own words."""
     from urllib.parse import urlsplit, urlunsplit
 
     try:
         parts = urlsplit(url)
     except ValueError:
         return "postgresql://…"
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ""
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+    netloc = parts.netloc
+    userinfo, at, hosts = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{hosts}"
+    query = "&".join("password=***" if kv.split("=", 1)[0].strip().lower() == "password"
+                     else kv for kv in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _secrets(url: str) -> list[str]:
+    """The URL itself and every password in it, to be kept out of any message (a driver's
+    own message may quote the whole URL)."""
+    from urllib.parse import unquote, urlsplit
+
+    found = [url]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    userinfo = (parts.netloc if parts else url.partition("://")[2]).rpartition("@")[0]
+    if ":" in userinfo:
+        found.append(userinfo.split(":", 1)[1])
+    for kv in (parts.query.split("&") if parts else []):
+        key, _, value = kv.partition("=")
+        if key.strip().lower() == "password" and value:
+            found.append(value)
+    passwords = {f for f in found[1:] + [unquote(f) for f in found[1:]] if f}
+    return [url, *sorted(passwords, key=len, reverse=True)]
+
+
+def _scrub(message: str, secrets: list[str], shown: str) -> str:
+    """``message`` with the URL (``secrets[0]``) written as ``shown`` and every password
+    (the rest) as ``***``."""
+    message = message.replace(secrets[0], shown)
+    for secret in secrets[1:]:
+        message = message.replace(secret, "***")
+    return message
