@@ -627,5 +627,5 @@ def test_a_work_id_over_a_thousand_characters_is_malformed_under_its_line(tmp_pa
     code, summary, err = batch_json(capsys, str(lines), "--store", str(db), "-j", "1",
                                     "--lexicon-only")
     assert code == 11 and summary["scanned"] == 1 and summary["failures"] == {"malformed": 1}
-    assert "1,001 characters long (at most 1,000)" in err
+    assert "1,001 bytes long in UTF-8 (at most 1,000)" in err
     assert set(check_consistent(db)) == {f"{lines}:1", "y" * 1000}

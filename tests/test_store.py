@@ -542,3 +542,14 @@ def test_the_drivers_own_message_does_not_print_the_password(url, capsys):
     assert main(["stats", "--store", url]) == 8
     err = capsys.readouterr().err
     assert "s3cretQ" not in err and err.count("\n") == 1, err
+
+
+def test_a_key_too_long_for_a_store_index_is_shortened_the_same_way_every_time():
+    from forewarn.store import MAX_KEY_BYTES, fits_key, key_form
+
+    short, long_ = "a/b.txt", "/".join(["\u6df1\u3044\u68ee" * 40] * 4) + "/story.txt"
+    assert key_form(short) == short and fits_key(short)
+    assert not fits_key(long_) and fits_key(key_form(long_))
+    assert key_form(long_) == key_form(long_) != key_form(long_ + "x")
+    assert key_form(long_).startswith(long_[:40])
+    assert len(key_form(long_).encode()) <= MAX_KEY_BYTES

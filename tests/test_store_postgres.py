@@ -192,4 +192,32 @@ def test_a_work_id_too_long_to_index_is_a_failure_and_the_batch_goes_on(pg_url, 
     out, err = capsys.readouterr()
     assert code == 11, err
     assert json.loads(out)["failures"] == {"malformed": 1}
-    assert "9,000 characters long (at most 1,000)" in err
+    assert "9,000 bytes long in UTF-8 (at most 1,000)" in err
+
+
+def test_long_multibyte_ids_and_deep_paths_do_not_end_a_postgres_batch(pg_url, tmp_path,
+                                                                         capsys):
+    # review 20: a 990-character id of 3,464 bytes, and a folder path of 3,142 bytes (the
+    # file-hash cache's key), each ended the whole batch: index rows over 2,704 bytes
+    lines = tmp_path / "works.jsonl"
+    lines.write_text(json.dumps({"work_id": "\u6f22\U0001f600" * 495, "text": "Tea."},
+                                ensure_ascii=False) + "\n"
+                     + json.dumps({"work_id": "ok", "text": "Cake."}) + "\n", encoding="utf-8")
+    folder = tmp_path / "archive"
+    deep = folder.joinpath(*["\u6df1\u3044\u68ee\u306e\u5965" * 12] * 4)  # 4 x 180 bytes
+    deep = deep.joinpath(*["\u6df1\u3044\u68ee\u306e\u5965" * 12] * 4)
+    deep.mkdir(parents=True)
+    (deep / "story.txt").write_text("She made tea.\n", encoding="utf-8")
+    (folder / "a.txt").write_text("He was stabbed.\n", encoding="utf-8")
+    for exit_code, expected in ((11, {"scanned": 3, "skipped": 0}),
+                                (0, {"scanned": 0, "skipped": 4})):
+        code = main(["batch", str(lines), str(folder), "--store", pg_url, "-j", "1", "-q",
+                     "--json", "--lexicon-only"])
+        out, err = capsys.readouterr()
+        assert code == exit_code, err  # the id over 1,000 bytes is a malformed failure
+        summary = json.loads(out)
+        assert {k: summary[k] for k in expected} == expected, summary
+    code = main(["export", "--store", pg_url])
+    ids = [json.loads(line)["work_id"] for line in capsys.readouterr().out.splitlines()]
+    assert code == 0 and len(ids) == 4 and "a.txt" in ids and "ok" in ids
+    assert max(len(i.encode("utf-8")) for i in ids) <= 1000

@@ -227,7 +227,9 @@ class Store:
         return out
 
     def remember_hashes(self, rows: Sequence[tuple[str, int, int, int, str]]) -> None:
-        """Record ``(path, size, mtime_ns, checked_ns, sha256)`` in the file-hash cache."""
+        """Record ``(path, size, mtime_ns, checked_ns, sha256)`` in the file-hash cache (a
+        path too long to be a key is not cached: it is hashed again each run)."""
+        rows = [row for row in rows if fits_key(row[0])]
         if not rows:
             return
         with self._transaction():
@@ -549,6 +551,32 @@ def storable_json(value: Any) -> str:
         return v
 
     return json.dumps(clean(value), ensure_ascii=False)
+
+
+#: The longest key (a work id, a file's path) a store keeps, in UTF-8 bytes as stored:
+#: PostgreSQL refuses an index entry over 2,704 bytes, and a work id is indexed with other
+#: columns beside it. A JSON or Parquet id over it is a failure; a longer path is shortened
+#: (:func:`key_form`) or, in the file-hash cache, not cached.
+MAX_KEY_BYTES = 1_000
+
+
+def fits_key(value: str) -> bool:
+    """Whether ``value``, as stored, is short enough to be a key in every store."""
+    return len(_storable(value).encode("utf-8")) <= MAX_KEY_BYTES
+
+
+def key_form(value: str) -> str:
+    """``value`` itself where it fits (:func:`fits_key`), else its first characters, an
+    ellipsis and 16 hex digits of its SHA-256: the same every run, so a re-run finds it."""
+    if fits_key(value):
+        return value
+    import hashlib
+
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    head = value
+    while len(_storable(head).encode("utf-8")) > MAX_KEY_BYTES // 2:
+        head = head[: len(head) * 3 // 4]
+    return f"{head}\u2026{digest}"
 
 
 def _storable(value: str) -> str:

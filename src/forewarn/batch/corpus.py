@@ -18,15 +18,10 @@ from typing import Any, NamedTuple
 from forewarn.batch.hashing import sha256_bytes, sha256_text
 from forewarn.errors import InputNotFound, InputTooLarge, MalformedInput, UnsupportedFormat
 from forewarn.ingest import DEFAULT_MAX_BYTES, EXTENSIONS
-from forewarn.store import MissingDependency, _one_line
+from forewarn.store import MAX_KEY_BYTES, MissingDependency, _one_line, fits_key, key_form
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-
-
-#: The longest work id a JSON line or Parquet row may give (characters): a store indexes
-#: every id, and PostgreSQL refuses an index entry of about 8 kB.
-MAX_WORK_ID = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +129,17 @@ class Corpus:
                                       "the works in it are not scanned")
                         continue
                     path = os.path.join(inp.path, rel)
-                    yield FileItem(rel.replace(os.sep, "/"), path, os.path.abspath(path))
+                    # a path too long to be a key in a store stands as its key_form
+                    yield FileItem(key_form(rel.replace(os.sep, "/")), path,
+                                   os.path.abspath(path))
             elif inp.kind == "jsonl":
                 yield from self._jsonl(inp.path)
             elif inp.kind == "parquet":
                 yield from self._parquet(inp.path)
             else:
                 path = os.path.normpath(inp.path)
-                yield FileItem(path.replace(os.sep, "/"), inp.path, os.path.abspath(path))
+                yield FileItem(key_form(path.replace(os.sep, "/")), inp.path,
+                               os.path.abspath(path))
 
     def _record(self, obj: Any, source: str, raw: bytes) -> Item:
         if not isinstance(obj, dict):
@@ -153,12 +151,13 @@ class Corpus:
             return BadItem(source, source, sha256_bytes(raw), MalformedInput.kind,
                            f"{source}: no usable {self.id_field!r} field")
         wid = str(wid)
-        if len(wid) > MAX_WORK_ID:
-            # PostgreSQL cannot index a key of much more (a random 9,000-character id ended
-            # the whole batch there): the line's place stands for it
+        if not fits_key(wid):
+            # PostgreSQL cannot index a longer key (a 9,000-character id, and a 990-character
+            # one of 3,464 bytes, ended the whole batch there): the line's place stands for it
+            size = len(wid.encode("utf-8", "surrogatepass"))
             return BadItem(source, source, sha256_bytes(raw), MalformedInput.kind,
-                           f"{source}: its {self.id_field!r} is {len(wid):,} characters long "
-                           f"(at most {MAX_WORK_ID:,})")
+                           f"{source}: its {self.id_field!r} is {size:,} bytes long in UTF-8 "
+                           f"(at most {MAX_KEY_BYTES:,})")
         text = obj.get(self.text_field)
         if not isinstance(text, str):
             what = "no" if text is None else "a non-string"
