@@ -368,3 +368,27 @@ def test_a_title_in_title_case_does_not_make_an_english_story_another_language()
     v = verdict_of(text.encode(), "story.txt")
     assert v.answer != NOT_CHECKED, v.reasons()
     assert v.report.languages is not None and v.report.languages.judgeable
+
+
+def test_a_title_given_by_the_contents_over_a_bare_page_heading_is_read() -> None:
+    # review 20: the nav said "Chapter 2: The Autopsy of My Brother", the page "Chapter 2";
+    # the page's bare label won and the title was never read
+    nav = ('<nav epub:type="toc"><ol><li><a href="a.xhtml">Chapter 1: Morning</a></li>'
+           f'<li><a href="b.xhtml">Chapter 2: {escape(TITLE)}</a></li></ol></nav>')
+    data = epub([{"name": "nav.xhtml", "properties": "nav", "body": nav, "in_spine": False},
+                 {"name": "a.xhtml", "body": "<h1>Chapter 1</h1>" + story()},
+                 {"name": "b.xhtml", "body": "<h1>Chapter 2</h1>" + story()}])
+    v = verdict_of(data, "book.epub")
+    assert v.answer == NOT_SAFE, v.reasons()
+    [found] = [w for w in v.report.warnings if w.id == "dissection"]
+    assert [loc.describe() for loc in found.locations] == ["chapter 2, title"]
+
+
+def test_a_heading_broken_by_a_line_break_is_still_a_chapter_with_its_title() -> None:
+    page = (f"<html><body><h2>Chapter 1: Morning</h2>{story()}"
+            f"<h2>Chapter 2<br>{escape(TITLE)}</h2>{story()}"
+            f"<h2>Chapter 3: Evening</h2>{story()}</body></html>")
+    work = read_bytes(page.encode(), "story.html")
+    assert [" ".join((c.title or "").split()) for c in work.chapters] == [
+        "Chapter 1: Morning", f"Chapter 2 {TITLE}", "Chapter 3: Evening"]
+    assert verdict_of(page.encode(), "story.html").answer == NOT_SAFE

@@ -568,3 +568,19 @@ def test_a_flagged_chapter_title_is_not_shown_and_its_opening_is_collapsed(tmp_p
             data = b"".join(z.read(n) for n in z.namelist())
     text = data.decode("utf-8", "replace")
     assert "Autopsy" not in text and "Chapter 1: Morning" in text and "Chapter 2" in text
+
+
+def test_a_work_title_taken_from_a_flagged_chapter_heading_is_not_shown(tmp_path: Path) -> None:
+    # review 20: a Markdown story with one heading gives the work its title too; the
+    # chapter's heading was hidden but the same words stayed in <title> and <h1>
+    story = tmp_path / "one.md"
+    story.write_text("## Chapter 1: The Autopsy of My Brother\n\nThe gulls stood on the "
+                     "harbour wall. Mara folded the letters.\n", encoding="utf-8")
+    for suffix in (".html", ".epub"):
+        out = tmp_path / f"copy{suffix}"
+        assert main(["read", str(story), "-o", str(out)]) == 0
+        data = out.read_bytes()
+        if suffix == ".epub":
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                data = b"".join(z.read(n) for n in z.namelist())
+        assert b"Autopsy" not in data, suffix

@@ -137,15 +137,20 @@ def flagged_scenes(
 def without_flagged_titles(work: Work, report: Report, profile: Profile | None = None) -> Work:
     """``work`` as a reading copy shows it: a chapter whose title is evidence that flags
     (as :func:`flagged_scenes` counts it) loses its title, so that its heading reads
-    ``Chapter N``. The same evidence collapses the chapter's first paragraph, whose notice
-    names the warning. ``work`` itself is not changed."""
+    ``Chapter N``, and so does the work's title where it is the same text. The same
+    evidence collapses the chapter's first paragraph, whose notice names the warning.
+    ``work`` itself is not changed."""
     flagged = {evidence.chapter for _, _, evidence in _flagged_evidence(report, profile)
                if evidence.title}
     if not flagged:
         return work
+    hidden = {" ".join((ch.title or "").split()) for ch in work.chapters if ch.number in flagged}
     chapters = [replace(ch, title=None) if ch.number in flagged else ch
                 for ch in work.chapters]
-    return replace(work, chapters=chapters)
+    # a reader may have taken the work's title from that heading (a Markdown story with
+    # one heading): it goes too (review 20)
+    title = None if " ".join((work.title or "").split()) in hidden else work.title
+    return replace(work, chapters=chapters, title=title)
 
 
 def scene_at(scenes: Iterable[Scene], chapter: int, paragraph: int) -> Scene | None:

@@ -72,14 +72,18 @@ _LABEL_WORD = re.compile(
     r"m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})|\d+)", re.IGNORECASE)
 
 
+def is_bare_label(title: str | None) -> bool:
+    """Whether ``title`` says nothing but a chapter's label ("CHAPTER XLIV.", "Part the
+    Second"), or nothing at all."""
+    words = re.findall(r"\w+", title or "")
+    return all(_LABEL_WORD.fullmatch(w) for w in words)
+
+
 def title_text(chapter: Chapter) -> str | None:
     """The chapter's title as a title passage reads it (whitespace folded), or None when it
     has none or it is a bare label."""
     title = " ".join((chapter.title or "").split())
-    words = re.findall(r"\w+", title)
-    if not words or all(_LABEL_WORD.fullmatch(w) for w in words):
-        return None
-    return title
+    return None if is_bare_label(title) else title
 
 
 def segment(work: Work, target_words: int = 90, max_words: int = 140, *,

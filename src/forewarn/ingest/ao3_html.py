@@ -547,8 +547,15 @@ def _drop_title_heading(blocks: list[Block], meta: Meta) -> list[Block]:
 
 def _split_test(blocks: list[Block]) -> Callable[[Block], bool]:
     """How chapters are recognised in these blocks."""
-    if any(b.kind in _SPLIT_HEADINGS and is_chapter_heading(b.text) for b in blocks):
-        return lambda b: b.kind in _SPLIT_HEADINGS and is_chapter_heading(b.text)
+    # a heading broken by <br> ("Chapter 2<br>The Night He Hanged Himself") is a chapter's
+    # heading when its first line is
+    def heading(b: Block) -> bool:
+        first = b.text.strip().split("\n", 1)[0].strip()
+        return b.kind in _SPLIT_HEADINGS and (is_chapter_heading(b.text)
+                                              or is_chapter_heading(first))
+
+    if any(heading(b) for b in blocks):
+        return heading
     if sum(1 for b in blocks if b.kind == "h2") >= 2:
         return lambda b: b.kind == "h2"
     return lambda b: False

@@ -78,6 +78,7 @@ from forewarn.ingest._html import (
 from forewarn.ingest._reading_copy import drop_own_text
 from forewarn.ingest.ao3_html import RawChapter, extract_ao3, is_ao3
 from forewarn.ingest.decode import check_controls, decode_member
+from forewarn.segment import is_bare_label
 from forewarn.work import Work
 
 if TYPE_CHECKING:
@@ -936,6 +937,10 @@ def _document_chapters(blocks: list[Block], label: str | None) -> list[RawChapte
     for index, block in enumerate(blocks):
         if block.kind in _SPLIT_HEADINGS:
             title = clean_title(block.text) or label
+            if label and is_bare_label(title) and not is_bare_label(label):
+                # the page says "Chapter 2", the contents "Chapter 2: The Night He Hanged
+                # Himself": a reader sees both, and the title is read (review 20)
+                title = label
             blocks = blocks[:index] + blocks[index + 1 :]
             break
         if block.kind == "p":
