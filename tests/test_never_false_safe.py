@@ -392,3 +392,25 @@ def test_a_heading_broken_by_a_line_break_is_still_a_chapter_with_its_title() ->
     assert [" ".join((c.title or "").split()) for c in work.chapters] == [
         "Chapter 1: Morning", f"Chapter 2 {TITLE}", "Chapter 3: Evening"]
     assert verdict_of(page.encode(), "story.html").answer == NOT_SAFE
+
+
+@pytest.mark.parametrize("where", ["title", "text"])
+def test_markdown_character_references_are_read_as_a_viewer_shows_them(where: str) -> None:
+    # review 20, finding 9: "&#65;utopsy" shows as "Autopsy" in any Markdown viewer
+    hidden = TITLE.replace("Autopsy", "&#65;utopsy")
+    body = f"He went to the {hidden.lower()} alone." if where == "text" else QUIET
+    text = f"# Shore\n\n## Morning\n\n{QUIET}\n\n## {hidden if where == 'title' else 'Noon'}" \
+           f"\n\n{body}\n"
+    v = verdict_of(text.encode(), "story.md")
+    assert v.answer == NOT_SAFE, v.reasons()
+
+
+def test_a_reference_is_decoded_in_place_and_only_where_it_decodes() -> None:
+    from forewarn.normalize import decode_references
+
+    for raw in ["The &#72;anged man", "a&shy;b &amp; c &#x48;i", "&bogus; &#xZZ; & ;"]:
+        out = decode_references(raw)
+        assert len(out) == len(raw)
+        assert out.replace("\u200b", "") == {
+            "The &#72;anged man": "The Hanged man", "a&shy;b &amp; c &#x48;i": "a\u00adb & c Hi",
+            "&bogus; &#xZZ; & ;": "&bogus; &#xZZ; & ;"}[raw]

@@ -18,7 +18,7 @@ from forewarn.detect.lexicon import LexiconDetector, LexiconHits
 from forewarn.errors import InputNotFound
 from forewarn.ingest import read_path, read_text
 from forewarn.language import languages
-from forewarn.normalize import fold_passages
+from forewarn.normalize import decode_references, fold_passages
 from forewarn.report import Report
 from forewarn.segment import segment
 from forewarn.taxonomy import Taxonomy, load_taxonomy
@@ -161,6 +161,8 @@ class Scanner:
         detectors = self._detectors()
         passages = segment(work, titles=True)  # a chapter title is read too
         read_as = fold_passages(passages)  # look-alike letters
+        if work.format == "markdown":  # a viewer shows "&#72;anged" as "Hanged"
+            read_as = [replace(p, text=decode_references(p.text)) for p in read_as]
         hits: list[Hit] = []
         scores: PassageScores | None = None  # a scoring detector's full matrix
         read: frozenset[int] | None = frozenset()  # passages a model read (None: all)

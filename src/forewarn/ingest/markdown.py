@@ -5,7 +5,9 @@ file with normalised newlines), so offsets always point at the user's file: inli
 markup such as ``*emphasis*`` or ``[links](url)`` stays in ``paragraph.text``. Paragraphs
 that are nothing but markup (an image, an HTML comment, a tag) get no entry; ``###`` and
 deeper headings are paragraphs of their own, their ``#`` markers left out of the span.
-Titles (work and chapter), which carry no offsets, have their markup stripped.
+Titles (work and chapter), which carry no offsets, have their markup stripped. Character
+references (``&#72;anged``) stay in the text too; the scanner reads them as a viewer shows
+them (:func:`forewarn.normalize.decode_references`, offsets unchanged).
 
 Only chapter text is scanned for warnings, so what a reader of the rendered page sees must
 end up there:
