@@ -314,6 +314,16 @@ def test_read_returns_the_reading_copy(client: TestClient):
     assert "No scenes collapsed for you" in calm.text
 
 
+def test_read_does_not_show_a_flagged_chapter_title(client: TestClient):
+    story = ("Chapter 1: Morning\n\nThe kettle sang on the stove.\n\n"
+             "Chapter 2: The Autopsy of My Brother\n\nThe gulls stood on the harbour wall.\n")
+    response = client.post("/v1/read", json={"text": story})
+    assert response.status_code == 200, response.text
+    assert "Autopsy" not in response.text and "Chapter 1: Morning" in response.text
+    kept = client.post("/v1/read", json={"text": story, "profile": {"avoid": ["mc"]}})
+    assert kept.status_code == 200 and "Chapter 2: The Autopsy of My Brother" in kept.text
+
+
 def test_the_web_page_and_its_assets(client: TestClient):
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
