@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", type=Path, help="a JSON list of the chapter keys to read")
     ap.add_argument("--read-by", help="only the chapters these annotators read (comma-separated)")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--detail", action="store_true",
+                    help="also list, per warning, the musts missed and the false warnings")
     args = ap.parse_args(argv)
     labels = json.loads(args.chapters.read_text(encoding="utf-8"))
     if args.only:
@@ -57,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
                                         a.get("floor", 0.0))
             probs, y_list, names = chapter_rows(args.model, combiner, alone, wids, args.data,
                                                 subset)
+            # chapter_rows gives a row per chapter and warning (no "should"), in wids order
+            row_wids = [w for name in sorted(labels) for w in wids
+                        if w not in set(labels[name]["should"])]
             p = np.array([aggregator(x) for x in probs])
             y = np.array(y_list)
             hit = p >= 0.5
@@ -68,6 +73,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: musts found {tp}/{must} ({tp / max(must, 1):.2f}), "
                   f"{fp} false warnings in {n} chapters ({fp / max(n, 1):.2f}), "
                   f"log loss {loss:.4f}")
+            if args.detail:
+                missed: dict[str, int] = {}
+                false: dict[str, int] = {}
+                for wid, name, h, t in zip(row_wids, names, hit, y, strict=True):
+                    if t > 0 and not h:
+                        missed[wid] = missed.get(wid, 0) + 1
+                        print(f"  missed: {name} {wid}")
+                    elif h and t == 0:
+                        false[wid] = false.get(wid, 0) + 1
+                        print(f"  false: {name} {wid}")
+                top = sorted(missed.items(), key=lambda kv: -kv[1])
+                print("  missed musts by warning:", ", ".join(f"{w} {c}" for w, c in top))
     return 0
 
 
