@@ -537,6 +537,16 @@ def test_the_min_confidence_option_wins_over_the_profiles_floor(capsys, hostile:
 
 # --- a chapter title that is evidence ------------------------------------------------------
 
+def read_copy(story: Path, out: Path) -> bytes:
+    """``forewarn read story -o out``'s bytes; an EPUB's members joined."""
+    assert main(["read", str(story), "-o", str(out)]) == 0
+    data = out.read_bytes()
+    if out.suffix == ".epub":
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            data = b"".join(z.read(n) for n in z.namelist())
+    return data
+
+
 TITLED_STORY = ("Title: Shore\n\nChapter 1: Morning\n\nThe kettle sang on the stove.\n\n"
                 "Chapter 2: The Autopsy of My Brother\n\nThe gulls stood on the harbour wall. "
                 "Mara folded the letters and set them on the shelf.\n")
@@ -560,13 +570,7 @@ def test_a_flagged_chapter_title_is_not_shown_and_its_opening_is_collapsed(tmp_p
     # a profile that does not avoid it keeps the title
     other = Profile.from_dict({"avoid": {"sexual-content": "mentioned"}})
     assert without_flagged_titles(work, report, other) is work
-    out = tmp_path / f"copy{suffix}"
-    assert main(["read", str(story), "-o", str(out)]) == 0
-    data = out.read_bytes()
-    if suffix == ".epub":
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            data = b"".join(z.read(n) for n in z.namelist())
-    text = data.decode("utf-8", "replace")
+    text = read_copy(story, tmp_path / f"copy{suffix}").decode("utf-8", "replace")
     assert "Autopsy" not in text and "Chapter 1: Morning" in text and "Chapter 2" in text
 
 
@@ -577,10 +581,4 @@ def test_a_work_title_taken_from_a_flagged_chapter_heading_is_not_shown(tmp_path
     story.write_text("## Chapter 1: The Autopsy of My Brother\n\nThe gulls stood on the "
                      "harbour wall. Mara folded the letters.\n", encoding="utf-8")
     for suffix in (".html", ".epub"):
-        out = tmp_path / f"copy{suffix}"
-        assert main(["read", str(story), "-o", str(out)]) == 0
-        data = out.read_bytes()
-        if suffix == ".epub":
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                data = b"".join(z.read(n) for n in z.namelist())
-        assert b"Autopsy" not in data, suffix
+        assert b"Autopsy" not in read_copy(story, tmp_path / f"copy{suffix}"), suffix

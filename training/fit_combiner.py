@@ -413,14 +413,14 @@ def main(argv: list[str] | None = None) -> int:
     y_dev = y_all[rows]
     all_logits = dev["logits"].astype(np.float64)
     context: dict[str, np.ndarray] = {}
+    sample = load_sample()
     if args.model is not None:
         ids, y_dev, all_logits, context = scored_dev_rows(args.model, args.rings,
                                                           Path(args.data), args.scores_cache)
         if args.without:
-            from annotate import load_sample
             from train_classifier import left_out
 
-            gone = left_out(load_sample(), ids, args.without)
+            gone = left_out(sample, ids, args.without)
             keep = np.array([pid not in gone for pid in ids])
             print(f"--without {args.without}: {int((~keep).sum())} dev passages left out")
             ids = [pid for pid, k in zip(ids, keep, strict=True) if k]
@@ -428,7 +428,6 @@ def main(argv: list[str] | None = None) -> int:
             context = {k: v[keep] for k, v in context.items()}
     logits = all_logits[:, :n_w]
     y = y_dev[:, :n_w].astype(np.float64)
-    sample = load_sample()
     stratum = {r["id"]: r["stratum"] for r in sample}
     drawn = {r["id"]: r["drawn"] for r in sample}
     weight = natural_weight(ids, stratum)
